@@ -1,0 +1,365 @@
+"""The one composition root: builds every service from `Settings` and wires the ASGI app.
+
+Routes: POST /webhooks/telegram, POST /webhooks/zalo, GET /healthz, GET /metrics, /staff (desk).
+The lifespan migrates the database, loads the index, starts the channels (checking their tokens),
+the inbox/outbox workers, the pollers (no public URL) and the index watcher; on shutdown it drains.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import anyio.to_thread
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp
+from telegram.request import BaseRequest
+
+from bot.channels import texts as channel_texts
+from bot.channels.base import ChannelAdapter, StartupError
+from bot.channels.events import Notice
+from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.zalo.channel import ZaloChannel
+from bot.channels.zalo.client import ZaloClient
+from bot.core import texts as core_texts
+from bot.core.models import Channel
+from bot.index_reload import Current, IncompatibleIndex, IndexWatcher, Loaded
+from bot.intake import Intake
+from bot.metrics import Metrics
+from bot.settings import Settings
+from bot.storage.db import Database
+from bot.storage.inbox import Inbox
+from bot.storage.outbox import Outbox
+from bot.web.webhooks import webhook_routes
+from bot.workers import AssistantLike, WorkerOptions, Workers
+
+log = logging.getLogger(__name__)
+
+# Loggers that would print request URLs, and so bot tokens, at INFO/DEBUG.
+_TOKEN_LOGGERS = ("httpx", "httpcore", "telegram", "telegram.ext", "apscheduler")
+
+# (settings, database, outbox, running embedder) -> loader of the CURRENT build, for IndexWatcher
+EngineFactory = Callable[
+    [Settings, Database, Outbox], Callable[[str | None], Loaded[AssistantLike]]
+]
+
+
+def _secret(value: Any) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+def quiet_token_loggers() -> None:
+    for name in _TOKEN_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def build_channels(
+    settings: Settings,
+    *,
+    telegram_request: BaseRequest | None = None,
+    telegram_rate_limit: bool = True,
+    zalo_timeout: float = 10.0,
+    poll_timeout: int | None = None,
+) -> dict[Channel, ChannelAdapter]:
+    """The channels whose token is set (a channel without a token is off)."""
+    channels: dict[Channel, ChannelAdapter] = {}
+    tg_token = _secret(settings.telegram_token)
+    if tg_token:
+        channels[Channel.TELEGRAM] = TelegramChannel(
+            tg_token,
+            settings.telegram_api_url,
+            _secret(settings.telegram_webhook_secret),
+            rate_limit=telegram_rate_limit,
+            request=telegram_request,
+            poll_timeout=poll_timeout or 25,
+        )
+    zalo_token = _secret(settings.zalo_token)
+    if zalo_token:
+        client = ZaloClient(zalo_token, settings.zalo_api_url, timeout=zalo_timeout)
+        channels[Channel.ZALO] = ZaloChannel(
+            client, _secret(settings.zalo_webhook_secret), poll_timeout=poll_timeout or 30
+        )
+    return channels
+
+
+def index_engine(
+    settings: Settings, database: Database, outbox: Outbox
+) -> Callable[[str | None], Loaded[AssistantLike]]:
+    """The production loader: the CURRENT index build, the FAQ, the writer and the SQL stores,
+    assembled into an Assistant. Imported lazily: tests with their own assistant skip all this."""
+    from bot.adapters.faq_search import YamlFaqSearch
+    from bot.adapters.retriever import IndexRetriever
+    from bot.core.config import AssistantConfig
+    from bot.core.service import Assistant
+    from bot.core.writer import ExtractiveWriter
+    from bot.storage.conversations import SqlConversationStore
+    from bot.storage.tickets import SqlTicketStore
+    from retrieval.embed import EmbedderMismatch, make_embedder
+    from retrieval.index import load_index
+
+    embedder_box: list[Any] = []  # made once, on first load (in a worker thread): it loads a model
+
+    def load(expected_embedder_id: str | None) -> Loaded[AssistantLike]:
+        if not embedder_box:
+            embedder_box.append(make_embedder(settings.embedder))
+        embedder = embedder_box[0]
+        running = embedder.id if embedder is not None else None
+        try:
+            index = load_index(
+                settings.index_dir,
+                expected_embedder_id=running,
+                embedder=embedder,
+                dense=embedder is not None,
+            )
+        except EmbedderMismatch as exc:
+            raise IncompatibleIndex(str(exc)) from None
+        retriever = IndexRetriever(index)
+        faq = None
+        if settings.faq_dir.is_dir():
+            faq = YamlFaqSearch(
+                settings.faq_dir,
+                embedder=embedder,
+                article_exists=lambda article_id: index.get(article_id) is not None,
+            )
+        writer: Any = ExtractiveWriter(built_at=index.built_at)
+        if settings.llm_base_url:
+            from bot.adapters.llm_writer import LlmAnswerWriter
+
+            writer = LlmAnswerWriter(
+                writer,
+                base_url=settings.llm_base_url,
+                model=settings.llm_model,
+                api_key=_secret(settings.llm_api_key),
+            )
+        assistant = Assistant(
+            retriever,
+            faq,
+            writer,
+            SqlConversationStore(database, outbox=outbox),
+            SqlTicketStore(database, outbox=outbox),
+            AssistantConfig.from_settings(settings),
+        )
+        return Loaded(index.build_id, running, assistant)
+
+    return load
+
+
+@dataclass
+class Runtime:
+    """Everything the app built; `app.state.lawbot` (tests and the desk use it)."""
+
+    settings: Settings
+    database: Database
+    inbox: Inbox
+    outbox: Outbox
+    metrics: Metrics
+    channels: dict[Channel, ChannelAdapter]
+    current: Current[AssistantLike]
+    workers: Workers
+    intake: Intake
+    watcher: IndexWatcher[AssistantLike] | None = None
+    started: bool = False
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    def assistant(self) -> AssistantLike:
+        return self.current.value
+
+    @property
+    def mode(self) -> str:
+        return "webhook" if self.settings.public_url else "polling"
+
+
+async def _health(request: Request) -> Response:
+    rt: Runtime = request.app.state.lawbot
+    try:
+        with anyio.fail_after(3):
+            db_ok = bool(await anyio.to_thread.run_sync(rt.database.ping))
+    except TimeoutError:
+        db_ok = False
+    loaded = rt.current.loaded is not None
+    body = {
+        "status": "ok" if db_ok and loaded else "unavailable",
+        "index": {"loaded": loaded, "build_id": rt.current.build_id},
+        "database": {"reachable": db_ok},
+        "channels": sorted(c.value for c in rt.channels),
+        "mode": rt.mode,
+    }
+    return JSONResponse(body, status_code=200 if db_ok and loaded else 503)
+
+
+async def _metrics(request: Request) -> Response:
+    rt: Runtime = request.app.state.lawbot
+
+    def backlogs() -> tuple[int, int]:
+        return rt.inbox.backlog(), rt.outbox.backlog()
+
+    try:
+        with anyio.fail_after(3):
+            inbox, outbox = await anyio.to_thread.run_sync(backlogs)
+        rt.metrics.inbox_backlog.set(inbox)
+        rt.metrics.outbox_backlog.set(outbox)
+    except Exception as exc:  # database down: serve the other metrics anyway
+        log.warning("metrics: backlog unavailable (%s)", type(exc).__name__)
+    return Response(rt.metrics.render(), media_type=rt.metrics.content_type)
+
+
+def build_app(
+    settings: Settings,
+    *,
+    assistant: AssistantLike | None = None,
+    database: Database | None = None,
+    desk_app: ASGIApp | None = None,
+    channels: dict[Channel, ChannelAdapter] | None = None,
+    inbox: Inbox | None = None,
+    outbox: Outbox | None = None,
+    worker_options: WorkerOptions | None = None,
+    telegram_request: BaseRequest | None = None,
+    telegram_rate_limit: bool = True,
+    engine: EngineFactory | None = None,
+    index_poll_interval: float = 3.0,
+    metrics: Metrics | None = None,
+    answer_processes: int = 0,
+) -> Starlette:
+    """Build the ASGI app. Keyword arguments replace parts for tests: `assistant` (fixed, no index
+    reload), `database`, `channels`, `inbox`/`outbox` (e.g. faster backoff), `worker_options`.
+    `answer_processes` > 0 computes answers in that many child processes (what `lawbot serve` does:
+    the event loop then never waits for retrieval); 0 computes them in threads of this process."""
+    quiet_token_loggers()
+    database = database or Database(settings.database_url)
+    outbox = outbox or Outbox(database)
+    inbox = inbox or Inbox(database)
+    metrics = metrics or Metrics()
+    if channels is None:
+        channels = build_channels(
+            settings, telegram_request=telegram_request, telegram_rate_limit=telegram_rate_limit
+        )
+    current: Current[AssistantLike] = Current(
+        Loaded("external", None, assistant) if assistant is not None else None
+    )
+
+    def enqueue(channel: Channel, chat_id: str, payload: dict[str, Any]) -> None:
+        outbox.enqueue(None, channel.value, chat_id, payload)
+
+    contacts = {"hotline": settings.hotline, "legal_aid_contact": settings.legal_aid_contact}
+    workers = Workers(
+        inbox=inbox,
+        outbox=outbox,
+        channels=channels,
+        assistant=lambda: current.value,
+        enqueue=enqueue,
+        notices={
+            Notice.PROTECTED_USER: core_texts.PROTECTED_USER.format(**contacts),
+            Notice.NOT_TEXT: channel_texts.NOT_TEXT,
+            Notice.INTERNAL_ERROR: core_texts.ERROR.format(**contacts),
+        },
+        metrics=metrics,
+        options=worker_options,
+        ready=lambda: current.loaded is not None,
+        staff_chat=(settings.staff_telegram_chat_id if Channel.TELEGRAM in channels else None),
+        desk_url=f"{settings.public_url.rstrip('/')}/staff" if settings.public_url else None,
+    )
+    intake = Intake(
+        inbox, metrics, {c: a.parse for c, a in channels.items()}, on_stored=workers.wake_inbox
+    )
+    rt = Runtime(settings, database, inbox, outbox, metrics, channels, current, workers, intake)
+    if assistant is None:
+        if engine is not None:
+            factory = engine
+        elif answer_processes > 0:
+            from bot.answer_pool import pooled_engine
+
+            factory = pooled_engine(answer_processes)
+        else:
+            factory = index_engine
+        rt.watcher = IndexWatcher(
+            settings.index_dir,
+            current,
+            factory(settings, database, outbox),
+            metrics,
+            interval=index_poll_interval,
+        )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await _start(rt)
+        try:
+            yield
+        finally:
+            await _stop(rt)
+
+    routes: list[BaseRoute] = [
+        *webhook_routes(channels, intake, metrics, settings.max_body_bytes),
+        Route("/healthz", _health, methods=["GET"]),
+        Route("/metrics", _metrics, methods=["GET"]),
+    ]
+    if desk_app is not None:
+        routes.append(Mount("/staff", app=desk_app, name="staff"))
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.lawbot = rt
+    return app
+
+
+async def _start(rt: Runtime) -> None:
+    await anyio.to_thread.run_sync(rt.database.migrate)
+    if rt.watcher is not None:
+        outcome = await rt.watcher.reload()
+        if outcome == "refused":
+            raise StartupError(
+                f"the index in {rt.settings.index_dir} was built with another embedder than "
+                f"LAWBOT_EMBEDDER={rt.settings.embedder}: rebuild it or change the setting"
+            )
+        if rt.current.loaded is None:
+            log.error(
+                "no usable index in %s: messages wait in the inbox until `lawbot index build` "
+                "makes one (/healthz answers 503 meanwhile)",
+                rt.settings.index_dir,
+            )
+    started: list[ChannelAdapter] = []
+    try:
+        for adapter in rt.channels.values():
+            await adapter.start(rt.settings.public_url)
+            started.append(adapter)
+    except BaseException:
+        for adapter in started:
+            await adapter.stop()
+        raise
+    if not rt.channels:
+        log.warning("no channel is configured: set LAWBOT_TELEGRAM_TOKEN and/or LAWBOT_ZALO_TOKEN")
+    polling = rt.settings.public_url is None
+    await rt.workers.start(rt.intake if polling else None)
+    if rt.watcher is not None:
+        stopping = asyncio.Event()
+        rt.watcher.install_sighup()
+        task = asyncio.create_task(rt.watcher.run(stopping), name="lawbot-index-watch")
+        task.stopping = stopping  # type: ignore[attr-defined]
+        rt.tasks.append(task)
+    rt.started = True
+    log.info(
+        "lawbot started: %s mode, channels %s, index %s",
+        rt.mode,
+        sorted(c.value for c in rt.channels) or "none",
+        rt.current.build_id,
+    )
+
+
+async def _stop(rt: Runtime) -> None:
+    for task in rt.tasks:
+        task.stopping.set()  # type: ignore[attr-defined]
+    if rt.watcher is not None:
+        rt.watcher.remove_sighup()
+    await asyncio.gather(*rt.tasks, return_exceptions=True)
+    await rt.workers.stop()
+    for adapter in rt.channels.values():
+        await adapter.stop()
+    if rt.watcher is not None:
+        await rt.watcher.close()  # e.g. stop the answer processes
+    rt.started = False
+    log.info("lawbot stopped")

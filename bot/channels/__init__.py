@@ -1,0 +1,1 @@
+"""Channel adapters: platform payloads in, rendered replies out (Telegram, Zalo)."""

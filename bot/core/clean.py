@@ -1,0 +1,507 @@
+"""Message normalisation: encoding repair, markup removal, teencode, legal terms, question extraction, PII masks."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# ---------------------------------------------------------------------------------------------
+# Unicode and diacritics
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def _build_fold_table() -> dict[int, str | None]:
+    table: dict[int, str | None] = {}
+    for cp in list(range(0xC0, 0x250)) + list(range(0x1E00, 0x1F00)):
+        base = unicodedata.normalize("NFD", chr(cp))[0]
+        if base != chr(cp) and base.isascii():
+            table[cp] = base
+    for cp in range(0x300, 0x370):  # stray combining marks of text that was not NFC
+        table[cp] = None
+    table[ord("đ")] = "d"
+    table[ord("Đ")] = "D"
+    return table
+
+
+_FOLD = _build_fold_table()
+_MARKED = frozenset(chr(c) for c, v in _FOLD.items() if v is not None)
+
+
+def strip_diacritics(text: str) -> str:
+    """'Đất đai' -> 'Dat dai' (works on NFC and NFD text)."""
+    return text.translate(_FOLD)
+
+
+def fold(text: str) -> str:
+    """Rule-matching form: no diacritics, lower case, single spaces, punctuation kept as spaces
+    except '?' (a question mark is a useful cue)."""
+    text = strip_diacritics(nfc(text)).lower()
+    text = re.sub(r"[^\w?%/]+", " ", text)
+    return f" {text.strip()} "
+
+
+def accent_ratio(text: str) -> float:
+    """Share of letter-words carrying a Vietnamese diacritic (0 for text typed without accents)."""
+    words = re.findall(r"[^\W\d_]+", text)
+    if not words:
+        return 0.0
+    return sum(1 for w in words if not _MARKED.isdisjoint(w)) / len(words)
+
+
+# ---------------------------------------------------------------------------------------------
+# Mojibake: UTF-8 bytes decoded as cp1252 / latin-1 ("TÃ´i muá»‘n" -> "Tôi muốn")
+
+_MOJIBAKE = re.compile(r"Ã[\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u02c6\u02dc\u2013-\u2122]|á»|áº|Ä‘|Æ°|Æ¡")
+# cp1252 leaves 0x81 0x8D 0x8F 0x90 0x9D undefined; a decoder turned them into U+FFFD.
+_HOLE_BYTES = (0x8F, 0x81, 0x8D, 0x90, 0x9D)
+_COMMON_WORDS = (
+    """tôi bạn em anh chị mình ông bà bố mẹ ba má con cháu vợ chồng người được không có là và
+    của cho với về hỏi muốn làm thì mà này đó đây nào gì sao thế như bao nhiêu lâu mấy năm tháng
+    ngày giờ tuổi đã đang sẽ rồi còn nữa cũng vẫn phải nên cần xin giúp luật điều khoản quy định
+    thủ tục đơn ly hôn kết hôn phương hợp đồng lao động công ty việc nghỉ lương bảo hiểm xã hội
+    đất đai nhà sổ đỏ giấy tờ chứng nhận quyền sử dụng thừa kế di chúc tài sản nợ tiền trả nộp
+    thuế phí phạt xe máy ô tô bằng lái căn cước cư trú tạm trú thường trú khai sinh tử hộ khẩu
+    tòa án kiện khiếu nại tố cáo công an xã phường huyện tỉnh ủy ban nhân dân cơ quan nhà nước
+    trẻ em học sinh trường thai sản sinh đẻ ốm đau bệnh viện khám chữa trợ cấp hưu trí mất chết
+    sống ở đi đến từ trong ngoài trên dưới sau trước khi nếu vì do bị bắt buộc đúng sai mới cũ
+    một hai ba bốn năm sáu bảy tám chín mười trăm nghìn triệu tỷ đồng hết hạn thời hiệu lực
+    người lao động sử dụng thử việc chấm dứt đơn phương việc làm thất nghiệp tai nạn nghề nghiệp
+    giữ hộ chiếu môi giới xuất khẩu đền bù bồi thường thiệt hại quyết định thu hồi giải quyết
+    ai cái các những mọi tất cả riêng chung mua bán thuê cho vay cầm cố thế chấp đặt cọc
+    hướng dẫn tư vấn cán bộ trợ giúp pháp lý miễn phí nghèo khó khăn"""
+)
+_COMMON_SYLLABLES = frozenset(_COMMON_WORDS.split())
+
+
+def _hole_score(data: bytearray, pos: int) -> int:
+    """How plausible the word around byte `pos` looks after decoding (common syllable = 2)."""
+    start = pos
+    while start > 0 and data[start - 1] not in b" \t\n.,;:!?":
+        start -= 1
+    end = pos
+    while end < len(data) and data[end] not in b" \t\n.,;:!?":
+        end += 1
+    word = bytes(data[start:end]).decode("utf-8", errors="replace")
+    if "\ufffd" in word:
+        return -1
+    if word.lower() in _COMMON_SYLLABLES:
+        return 2
+    return 1 if word == word.lower() or word == word.capitalize() else 0
+
+
+def repair_mojibake(text: str) -> str:
+    """Undo UTF-8 text that was decoded as cp1252/latin-1; returns the text unchanged when unsure."""
+    if not _MOJIBAKE.search(text):
+        return text
+    data = bytearray()
+    holes = []
+    for ch in text:
+        if ch == "\ufffd":
+            holes.append(len(data))
+            data.append(_HOLE_BYTES[0])
+            continue
+        try:
+            data += ch.encode("cp1252")
+        except UnicodeEncodeError:
+            if ord(ch) < 256:
+                data.append(ord(ch))
+            else:
+                return text  # a character that cannot come from this mistake: not mojibake
+    for pos in holes:
+        best, best_score = _HOLE_BYTES[0], -2
+        for byte in _HOLE_BYTES:
+            data[pos] = byte
+            score = _hole_score(data, pos)
+            if score > best_score:
+                best, best_score = byte, score
+        data[pos] = best
+    try:
+        return nfc(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        return text
+
+
+# ---------------------------------------------------------------------------------------------
+# Markup, links and personal numbers
+
+
+@dataclass(frozen=True)
+class Stripped:
+    text: str
+    had_html: bool = False
+    had_url: bool = False
+    had_script: bool = False
+
+
+_SCRIPT = re.compile(r"<\s*(script|style|iframe|object)\b.*?(<\s*/\s*\1\s*>|$)", re.I | re.S)
+_TAG = re.compile(r"</?\s*[a-zA-Z][^<>]{0,500}>")
+_MD_IMAGE = re.compile(r"!\[[^\]]{0,200}\]\([^)]{0,2000}\)")
+_MD_LINK = re.compile(r"\[([^\]]{0,200})\]\([^)]{0,2000}\)")
+_URL = re.compile(
+    r"(?:(?:https?|ftp)://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|vn|info|xyz|top|site|online|example|io|me|link|click)(?:/\S*)?\b",
+    re.I,
+)
+_JS_URL = re.compile(r"javascript\s*:", re.I)
+
+
+def strip_markup(text: str) -> Stripped:
+    """Remove scripts, HTML tags, markdown images/links and URLs (they are never matched or echoed)."""
+    had_script = bool(_SCRIPT.search(text)) or bool(_JS_URL.search(text))
+    out = _SCRIPT.sub(" ", text)
+    had_html = had_script or bool(_TAG.search(out))
+    out = _TAG.sub(" ", out)
+    had_url = bool(_MD_IMAGE.search(out) or _URL.search(out))
+    out = _MD_IMAGE.sub(" ", out)
+    out = _MD_LINK.sub(r"\1", out)
+    out = _URL.sub(" ", out)
+    out = _JS_URL.sub(" ", out)
+    out = out.replace("<", " ").replace(">", " ")
+    out = re.sub(r"[ \t]+", " ", out)
+    out = re.sub(r"\s*\n\s*", "\n", out).strip()
+    return Stripped(out, had_html=had_html, had_url=had_url, had_script=had_script)
+
+
+_PHONE = re.compile(r"(?<![\d.,])(?:\+\s?84|0084|0)(?:[\s.-]?\d){8,10}(?![\d])")
+_ID12 = re.compile(r"(?<![\d.,])\d{12}(?![\d.,]?\d)")
+_ID_SPACED = re.compile(r"(?<![\d.,])\d{3}[\s.]\d{3}[\s.]\d{3}[\s.]\d{3}(?![\d])")
+_OLD_ID = re.compile(r"((?:cmnd|cmt|chứng minh(?: nhân dân| thư)?)\D{0,12})\d{9}(?!\d)", re.I)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+
+PHONE_MASK = "[số điện thoại]"
+ID_MASK = "[số giấy tờ]"
+EMAIL_MASK = "[email]"
+
+
+def mask_pii(text: str) -> str:
+    """Mask phone numbers, 12-digit CCCD, 9-digit CMND and e-mail addresses."""
+    text = _EMAIL.sub(EMAIL_MASK, text)
+    text = _ID12.sub(ID_MASK, text)
+    text = _ID_SPACED.sub(ID_MASK, text)
+    text = _OLD_ID.sub(lambda m: m.group(1) + ID_MASK, text)
+    return _PHONE.sub(PHONE_MASK, text)
+
+
+def has_pii(text: str) -> bool:
+    return mask_pii(text) != text
+
+
+# ---------------------------------------------------------------------------------------------
+# Teencode, abbreviations, dialect
+
+# Token (lower case, as typed) -> replacement. Only whole tokens are replaced.
+_TEENCODE: dict[str, str] = {
+    "ko": "không", "k": "không", "kg": "không", "khong": "không", "hong": "không", "hông": "không",
+    "hok": "không", "hem": "không", "kh": "không", "khg": "không", "kô": "không", "hum": "không",
+    "dc": "được", "đc": "được", "dk": "được", "đk": "được", "duoc": "được", "dk.": "được",
+    "bn": "bao nhiêu", "bnh": "bao nhiêu", "nhiu": "nhiêu", "nhìu": "nhiều",
+    "e": "em", "a": "anh", "c": "chị", "ch": "chị", "mk": "mình", "mik": "mình", "mh": "mình",
+    "vs": "với", "j": "gì", "gi": "gì", "ji": "gì", "ntn": "như thế nào", "sao z": "sao vậy",
+    "v": "vậy", "z": "vậy", "zậy": "vậy", "dzậy": "vậy", "dậy": "vậy", "zay": "vậy",
+    "r": "rồi", "rùi": "rồi", "ròi": "rồi", "mn": "mọi người", "mng": "mọi người", "mọi ng": "mọi người",
+    "ng": "người", "ngta": "người ta", "nta": "người ta",
+    "cty": "công ty",
+    "bhxh": "bảo hiểm xã hội", "bhyt": "bảo hiểm y tế", "bhtn": "bảo hiểm thất nghiệp",
+    "cccd": "căn cước công dân", "cmnd": "chứng minh nhân dân", "cmt": "chứng minh nhân dân",
+    "gplx": "giấy phép lái xe", "tnld": "tai nạn lao động", "tnlđ": "tai nạn lao động",
+    "hđ": "hợp đồng", "hđlđ": "hợp đồng lao động", "hdld": "hợp đồng lao động",
+    "lđ": "lao động", "nlđ": "người lao động", "nld": "người lao động", "nsdlđ": "người sử dụng lao động",
+    "sđ": "sổ đỏ", "gcn": "giấy chứng nhận", "qsdđ": "quyền sử dụng đất",
+    "qsdd": "quyền sử dụng đất", "gcnqsdđ": "giấy chứng nhận quyền sử dụng đất",
+    "nvqs": "nghĩa vụ quân sự", "nvcđ": "nghĩa vụ công an", "csgt": "cảnh sát giao thông",
+    "ubnd": "ủy ban nhân dân", "hđnd": "hội đồng nhân dân", "tand": "tòa án nhân dân",
+    "vksnd": "viện kiểm sát nhân dân", "xkld": "xuất khẩu lao động", "xklđ": "xuất khẩu lao động",
+    "tmđt": "thương mại điện tử", "tmdt": "thương mại điện tử", "tgpl": "trợ giúp pháp lý",
+    "gđ": "gia đình", "qđ": "quyết định", "nđ": "nghị định",
+    "hc": "học", "đh": "đại học", "dh": "đại học", "cđ": "cao đẳng", "thpt": "trung học phổ thông",
+    "ck": "chồng", "vk": "vợ", "vc": "vợ chồng", "bme": "bố mẹ", "bm": "bố mẹ", "ny": "người yêu",
+    "cx": "cũng", "cg": "cũng", "nma": "nhưng mà", "nhma": "nhưng mà", "nhg": "nhưng",
+    "bít": "biết", "bik": "biết", "bjk": "biết", "lm": "làm", "ns": "nói", "đag": "đang", "dag": "đang",
+    "trc": "trước", "thik": "thích", "iu": "yêu", "wá": "quá", "wa": "quá", "ak": "à", "ạk": "ạ",
+    "tr": "triệu", "củ": "triệu", "tỉ": "tỷ", "đ": "đồng", "vnđ": "đồng", "vnd": "đồng",
+    "sdt": "số điện thoại", "sđt": "số điện thoại", "dt": "điện thoại", "đt": "điện thoại",
+    "tui": "tôi", "tao": "tôi", "t": "tôi", "ổng": "ông ấy", "bả": "bà ấy", "ảnh": "anh ấy",
+    "bển": "bên đó", "răng": "sao", "rứa": "vậy", "mô": "nào", "ni": "này", "nớ": "đó", "chi": "gì",
+    "hổng": "không", "hỏng": "không", "khum": "không", "hăm": "không",
+}
+# Only when the message has no diacritics (otherwise they are ordinary words).
+_TEENCODE_FOLDED_ONLY: dict[str, str] = {"gi": "gì", "ma": "mà", "ko": "không"}
+# Tokens that are also ordinary words in accented text ("chỉ", "ảnh", "mô", "ni", "chi", "răng", "t").
+_DIALECT_CONTEXT = {"răng", "rứa", "mô", "ni", "nớ", "chi", "ảnh", "chỉ", "t", "tao", "a", "c", "e"}
+
+_NUM_UNIT = re.compile(r"(\d+(?:[.,]\d+)?)\s?(tr|triệu|trieu|củ|cu|k|ty|tỷ|tỉ|ti)\b", re.I)
+_UNIT_WORD = {"tr": "triệu", "trieu": "triệu", "triệu": "triệu", "củ": "triệu", "cu": "triệu",
+              "k": "nghìn", "ty": "tỷ", "tỷ": "tỷ", "tỉ": "tỷ", "ti": "tỷ"}
+_WORD = re.compile(r"[^\W_]+")
+# "nghĩ" (think) typed for "nghỉ" (rest/leave) next to words of leave and work.
+_NGHI_TYPO = re.compile(r"\bnghĩ(?=\s+(?:việc|phép|thai|hưu|lễ|tết|ốm|làm|mấy|bao|ngang|không lương|hằng năm|hàng năm)\b)|(?<=\bcho )nghĩ\b|(?<=\bđược )nghĩ\b|(?<=\bxin )nghĩ\b", re.I)
+
+
+def _unit(m: re.Match[str]) -> str:
+    return f"{m.group(1)} {_UNIT_WORD.get(m.group(2).lower(), m.group(2))}"
+
+
+def expand_teencode(text: str) -> str:
+    """Chat abbreviations and dialect words to standard Vietnamese ('ko dc' -> 'không được')."""
+    text = _NUM_UNIT.sub(_unit, text)
+    text = _NGHI_TYPO.sub("nghỉ", text)
+    plain = accent_ratio(text) < 0.15
+    words = list(_WORD.finditer(text))
+    out: list[str] = []
+    last = 0
+    for i, m in enumerate(words):
+        low = m.group(0).lower()
+        rep = _TEENCODE.get(low)
+        if rep is None and plain:
+            rep = _TEENCODE_FOLDED_ONLY.get(low)
+        if rep is not None and low in _DIALECT_CONTEXT:
+            prev = words[i - 1].group(0).lower() if i > 0 else ""
+            nxt = words[i + 1].group(0).lower() if i + 1 < len(words) else ""
+            if text[m.end() : m.end() + 2].strip()[:1] in {"?", ".", "!", ","}:
+                nxt = "?"
+            rep = _dialect(low, prev, nxt, rep)
+        out.append(text[last : m.start()])
+        out.append(rep if rep is not None else m.group(0))
+        last = m.end()
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _dialect(low: str, prev: str, nxt: str, rep: str) -> str | None:
+    """Dialect/pronoun shortcuts only where they cannot be the ordinary word."""
+    if low in {"a", "c", "e"}:
+        # "điểm a", "khoản a": a point label, not "anh"
+        return None if prev in {"điểm", "diem", "mục", "muc"} else rep
+    if low == "rứa":
+        return rep
+    if low in {"răng", "mô", "nớ"}:
+        return rep if prev in {"phạt", "làm", "thì", "xe", "là", "bị", "chỗ", "đi", "như", "mần", "rứa", "răng", "tính", "nói"} or nxt in {"", "?", "hả", "ạ", "rứa", "răng"} else None
+    if low == "ni":
+        return rep if prev in {"năm", "tháng", "bữa", "hôm", "chỗ", "việc", "cái", "người"} else None
+    if low == "chi":
+        return rep if prev in {"làm", "cái", "là", "có", "giấy", "tiền"} or nxt in {"", "?"} else None
+    if low in {"ảnh", "chỉ"}:
+        return rep if nxt in {"nói", "bảo", "bắt", "kêu", "đòi", "không", "ko", "có", "đã", "đang", "muốn"} and prev in {"", ",", "mà", "thì", "nhưng", "là"} else None
+    if low in {"t", "tao"}:
+        return rep if nxt not in {"", "?"} and not prev[:1].isdigit() else None
+    return rep
+
+
+# ---------------------------------------------------------------------------------------------
+# Everyday words -> legal terms (appended to the retrieval query, never shown)
+
+# (pattern on folded text, legal wording). Patterns are folded so they match with or without accents.
+_LEGAL_TERMS: tuple[tuple[str, str], ...] = (
+    (r"so do|so hong|giay do", "giấy chứng nhận quyền sử dụng đất"),
+    (r"lam so|cap so|cap giay chung nhan", "cấp giấy chứng nhận quyền sử dụng đất lần đầu"),
+    (r"duoi viec|bi cho nghi viec|cho (toi|em|minh) nghi viec|sa thai|bi nghi viec", "đơn phương chấm dứt hợp đồng lao động sa thải"),
+    (r"nghi viec|nghi ngang", "chấm dứt hợp đồng lao động"),
+    (r"nghi de|nghi sinh|thai san|(nghi|che do|cong ty|cty|lam)[^.?!]{0,40}(sap sinh|sinh con|sinh em be|mang thai|mang bau|co bau)|(sap sinh|sinh con|mang thai|co bau)[^.?!]{0,40}(nghi|che do|cong ty|lam)", "nghỉ thai sản lao động nữ sinh con"),
+    (r"(co thai|co bau|mang thai|dang nuoi con)[^.?!]{0,60}ly hon|ly hon[^.?!]{0,60}(co thai|co bau|mang thai|sinh con|nuoi con duoi 12 thang)", "chồng không có quyền yêu cầu ly hôn khi vợ đang có thai, sinh con hoặc nuôi con dưới 12 tháng tuổi"),
+    (r"ly di|bo nhau|ly hon|ly than", "ly hôn"),
+    (r"nuoi con|quyen nuoi|gianh con|o voi (bo|me|cha)", "trực tiếp nuôi con sau khi ly hôn"),
+    (r"cap duong|tien nuoi con", "cấp dưỡng nuôi con"),
+    (r"cuoi nhau|lay nhau|cuoi (vo|chong)|dam cuoi|dang ky ket hon|dkkh", "kết hôn"),
+    (r"con chu con bac|anh em ho|con co con cau|con di", "kết hôn giữa những người có họ trong phạm vi ba đời"),
+    (r"bang lai|giay phep lai xe|gplx", "giấy phép lái xe"),
+    (r"tru diem|diem bang|12 diem", "điểm giấy phép lái xe trừ điểm phục hồi điểm"),
+    (r"luong huu|ve huu|nghi huu|tuoi huu", "hưởng lương hưu tuổi nghỉ hưu"),
+    (r"rut (bhxh|bao hiem xa hoi|bao hiem|so)|bhxh (1|mot) lan|bao hiem xa hoi (1|mot) lan", "bảo hiểm xã hội một lần"),
+    (r"tam tru", "đăng ký tạm trú thời hạn tạm trú"),
+    (r"ho khau|thuong tru|xoa ho khau|cat khau", "đăng ký thường trú xóa đăng ký thường trú"),
+    (r"can cuoc|cccd|chung minh nhan dan|cmnd", "thẻ căn cước cấp đổi cấp lại"),
+    (r"khai sinh", "đăng ký khai sinh"),
+    (r"nhan cha|nhan con|bo sung ten (cha|bo)|ten cha", "đăng ký nhận cha, mẹ, con"),
+    (r"nong do con|thoi con|uong ruou.{0,30}(lai|chay|xe)|di nhau ve|nhau ve", "nồng độ cồn điều khiển xe"),
+    (r"vuot den do|den do|vuot den", "không chấp hành hiệu lệnh của đèn tín hiệu giao thông"),
+    (r"tang ca|lam them gio|lam them", "làm thêm giờ"),
+    (r"lam (toi da )?may tieng|tieng (1|mot) ngay|gio lam viec|lam \d+ tieng", "thời giờ làm việc bình thường không quá 08 giờ trong 01 ngày"),
+    (r"nghia vu quan su|di bo doi|di linh|nhap ngu|xuat ngu|nvqs", "nghĩa vụ quân sự"),
+    (r"chia (tai san|dat|nha|di san|thua ke)|thua ke|khong (de lai )?di chuc|chet khong de lai", "thừa kế theo pháp luật hàng thừa kế chia di sản"),
+    (r"di chuc mieng", "di chúc miệng"),
+    (r"coc|dat coc|tien coc", "đặt cọc"),
+    (r"cham luong|no luong|chua tra luong|khong tra luong|tre luong|chua thanh toan luong", "thời hạn trả lương thanh toán tiền lương"),
+    (r"tro cap thoi viec", "trợ cấp thôi việc"),
+    (r"phep nam|nghi phep|ngay phep", "nghỉ hằng năm"),
+    (r"luom duoc|nhat duoc|danh roi|bo quen", "tài sản bị đánh rơi, bỏ quên"),
+    (r"(bo|me|ba|cha|ong|ba).{0,20}(mat|chet).{0,40}(no|vay)|tra no thay|no cua nguoi (chet|mat)", "thực hiện nghĩa vụ tài sản do người chết để lại"),
+    (r"no (bai|co bac)|choi bai no|chong no|vo no", "nghĩa vụ riêng về tài sản của vợ chồng"),
+    (r"giu bang (dai hoc|tot nghiep|cap)|giu (ban goc|ban chinh)|giu (van bang|chung chi)|giu (cccd|can cuoc|ho chieu|chung minh)", "giữ bản chính giấy tờ tùy thân, văn bằng, chứng chỉ của người lao động"),
+    (r"thu viec", "thử việc tiền lương thử việc"),
+    (r"khong (ky|co) hop dong|noi mieng|thoa thuan mieng|khong ky giay", "hình thức hợp đồng lao động bằng văn bản"),
+    (r"ky (tiep|them|lai) (hop dong|\d|mot|hai)|hop dong (co|xac dinh) thoi han|hop dong lao dong (1|mot|2|hai) nam", "hợp đồng lao động xác định thời hạn ký thêm"),
+    (r"ky luat", "thời hiệu xử lý kỷ luật lao động"),
+    (r"tet|nghi le", "nghỉ lễ, tết"),
+    (r"nghi (cuoi|ket hon)|cuoi.{0,20}nghi|con ket hon|bo me mat", "nghỉ việc riêng"),
+    (r"thue (nha|phong|tro)|chu nha", "hợp đồng thuê nhà ở"),
+    (r"shop|mua hang|hang loi|doi tra|tmdt|thuong mai dien tu|mua online", "quyền của người tiêu dùng"),
+    (r"khieu nai", "khiếu nại thời hạn giải quyết khiếu nại"),
+    (r"to cao", "tố cáo người tố cáo"),
+    (r"tro giup phap ly", "người được trợ giúp pháp lý"),
+    (r"ho ngheo", "người thuộc hộ nghèo"),
+    (r"hoa giai", "hòa giải ở cơ sở"),
+    (r"nguoi gia|nguoi cao tuoi|\b(6|7|8|9)\d tuoi", "người cao tuổi"),
+    (r"khuyet tat", "người khuyết tật"),
+    (r"tre em|tre con|con nit|\bbe\b", "trẻ em"),
+    (r"thuoc la|bia ruou|ruou bia", "rượu, bia, thuốc lá"),
+    (r"con om|con nam vien|cham con", "chế độ ốm đau khi con ốm"),
+    (r"tro cap huu tri xa hoi|khong co luong huu", "trợ cấp hưu trí xã hội"),
+    (r"tau hoa|ve tau|xe buyt|ve may bay", "giảm giá vé phương tiện giao thông công cộng"),
+    (r"uu tien kham|kham truoc", "ưu tiên khám bệnh"),
+    (r"het han (su dung )?dat|thoi han su dung|dat (lua|nong nghiep)", "thời hạn sử dụng đất nông nghiệp"),
+    (r"dat (khong co giay to|ong ba de lai)|khong co giay to", "cấp giấy chứng nhận quyền sử dụng đất không có giấy tờ"),
+    (r"tu choi (nhan )?(di san|thua ke|phan)|nhuong (phan|het)", "từ chối nhận di sản"),
+    (r"thoi hieu", "thời hiệu"),
+    (r"ghe truoc|ghe tren", "trẻ em ngồi hàng ghế phía trước xe ô tô"),
+    (r"nop phat|dong phat|nop tien phat|nop nhieu lan", "thời hạn nộp tiền phạt nộp tiền phạt nhiều lần"),
+    (r"(1[4-8]) tuoi.{0,40}(xe|lai|chay)|(chay|lai) xe.{0,30}(1[4-8]) tuoi|may tuoi.{0,20}(lai|chay) xe", "độ tuổi người lái xe"),
+    (r"le phi", "lệ phí"),
+    (r"boi duong|phong bi|tien hoi lo|hoi lo|doi tien", "nghiêm cấm nhận, đòi hỏi tiền"),
+    (r"giam sat|gop y", "quyền đóng góp ý kiến, giám sát"),
+    (r"dang anh|bi mat doi tu|rieng tu|doi tu", "bí mật đời sống riêng tư"),
+    (r"tai san chung|tai san rieng|dung ten (chong|vo)|dung ten", "tài sản chung của vợ chồng"),
+    (r"(chong|vo|ong ay|ba ay).{0,30}ban (nha|dat|can nha)", "định đoạt tài sản chung"),
+    (r"ket hon lai|quay lai voi nhau", "đăng ký kết hôn lại sau ly hôn"),
+    (r"bo (ba me|bo me|cha me)|khong nuoi (bo|ba|cha) me|nguoc dai", "không có quyền hưởng di sản"),
+    (r"cho dong tien|chau.{0,20}(phan|huong)|chet truoc", "thừa kế thế vị"),
+    (r"hoc phi|khoan phi", "học phí"),
+    (r"(tre|muon|qua) tuoi.{0,20}(hoc|truong)|di hoc tre", "độ tuổi đi học"),
+    (r"giay khai sinh", "đăng ký khai sinh thời hạn"),
+    (r"(cho|meo|trau|bo|ngua|suc vat|vat nuoi|ong)[^.?!]{0,15}(can|huc|da|dot)\b", "bồi thường thiệt hại do súc vật gây ra"),
+    (r"lai suat|lai (cao|nang|\d+ ?%)|cho vay[^.?!]{0,30}lai", "lãi suất cho vay theo thỏa thuận không vượt quá 20%/năm"),
+    (r"(kien|doi no|doi tien|doi lai tien|muon tien|vay tien)[^.?!]{0,60}(thoi hieu|con kien duoc|qua han kien)|thoi hieu[^.?!]{0,40}(kien|doi no)", "thời hiệu khởi kiện về hợp đồng"),
+    (r"(con duoi|con nho|con moi)[^.?!]{0,20}(\d+|mot|hai) (tuoi|thang)[^.?!]{0,40}(nuoi|ly hon)|ly hon[^.?!]{0,60}(con (duoi|moi|nho)|\d+ tuoi)[^.?!]{0,30}nuoi", "con dưới 36 tháng tuổi được giao cho mẹ trực tiếp nuôi"),
+    # military service
+    (r"xuat ngu|(nghia vu|bo doi|di linh|tai ngu)[^.?!]{0,30}(bao lau|may nam|bao nhieu thang)|(bao lau|may nam)[^.?!]{0,20}(xuat ngu|ve nha)", "thời hạn phục vụ tại ngũ của hạ sĩ quan, binh sĩ"),
+    (r"(bao nhieu|may|het) tuoi[^.?!]{0,40}(nghia vu|nhap ngu|di linh|bo doi|goi)|(nghia vu|nhap ngu|di linh)[^.?!]{0,30}(bao nhieu|may) tuoi", "độ tuổi gọi nhập ngũ"),
+    (r"(dang hoc|sinh vien|dai hoc|cao dang|con mot|lao dong duy nhat|tam hoan|duoc hoan|mien)[^.?!]{0,60}(nghia vu quan su|nhap ngu|di linh|nvqs)|(nghia vu quan su|nhap ngu|nvqs)[^.?!]{0,60}(dang hoc|sinh vien|dai hoc|tam hoan|mien)", "tạm hoãn gọi nhập ngũ và miễn gọi nhập ngũ"),
+    (r"(ve phep|nghi phep|bao luu)[^.?!]{0,60}(nghia vu|bo doi|tai ngu|linh|nhap ngu)|(nghia vu|bo doi|tai ngu|nhap ngu)[^.?!]{0,60}(ve phep|nghi phep|bao luu|di hoc|trung tuyen)", "chế độ, chính sách đối với hạ sĩ quan, binh sĩ tại ngũ nghỉ phép bảo lưu kết quả học tập"),
+    (r"dang ky nghia vu|(17|du 17) tuoi[^.?!]{0,40}nghia vu", "đăng ký nghĩa vụ quân sự lần đầu"),
+    # complaints and denunciations
+    (r"(khieu nai|don)[^.?!]{0,80}(bao lau|bao nhieu ngay|may ngay|thoi han|toi da)[^.?!]{0,30}(giai quyet|tra loi)", "thời hạn giải quyết khiếu nại lần đầu"),
+    (r"(khieu nai|don)[^.?!]{0,80}(thu ly|nhan giai quyet|co nhan)", "thụ lý giải quyết khiếu nại"),
+    (r"khieu nai lan (2|hai)", "thời hạn giải quyết khiếu nại lần hai"),
+    (r"to cao (giau ten|nac danh|khong ghi ten)|giau ten|nac danh|khong ghi ten", "tố cáo không rõ họ tên người tố cáo không xử lý"),
+    (r"tru dap|tra thu|bao ve nguoi to cao|lo bi lo|bi lo (danh tinh|ten)", "bảo vệ người tố cáo giữ bí mật họ tên"),
+    (r"hoa giai[^.?!]{0,60}khong thanh", "hòa giải không thành yêu cầu cơ quan có thẩm quyền giải quyết"),
+    # children
+    (r"(bao nhieu|may|duoi) tuoi[^.?!]{0,20}(la |duoc tinh la |con la )?tre em|(tinh la|con la|van la|co phai la) tre em", "trẻ em là người dưới 16 tuổi"),
+    (r"ban (thuoc la|ruou|bia)[^.?!]{0,30}(tre|hoc sinh|con nit|dua nho|lop)|(tre|hoc sinh|dua nho|con nit)[^.?!]{0,30}(mua|hut|uong) (thuoc la|ruou|bia)", "nghiêm cấm bán cho trẻ em rượu, bia, thuốc lá"),
+    (r"(dang|cong khai|tiet lo|dua)[^.?!]{0,30}(anh|thong tin|diem|bai kiem tra|chuyen)[^.?!]{0,60}(con|chau|hoc sinh|tre)", "quyền bí mật đời sống riêng tư của trẻ em"),
+    # consumers
+    (r"(shop|cua hang|ben ban|nguoi ban)[^.?!]{0,60}(im lang|khong tra loi|khong phan hoi|chua phan hoi|khong giai quyet)", "thời hạn tiếp nhận giải quyết yêu cầu của người tiêu dùng"),
+    (r"khong (giong|dung) (mo ta|hinh|quang cao)|hang (gia|nhai|kem chat luong)|khong chiu (doi|tra|hoan)", "hành vi bị cấm không đền bù trả lại tiền đổi lại sản phẩm người tiêu dùng"),
+    # inheritance
+    (r"(bo|ba|cha|me)[^.?!]{0,20}mat truoc (ong|ba)|chau[^.?!]{0,30}(huong|phan)[^.?!]{0,20}(ong|ba)", "thừa kế thế vị cháu được hưởng phần di sản"),
+    (r"(bo|bo mac|khong nuoi|nguoc dai|bien biet)[^.?!]{0,60}(cha me|bo me|ba me)|khong (duoc|co quyen) huong (thua ke|di san)", "người không được quyền hưởng di sản vi phạm nghiêm trọng nghĩa vụ nuôi dưỡng"),
+    (r"di chuc[^.?!]{0,40}(de het|cho het|khong cho)|(de het|cho het)[^.?!]{0,30}(tai san|nha|dat)", "người thừa kế không phụ thuộc vào nội dung của di chúc hai phần ba suất"),
+    (r"(con|da het|het) thoi hieu[^.?!]{0,30}(chia|thua ke)|thoi hieu[^.?!]{0,20}(thua ke|chia)", "thời hiệu thừa kế"),
+    # contracts, family property
+    (r"(dat coc|coc)[^.?!]{0,80}(khong ban|khong mua|bo coc|doi coc|phat coc|tra lai|den coc|doi them)", "bên nhận đặt cọc từ chối việc giao kết thực hiện hợp đồng trả tài sản đặt cọc và một khoản tiền tương đương"),
+    (r"(chong|vo)[^.?!]{0,40}(no|vay|choi bai|co bac|ca do)[^.?!]{0,80}(phai tra|tra thay|tra no|doi toi)", "nghĩa vụ chung về tài sản của vợ chồng nghĩa vụ riêng"),
+    (r"ket hon lai|quay lai voi nhau|tai hop|song chung lai", "vợ chồng đã ly hôn muốn xác lập lại quan hệ vợ chồng phải đăng ký kết hôn"),
+    (r"(giay to|chung minh|ho so)[^.?!]{0,40}(tro giup phap ly)|(tro giup phap ly)[^.?!]{0,40}(giay to|chung minh|ho so)", "giấy tờ chứng minh là người được trợ giúp pháp lý"),
+    (r"(14|lan dau)[^.?!]{0,40}(can cuoc|cccd)[^.?!]{0,40}(le phi|mat tien|phi)", "không phải nộp lệ phí cấp thẻ căn cước lần đầu"),
+)
+_LEGAL_RE = tuple((re.compile(r"\b(?:" + p + r")\b"), t) for p, t in _LEGAL_TERMS)
+
+
+def legal_terms(text: str) -> list[str]:
+    """Legal wording for the everyday expressions found in `text` (in order, without repeats)."""
+    folded = fold(text)
+    out: list[str] = []
+    for pattern, term in _LEGAL_RE:
+        if pattern.search(folded) and term not in out:
+            out.append(term)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The legal question inside a story
+
+_SENT_SPLIT = re.compile(r"(?<=[.?!;\n])\s+|(?<=\?)")
+_QUESTION_CUES = re.compile(
+    r"\?|\b(co duoc|duoc khong|duoc ko|co phai|phai khong|bao nhieu|bao lau|bao gio|may (ngay|thang|nam|tuoi|tieng|gio|lan|dong|phan tram)|"
+    r"the nao|nhu the nao|ntn|ra sao|lam sao|lam gi|phai lam|the sao|thi sao|co dung|dung khong|dung ko|dung luat|"
+    r"hay khong|co sao|o dau|khi nao|luc nao|ai (se|phai|duoc)|cho ai|nho ai|co mat|co bi|co can|can gi|giay to gi|"
+    r"khong a|ko a|k a|khong vay|ko vay|khong z|ko z|hong|hem|chua|khong\s*$|ko\s*$|k\s*$|nhi|ha)\b"
+)
+
+
+def sentences(text: str) -> list[str]:
+    parts = [p.strip() for p in _SENT_SPLIT.split(text) if p and p.strip()]
+    out: list[str] = []
+    for p in parts:
+        # long comma-joined chat lines: a clause is a sentence
+        if len(p) > 220 and p.count(",") >= 2:
+            out.extend(s.strip() for s in p.split(",") if s.strip())
+        else:
+            out.append(p)
+    return out
+
+
+def is_question(sentence: str) -> bool:
+    return bool(_QUESTION_CUES.search(fold(sentence)))
+
+
+def extract_question(text: str, max_chars: int = 260) -> str:
+    """The sentences that ask something (plus the one before a very short question) from a long story."""
+    text = text.strip()
+    if len(text) <= max_chars:
+        return text
+    sents = sentences(text)
+    keep: list[int] = []
+    for i, s in enumerate(sents):
+        if is_question(s):
+            if i > 0 and len(s.split()) <= 8 and i - 1 not in keep:
+                keep.append(i - 1)  # "Vậy có được không?" refers to the sentence before
+            keep.append(i)
+    if not keep:
+        keep = [len(sents) - 1]
+    return " ".join(sents[i] for i in sorted(set(keep)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Whole pipeline
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """A message ready for the core: `text` for rules and display logic, `query` for retrieval."""
+
+    original_len: int
+    text: str  # repaired, markup removed, PII masked, NFC, teencode expanded
+    query: str  # legal question + legal terms, for the retriever
+    had_html: bool
+    had_url: bool
+    had_pii: bool
+    plain: bool  # typed without diacritics
+    truncated: bool
+
+
+def clean_message(raw: str, max_chars: int = 2000) -> Cleaned:
+    """Normalise a citizen message; processes at most `max_chars` characters of it."""
+    raw = raw or ""
+    original_len = len(raw)
+    truncated = original_len > max_chars
+    text = nfc(repair_mojibake(raw[: max_chars * 2]))
+    stripped = strip_markup(text)
+    text = stripped.text
+    if len(text) > max_chars:
+        truncated = True
+        cut = text.rfind(" ", 0, max_chars)
+        text = text[: cut if cut > max_chars // 2 else max_chars]
+    masked = mask_pii(text)
+    had_pii = masked != text
+    plain = accent_ratio(masked) < 0.15
+    expanded = expand_teencode(masked)
+    question = extract_question(expanded)
+    terms = legal_terms(expanded)
+    query = " ".join([question, *terms]).strip()
+    if plain:
+        # A question typed without accents is matched on folded terms only; keep the whole query folded.
+        query = strip_diacritics(query)
+    return Cleaned(original_len, expanded, query, stripped.had_html, stripped.had_url, had_pii, plain, truncated)

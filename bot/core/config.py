@@ -1,0 +1,33 @@
+"""Thresholds, limits and contact details the assistant needs (built by the composition root from Settings)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+
+@dataclass(frozen=True)
+class AssistantConfig:
+    # Retrieval confidence (see service.confidence) below which the bot says it is unsure.
+    answer_threshold: float = 0.54  # calibrate_answer_threshold on citizen_eval dev (BM25 pháp điển + laws_extra)
+    # FAQ similarity (bot.core.faq_match cosine, [0, 1]) at or above which a vetted FAQ answers ...
+    faq_threshold: float = 0.45
+    # ... or, lower, when one of the FAQ's cited articles is also among the top `faq_agree_k` retrieved.
+    faq_agree_threshold: float = 0.25
+    faq_agree_k: int = 10
+    top_k: int = 10  # articles retrieved
+    cite_k: int = 3  # articles quoted in an answer
+    low_confidence_k: int = 3  # articles listed as "có thể liên quan"
+    max_input_chars: int = 2000  # longer messages: only the first part is read
+    negative_feedback_limit: int = 2  # 👎 in a row that hand the chat to a person
+    followup_max_words: int = 14  # a follow-up is short
+    retention_days: int = 365
+    legal_aid_contact: str = "Trung tâm Trợ giúp pháp lý nhà nước của tỉnh"
+    hotline: str = "do Sở Tư pháp tỉnh công bố"
+    crisis_line: str = "cấp cứu 115, hoặc một người thân mà bạn tin tưởng"
+
+    @classmethod
+    def from_settings(cls, settings: object, **overrides: object) -> AssistantConfig:
+        """Copy the same-named attributes of any settings object (bot.settings.Settings), plus overrides."""
+        values = {f.name: getattr(settings, f.name) for f in fields(cls) if hasattr(settings, f.name)}
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]

@@ -1,0 +1,84 @@
+"""Lexical FAQ matching: a citizen message against every question variant, diacritics folded, idf-weighted."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections.abc import Iterable
+
+from bot.core.clean import expand_teencode, extract_question, legal_terms, strip_diacritics
+from bot.core.ports import FaqEntry, FaqMatch
+
+_STOP = frozenset(
+    ["la", "va", "cua", "co", "khong", "duoc", "thi", "ma", "nhung", "cac", "cho", "toi", "em", "minh", "anh", "chi", "ban", "voi", "ve", "nay", "do", "vay", "a", "oi", "nhe", "nha", "hay", "hoac", "trong", "theo", "tai", "khi", "neu", "de", "tu", "den", "da", "dang", "se", "bi", "phai", "can", "lam", "nao", "gi", "sao", "the", "nhu", "bao", "nhieu", "lau", "may", "moi", "nguoi", "ai", "ho", "no", "mot", "rat", "qua", "lai", "con", "nua", "roi", "cung", "van", "chua", "ra", "vao", "len", "o", "tren", "duoi", "hoi", "xin", "cam", "on", "a", "u", "ha", "ak", "nhi", "ne", "day", "kia"]
+)
+_WORD = re.compile(r"[a-z0-9]+")
+_LEAD_ZERO = re.compile(r"\b0+(\d)")
+
+
+def features(text: str, *, expand: bool = True) -> dict[str, float]:
+    """Folded content syllables (1.0), syllable bigrams (1.5) and legal-term syllables (0.5)."""
+    text = expand_teencode(text)
+    question = extract_question(text)
+    words = _WORD.findall(_LEAD_ZERO.sub(r"\1", strip_diacritics(question).lower()))
+    out: dict[str, float] = {}
+    for w in words:
+        if w not in _STOP and (len(w) > 1 or w.isdigit()):
+            out[w] = 1.0
+    for a, b in itertools.pairwise(words):
+        if a in _STOP and b in _STOP:
+            continue
+        out[f"{a}_{b}"] = 1.5
+    if expand:
+        for term in legal_terms(text):
+            for w in _WORD.findall(strip_diacritics(term).lower()):
+                if w not in _STOP and w not in out:
+                    out[w] = 0.5
+    return out
+
+
+class FaqMatcher:
+    """Scores = max cosine (idf-weighted) between the message and an entry's question variants."""
+
+    def __init__(self, entries: Iterable[FaqEntry]) -> None:
+        self.entries = list(entries)
+        self._variants: list[tuple[int, dict[str, float]]] = []
+        for i, e in enumerate(self.entries):
+            for q in e.questions:
+                self._variants.append((i, features(q)))
+        n = len(self._variants) or 1
+        df: dict[str, int] = {}
+        for _, f in self._variants:
+            for t in f:
+                df[t] = df.get(t, 0) + 1
+        self._idf = {t: math.log(1 + n / c) for t, c in df.items()}
+        self._default_idf = math.log(1 + n)
+        self._vecs = [(i, self._weigh(f)) for i, f in self._variants]
+        self._index: dict[str, list[int]] = {}
+        for v, (_, vec) in enumerate(self._vecs):
+            for t in vec[0]:
+                self._index.setdefault(t, []).append(v)
+
+    def _weigh(self, f: dict[str, float]) -> tuple[dict[str, float], float]:
+        vec = {t: w * self._idf.get(t, self._default_idf) for t, w in f.items()}
+        return vec, math.sqrt(sum(x * x for x in vec.values())) or 1.0
+
+    def scores(self, query: str) -> dict[int, float]:
+        """Entry index -> best variant cosine in [0, 1]."""
+        qvec, qnorm = self._weigh(features(query))
+        dots: dict[int, float] = {}
+        for t, w in qvec.items():
+            for v in self._index.get(t, ()):
+                dots[v] = dots.get(v, 0.0) + w * self._vecs[v][1][0][t]
+        best: dict[int, float] = {}
+        for v, dot in dots.items():
+            entry, (_, vnorm) = self._vecs[v]
+            s = dot / (qnorm * vnorm)
+            if s > best.get(entry, 0.0):
+                best[entry] = s
+        return best
+
+    def search(self, query: str, k: int = 3) -> list[FaqMatch]:
+        ranked = sorted(self.scores(query).items(), key=lambda kv: kv[1], reverse=True)[:k]
+        return [FaqMatch(self.entries[i], min(1.0, s)) for i, s in ranked]

@@ -1,0 +1,130 @@
+"""Ports: the protocols the core needs from the outside world (retrieval, writing, storage, sending)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.core.models import Channel, Citation, IncomingMessage, Passage, Reply
+
+
+class Retriever(Protocol):
+    """Finds law articles for a question."""
+
+    def search(self, query: str, k: int = 10) -> list[Passage]: ...
+
+    def get(self, article_id: str) -> Passage | None: ...
+
+    @property
+    def built_at(self) -> str:
+        """ISO date the index was built (shown to citizens)."""
+        ...
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    id: str
+    topic: str
+    questions: list[str]
+    answer: str
+    citations: list[Citation]
+    reviewed_by: str | None = None
+    note: str | None = None  # authoring note for reviewers (corpus caveats); not shown to citizens
+
+
+@dataclass(frozen=True)
+class FaqMatch:
+    entry: FaqEntry
+    score: float  # calibrated similarity in [0, 1]
+
+
+class FaqSearch(Protocol):
+    """Matches a question against vetted FAQ entries."""
+
+    def search(self, query: str, k: int = 3) -> list[FaqMatch]: ...
+
+
+@dataclass(frozen=True)
+class WrittenAnswer:
+    text: str
+    citations: list[Citation]
+
+
+class AnswerWriter(Protocol):
+    """Turns a question and retrieved passages into a short cited answer."""
+
+    def write(self, question: str, passages: list[Passage], max_chars: int) -> WrittenAnswer: ...
+
+
+@dataclass
+class Turn:
+    role: str  # "user" | "bot" | "staff"
+    text: str
+    time: dt.datetime
+    reply_kind: str | None = None
+    sources: list[tuple[str, float]] = field(default_factory=list)
+
+
+@dataclass
+class ConversationState:
+    """What the core remembers between turns of one chat."""
+
+    conversation_id: int
+    turns: list[Turn] = field(default_factory=list)
+    last_question: str | None = None
+    negative_feedback: int = 0
+    pending_ticket_id: int | None = None  # ticket awaiting the citizen's consent
+
+
+@dataclass(frozen=True)
+class TicketDraft:
+    channel: Channel
+    user_id: str
+    chat_id: str
+    category: str
+    urgency: str  # "urgent" | "high" | "normal"
+    question: str
+    transcript: list[Turn]
+    sources: list[tuple[str, float]]
+    draft_answer: str | None
+    legal_aid_hint: bool = False
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    channel: Channel
+    chat_id: str
+    reply: Reply
+
+
+class ConversationStore(Protocol):
+    """Conversation history and per-chat state."""
+
+    def load(self, channel: Channel, user_id: str, chat_id: str) -> ConversationState: ...
+
+    def record(self, message: IncomingMessage, reply: Reply, state: ConversationState) -> None:
+        """Store the user turn, the bot turn (with its sources) and the state, and queue the reply."""
+        ...
+
+    def reset(self, channel: Channel, user_id: str, chat_id: str) -> None: ...
+
+    def record_feedback(self, channel: Channel, user_id: str, chat_id: str, positive: bool) -> int:
+        """Store a 👍/👎 on the last answer; return how many 👎 in a row this conversation has."""
+        ...
+
+    def delete_user_data(self, channel: Channel, user_id: str) -> None: ...
+
+
+class TicketStore(Protocol):
+    """Escalations for legal-aid staff."""
+
+    def open_ticket(self, draft: TicketDraft) -> int: ...
+
+    def set_consent(self, ticket_id: int, consent: bool) -> None: ...
+
+
+class Outbound(Protocol):
+    """Sends a reply through a channel (used by the outbox worker, never by the core directly)."""
+
+    async def send(self, message: OutgoingMessage) -> None: ...

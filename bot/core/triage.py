@@ -1,0 +1,390 @@
+"""Triage before retrieval: bad input, out of scope, or a case for a person (with category and urgency)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from bot.core.clean import fold, nfc, strip_diacritics
+
+
+class Verdict(StrEnum):
+    ANSWER = "answer"
+    BAD_INPUT = "bad_input"
+    OUT_OF_SCOPE = "out_of_scope"
+    ESCALATE = "escalate"
+
+
+@dataclass(frozen=True)
+class TriageResult:
+    verdict: Verdict
+    category: str = ""  # escalation category, out-of-scope kind or bad-input kind
+    urgency: str = "normal"  # "urgent" | "high" | "normal"
+    emergency: tuple[str, ...] = ()  # numbers to give first, in order ("113", "115", "111")
+    legal_aid_hint: bool = False
+    score: float = 0.0
+    cues: tuple[str, ...] = field(default_factory=tuple)  # which rules fired (for staff and tests)
+
+    @property
+    def urgent(self) -> bool:
+        return self.urgency == "urgent"
+
+
+# ---------------------------------------------------------------------------------------------
+# Cues: weighted patterns on the folded text (no diacritics, lower case, padded with spaces)
+
+
+@dataclass(frozen=True)
+class Cue:
+    name: str
+    category: str
+    weight: float
+    pattern: re.Pattern[str]
+    # Skip a match preceded (within ~25 characters) by a hypothetical or negation ("nếu bị bắt").
+    guard: re.Pattern[str] | None = None
+    accented: bool = False  # match on the accented lower-case text instead of the folded one
+
+
+_HYPOTHETICAL = re.compile(r"\b(neu|gia su|lo nhu|lo may|truong hop|khi nao|khi|co phai|co bi|co can|co duoc|bao lau|thi co)\b[^.?!]{0,25}$|\bnguoi $")
+_NEGATED = re.compile(r"\b(khong|chua|ko|chang|khong he)\b[^.?!,]{0,12}$")
+_RIGHTS = re.compile(r"(quyen|loi ich)[^.?!]{0,40}$")  # "quyền, lợi ích ... bị xâm hại": not abuse
+
+
+def _c(name: str, category: str, weight: float, pattern: str, guard: re.Pattern[str] | None = None,
+       accented: bool = False) -> Cue:
+    # whole words only: "khong tho" (cannot breathe) must not match "không thời hạn"
+    return Cue(name, category, weight, re.compile(r"(?<!\w)(?:" + pattern + r")(?!\w)"), guard, accented)
+
+
+_P = r"\b(toi|em|minh|tui|tao|chung toi|gia dinh toi|nha toi|vo toi|chong toi|con toi|me toi|bo toi|ba toi|ma toi|anh toi|chi toi)\b"
+_KIN = r"(chong|vo|bo|ba|cha|me|bo duong|cha duong|me ke|bo ke|con trai|con gai|con dau|con re|anh trai|em trai|anh ay|han|no|ho|bon no|chu no|giang ho|dan anh)"
+_INJURY = r"(dut|cut|gay|dap nat) ([a-z]+ ){0,2}(tay|chan|ngon|xuong)|(roi|nga|te) (tu|xuong)|(chet|tu vong|thiet mang|qua doi)|bong (nang|nuoc soi|axit|hoa chat)|liet|thuong tat|(may|dien) (cat|can|cuon|giat)|cap cuu|nhap vien|nam vien"
+_WORK = r"(xuong|cong truong|gian giao|chu thau|chu xuong|ca dem|ca ngay|cong nhan|phu ho|lam tho|tai nan lao dong|dang lam|luc lam|khi lam|di lam|cong ty|nha may|cong trinh|may cat|may can|may dap|chu (lo|thau|xuong|ham|mo))"
+_ELDER = r"\b([6-9]\d|1[01]\d) tuoi|nguoi gia\b(?! mao| danh| vo| tao)|cao tuoi|gia yeu|ba cu|ong cu|cu ba|cu ong"
+_CHILD = r"\b(danh|dap|hanh ha|bao hanh|xam hai|sam so) ([a-z]+ ){0,3}(con|chau|be)\b|\b(be|chau be|tre em|tre nho|con nho|dua nho|dua tre|con nit|hoc sinh|be gai|be trai)\b|\b(con|chau|be)( (trai|gai))?( (toi|em|minh))? ([0-9]|1[0-5]) tuoi|\b([0-9]|1[0-5]) tuoi\b|\blop [1-9]\b"
+
+CUES: tuple[Cue, ...] = (
+    # --- crisis / self-harm (urgent) ---
+    _c("self_harm", "crisis", 2.0, r"khong muon song|chan song|khong thiet song|song khong noi|muon chet|chet (di )?cho xong|chet quach|tu sat|ket lieu (cuoc doi|ban than|doi)|nhay (cau|lau|song) (tu tu|cho xong|chet)|uong thuoc (ngu|chuot|tru sau|sau) (tu tu|cho xong|chet)|(muon|dinh|se|sap|chac|thi)( (toi|em|tui|minh|tao))? tu tu\b|tu tu (cho xong|cho roi|chet|cho nhe)|khong con ly do (gi )?de song|het (duong|cach) song|muon bien mat"),
+    _c("self_harm_acc", "crisis", 2.0, r"tự tử|tự sát|tự vẫn|tự hại|rạch tay", accented=True),
+    # --- violence and threats ---
+    _c("beaten", "violence", 1.2, r"\b(bi|dang bi|vua bi|thuong xuyen bi|hay bi) (([a-z]+ ){0,4}(danh|hanh hung|bao hanh|chem|bop co|siet co)|dam|dap|dot|tat axit)\b(?! (bac|de|lo|thue|gia|roi|so|dau|lua|co|bai|vong)\b)", _HYPOTHETICAL),
+    _c("kin_beats", "violence", 1.2, r"\b" + _KIN + r" ([a-z]+ ){0,4}(danh|dap|hanh hung|bao hanh|chem|dam|bop co|siet co|dot nha) (toi|em|minh|tui|vo|chong|con|me|bo|ba|chau|chi|anh|ong|nguoi|ca nha|dap|gay|chay mau|bam tim|nhap vien|trong thuong|den)\b", _HYPOTHETICAL),
+    _c("assault", "violence", 1.2, r"(danh|dap|hanh hung|chem|dam|xo nga|keo nga|bop co|siet co|tat|dam dao) (toi|em|minh|tui|vo|chong|con|me|bo|ba|chau|chi|anh|ong|ca nha|be|co ay|ba ay|ong ay|nguoi nha)( (toi|em|minh|tui))?\b(?! (co (duoc|bi|phai|vi pham))| (thi|co) (bi|phai))", _HYPOTHETICAL),
+    _c("dv_victim", "violence", 1.2, r"(bi|nan nhan|chiu)[^.?!]{0,12}bao luc gia dinh|bi (chong|vo|bo|cha|me|bo duong|cha duong|me ke) (bao hanh|hanh ha|nguoc dai)", _HYPOTHETICAL),
+    _c("domestic_violence", "violence", 0.8, r"bao luc gia dinh|nguoc dai|hanh ha"),
+    _c("death_threat", "violence", 1.2, r"(de doa|doa|dam) (se )?(giet|danh|chem|dam|dot|xu|tat axit|thu tieu|lam hai|bat con|bat coc)|cam (dao|gay|kiem|mac|sung) (doa|duoi|xong vao|chem)"),
+    _c("exposure_threat", "violence", 1.0, r"doa (se )?(tung|dang|phat tan|bêu|beu|gui) (anh|clip|hinh|video|thong tin)|khung bo tinh than|(khung bo|quay roi) (dien thoai|tin nhan)|goi dien (de doa|chui)"),
+    _c("vandalism", "violence", 0.8, r"dap pha|pha (nha|cua|do dac|xe)|dot (nha|xe|quan)|nem (da|chat ban|mam tom|son|xang)|tat (son|xang)"),
+    _c("locked_in", "violence", 1.2, r"\bnhot ([a-z]+ ){0,2}(trong|o|toi|em|chi|vo|con|me|minh)|(bi|bat) ([a-z]+ ){0,3}nhot\b|giam long|khoa (cua )?nhot"),
+    _c("threat", "violence", 0.6, r"\b(de doa|doa nat|bi doa|khung bo|quay roi|chan duong|xiet no|siet no)\b"),
+    _c("sexual_abuse", "violence", 1.5, r"(bi|da bi|vua bi|dang bi|hay bi|nghi bi)[^.?!]{0,30}(xam hai|dam o|hiep dam|cuong hiep|sam so|quay roi|ep quan he)|(xam hai|dam o|hiep dam|cuong hiep|sam so)[^.?!]{0,25}(con|be|chau|em gai|vo|chi) (toi|em|minh|tui)|(con|be|chau|em gai) (toi|em|minh|tui)[^.?!]{0,40}(xam hai|dam o|hiep dam|sam so)", _RIGHTS),
+    _c("child_sexual_abuse", "violence", 1.5, r"du do ([a-z]+ ){0,2}(quan he|an nam|ngu|lam chuyen)|quan he tinh duc voi (tre|be|chau|con|em)|\b([0-9]|1[0-5]) tuoi\b[^.?!]{0,80}(co thai|mang thai|co bau|bi quan he|bi du do)"),
+    _c("sexual_topic", "violence", 0.5, r"xam hai tinh duc|dam o|hiep dam|cuong hiep|sam so|quay roi tinh duc"),
+    _c("trafficking", "violence", 1.2, r"mua ban nguoi|bi ban (sang|qua|cho)|ban (toi|em|con|vo|chi) (sang|qua|cho)|bi ([a-z]+ ){0,2}lua (sang|qua|ban)|bi giu (lai )?khong cho ve|bat coc|giam long|bi nhot|nhot (toi|em|con|vo)"),
+    # --- medical emergency (urgent) ---
+    _c("injury_now", "injury", 1.5, r"bat tinh|mau chay|chay mau|khau \d+ mui|(xo|keo|day) nga|dau (lung|dau|bung|nguc) khong (day|dung|di|cu dong)|(dang|vua|bi) (bi )?thuong nang|nguy kich|hon me|ngung tho|khong (con )?tho|co giat|(dang|nam|phai) (nam )?cap cuu|trong thuong|(nam|nga) (bat dong|ven duong|le duong|giua duong)|hap hoi"),
+    _c("hit_and_run", "injury", 1.5, r"(tong|dam|va|can|hu|gay tai nan|gay ra tai nan) .{0,40}(bo chay|bo tron|chay mat|tau thoat)"),
+    # --- court, police, criminal ---
+    _c("summons", "court", 1.2, r"giay (trieu tap|moi|bao) (cua |len |ra )?(toa|cong an|vien kiem sat)|(toa|toa an|cong an)[^.?!]{0,10} (gui|goi|dua) giay|trieu tap (cua|len|ra|den) (toa|cong an)|(toa|cong an|vien kiem sat) (goi|trieu tap|moi) (toi|em|len|lam viec)"),
+    _c("sued", "court", 1.2, _P + r"[^.?!]{0,30}\b(bi|dang bi) ([a-z]+ ){0,3}(kien|khoi kien|don kien)\b|" + _P + r"[^.?!]{0,80}\bbi don\b(?! vi)|(?<!dieu )(?<!su )(kien|khoi kien) (toi|em|nha toi|chung toi|gia dinh toi|bo toi|me toi|ba toi)\b|\b(cong ty|ngan hang|ho|no|han|ben kia|nguoi ta|chu no|hang xom|chu nha)\b[^.?!]{0,25}\b(kien|khoi kien)\b[^.?!]{0,10}(doi|toi|em|ra toa)", _HYPOTHETICAL),
+    _c("hearing", "court", 1.2, _P + r"[^.?!]{0,50}((len|ra|hau|dau) toa\b(?! (khong|ko|chua|thi sao|co))|toa (xu|goi|trieu tap|moi|xet xu|hoa giai)|phien (toa|xu|hoa giai))|((len|ra|hau|dau) toa|toa (xu|goi|trieu tap|moi|xet xu)|phien (toa|xu|hoa giai))[^.?!]{0,40}" + _P + r"|(tuan|thang|ngay|thu \d) (sau|toi|mai)[^.?!]{0,25}toa", _HYPOTHETICAL),
+    _c("arrested", "arrest", 1.3, r"\b(bi|vua bi|da bi|dang bi) (cong an |ca |cong an xa |cong an huyen )?(bat|tam giu|tam giam|giam giu|khoi to|truy na|dan giai|giu lai|moi len|moi len lam viec|trieu tap)\b(?! (lam|phai|di|nghi|ky|dong|nop|tang|boi|den|buoc|xe|bang|giay))|(se|doa|dinh) khoi to|lenh bat|dang bi (tam giu|tam giam|giam)|(cong an|ca) (bat|giu|dua) (toi|em|con|chong|vo|anh|bo|ba|me|nguoi nha)", _HYPOTHETICAL),
+    _c("crime_victim", "fraud", 1.0, r"\b(bi|da bi|toi bi|em bi|me toi bi|bo toi bi) (lua|lua dao|chiem doat|cuop|trom|giut|gia mao|mao danh)\b|lua (toi|em|minh|me toi|bo toi|het tien)|gia (mao )?chu ky", _HYPOTHETICAL),
+    _c("money_lost", "fraud", 0.6, r"(chuyen|dua|nop|gui|mat) ([a-z]+ ){0,3}(\d+ )?(trieu|tien|ty|nghin)[^.?!]{0,80}(lay lai|doi lai|mat trang|khong lien lac|chan (so|lien lac)|khong tra|bo tron|bien mat)"),
+    _c("crime_topic", "fraud", 0.5, r"lua dao|chiem doat|mao danh|gia mao|trom cap|cuop giat|ma tuy|danh bac|bat coc|tin dung den|vay nang lai|cho vay nang lai"),
+    _c("absconded", "fraud", 0.6, r"om tien|bo tron|bo (ve nuoc|tron ve nuoc)|(van phong|cong ty) (da )?(dong cua|bien mat|giai the)|mat trang|khong lien lac duoc|chan (het )?lien lac|khong tra tien ma|(khoang|hon|gan|ca|tren) \d+ nguoi bi|nhieu nguoi (bi|cung bi)"),
+    _c("repossession", "fraud", 0.6, r"(giat|cuop|xiet|thu) (xe|nha|tai san)\b|den nha (doi|quay|chui|giat)|phat gap (doi|ba)"),
+    # --- workplace accident with injury or death ---
+    _c("work_injury", "workplace_accident", 1.0, r"(" + _INJURY + r")[^.?!]{0,80}(" + _WORK + r")|(" + _WORK + r")[^.?!]{0,80}(" + _INJURY + r")"),
+    _c("work_accident_word", "workplace_accident", 0.4, r"tai nan lao dong|tai nan (khi|luc) (lam|di lam)"),
+    # --- elder abuse, children ---
+    _c("elder_abuse", "elder_abuse", 1.0, r"(" + _ELDER + r")[^?!]{0,160}(\bep [^.?!]{0,25}(ky|sang ten|ban|cho)|khong cho (an|o|vao nha|di kham|kham benh|chua benh)|lay het (tien|luong huu|tai san|so do|nha|dat|tien tiet kiem)|chiem doat|bo doi|quat mang|chui (mang|boi)|danh dap|\bdanh (me|bo|ba|ong)\b|duoi (ra khoi|khoi|ra|di)|chiem (nha|dat|het)|bo mac|gia (mao )?chu ky|lua [^.?!]{0,10}ky|nguoc dai|hanh ha|khong cham soc)|(\bep [^.?!]{0,25}(ky|sang ten)|khong cho (an|o)|quat mang|duoi (ra khoi|khoi)|bo mac|nguoc dai)[^?!]{0,160}(" + _ELDER + r")"),
+    _c("evicted_kin", "elder_abuse", 0.5, r"duoi (ra khoi|khoi) (chinh )?(nha|can nha)|khong cho (vao|ve|o) nha"),
+    _c("missing", "missing_person", 1.2, r"(bo nha|bo di|mat tich|khong ve nha|bien mat)[^.?!]{0,40}(\d+ (ngay|hom|tuan|thang)|roi|nay|chua ve|khong lien lac)|bi (du do|lua|rU re|ru re|bat coc)[^.?!]{0,20}(di|len mang|theo)|khong lien lac duoc (voi )?(con|chau|be|em)|(con|chau|be|em gai|em trai)[^.?!]{0,30}(mat tich|bo nha di|khong ve nha)"),
+    _c("abduction", "child_abduction", 1.2, r"(dua|mang|bat|giu|dan) (theo )?((\d+|hai|ba) )?(dua )?(con|chau|be|nho|tui nho)\b[^.?!]{0,80}(khong cho (ve|gap|lien lac|tro ve)|khong tra|ve nuoc|sang nuoc|ra nuoc ngoai|giau|khong biet ([a-z]+ ){0,3}(o dau|dang o)|bat tin|khong nghe may|chan (het )?lien lac)|(mang|dua|dan) (theo )?((\d+|hai|ba) )?(dua )?(con|nho|tui nho|be)\b[^?!]{0,60}khong biet ([a-z]+ ){0,3}o dau|khong cho (toi|em|minh)? ?(gap|nhin|ve voi|lien lac voi) (con|chau|be)|bat coc (con|chau|be)"),
+    # --- migrant work, exploitation ---
+    _c("passport_held", "labour_exploitation", 0.7, r"giu (ho chieu|passport)|thu (ho chieu|passport)"),
+    _c("papers_held", "labour_exploitation", 0.6, r"giu (het )?(cccd|can cuoc|chung minh|giay to|ho chieu)( cua (toi|em|minh))?"),
+    _c("confined", "labour_exploitation", 0.6, r"khong cho ([a-z]+ ){0,2}(ra ngoai|ra khoi|ve que|ve nha|ve|di dau|nghi|lien lac)\b|muon tron (ve|khoi|ra|di)|(bi|bat) nhot|giam long"),
+    _c("forced_sex_work", "violence", 1.2, r"(bat|ep|bi ep)[^.?!]{0,10}(tiep khach|ban dam|lam gai|ngu voi khach|khoa than)"),
+    _c("export_labour_problem", "labour_exploitation", 0.6, r"(xuat khau lao dong|thuc tap sinh|di (nhat|han|dai loan|malaysia)|moi gioi)[^?!]{0,120}(khong cho di|khong tra tien|doi den|bi giu|bi lua|bo tron|bat lam|khong tra (du )?luong|dong cua)"),
+    # --- wanting a person, drafting, acting ---
+    _c("ask_person", "human_request", 1.1, r"gap (truc tiep )?(can bo|luat su|nguoi that|nhan vien|tu van vien)|(can|muon|xin|mong|nho) (duoc )?(gap|noi chuyen voi|lien he voi|lien he) (can bo|luat su|nguoi)|(can|muon|xin|mong|nho) (duoc )?(co )?(mot )?(can bo|luat su|nguoi) (giup|huong dan|tu van|ho tro|xem|soan|viet|di cung|den|xuong|dong hanh)|(huong dan|tu van|gap|giup|ho tro) truc tiep|co ai (co the )?(giup|di cung|xuong|den|ho tro|tu van|chi|cuu|dong hanh)|\bai (giup|cuu|ho tro) (toi|em|minh|tui|chung toi|gia dinh|me toi|bo toi)|can nguoi (giup|huong dan|tu van|ho tro)|nho (can bo|luat su|chinh quyen|co quan|toa|ai) (giup|can thiep|soan|xem|ho tro|viet|lam)|mong (duoc )?(can bo|chinh quyen|anh chi) (giup|huong dan|ho tro)|can (giup|ho tro) gap|giup (toi|em|minh|tui) (gap|ngay)|cuu (toi|em|tui|voi)\b|co ai (o day|giup) khong"),
+    _c("collective", "dispute", 0.5, r"(\d+|nhieu|hang tram|hang chuc) (ho|nguoi|cong nhan|gia dinh|khach hang) (nhu toi|bi|cung bi|cung)|kien (chung|tap the)|khoi kien tap the"),
+    _c("whom_to_ask", "human_request", 0.6, r"\bnho ai\b|(khong biet|biet) (keu|bam viu vao|hoi) ai|mong (duoc )?(can bo |anh chi )?(huong dan|giup do|ho tro|chi giup)|\bai ([a-z]+ ){0,2}giup (duoc|voi|toi|em|chung toi|minh)|ai dung ra|xin (duoc )?(giup do|cuu giup|ho tro giup)|mong (duoc )?(giup do|ho tro)|nho (ai|ben nao|co quan nao) (giup|can thiep)|giup (toi|em|minh|tui) voi|ai giup (voi|duoc)"),
+    _c("drafting", "drafting", 1.0, r"(soan|viet|thao|lam) (giup|ho|dum|gium|cho (toi|em|minh)|san)[^.?!]{0,25}\b(don|hop dong|di chuc|van ban|to trinh|ban tu khai|giay uy quyen|thoa thuan|bien ban|ho so (khoi kien|khieu nai))|(nho|can|xin|muon)[^.?!]{0,25}(soan|viet|thao)[^.?!]{0,10}\b(don|hop dong|di chuc|van ban)|xem giup (ho so|giay to|hop dong)|huong dan (viet|soan|lam) don"),
+    _c("intent_complain", "complaint", 0.6, r"\b(muon|se|dinh|sap|quyet dinh|can) (lam don |viet don |gui don )?khieu nai"),
+    _c("intent_denounce", "denunciation", 0.6, r"\b(muon|se|dinh|sap|quyet dinh|can) (lam don |viet don |gui don )?to cao"),
+    _c("intent_sue", "dispute", 0.6, r"\b(muon|se|dinh|sap|quyet dinh|can) (kien|khoi kien|dua [^.?!]{0,20}ra toa|nop don kien)"),
+    _c("intent_claim", "dispute", 0.6, r"\b(muon|se|dinh|sap|quyet dinh|can) (doi boi thuong|doi lai|lay lai|doi quyen|doi con)"),
+    _c("complained_already", "complaint", 0.4, r"(da|gui) (khieu nai|to cao|nop don|gui don|lam don|viet don)[^.?!]{0,25}(\d|hai|ba|nhieu) lan|(khong|chua) (co )?ai (giai quyet|tra loi|xu ly)|khieu nai (\d|hai|ba|nhieu) lan|chua (co )?(ai )?(tra loi|giai quyet|phan hoi)[^.?!]{0,20}(lan|thang|nam)"),
+    _c("enforcement", "dispute", 0.8, r"cuong che|pha do nha|giai toa (nha|dat)|thu hoi dat[^.?!]{0,60}(mai|ngay|tuan)"),
+    _c("compensation_claim", "dispute", 0.4, r"doi boi thuong|doi den bu|boi thuong[^.?!]{0,20}(khong chiu|chi dua|qua thap|khong du)|chi (dua|tra|boi thuong) [^.?!]{0,15}(trieu|dong)[^.?!]{0,25}(roi thoi|roi bao|nghi luon)|den bu (qua )?thap"),
+    _c("active_dispute", "dispute", 0.3, r"\btranh chap\b|\blan chiem\b|\bchiem dat\b|\bdoi no\b[^.?!]{0,20}(toi|nha)", _NEGATED),
+    _c("evidence", "dispute", 0.3, r"ghi am|quay (lai )?clip|co (bang chung|chung cu|giay to chung minh)"),
+    _c("bribery", "denunciation", 0.3, r"boi duong|hoi lo|dut lot|phong bi|doi [^.?!]{0,10}(trieu|tien) moi (chiu )?(lam|giai quyet|ky|cap)"),
+    _c("medical_harm", "dispute", 0.5, r"soc phan ve|bien chung|di chung|sai sot (y te|chuyen mon)|tai bien|chet oan|tu vong (tai|o) (benh vien|tram y te)"),
+    _c("no_lawyer_money", "dispute", 0.5, r"khong (co )?tien (de )?thue luat su|khong du tien thue|can luat su|thue luat su|khong biet (lam|viet) (giay to|don)"),
+    _c("time_critical", "dispute", 0.3, r"\b(sang|chieu|toi) mai\b|\bngay mai\b|\btuan sau\b|\bgap lam\b|\b(can|giup|rat|that) gap\b|\bgap gap\b|khan cap|cang som cang tot|\bcuu\b"),
+)
+
+# Pure "what does the law say" questions: they lower soft cues (not strong ones).
+_INFO_QUESTION = re.compile(
+    r"bao lau|bao nhieu (ngay|thang|nam|tien|phan tram|lan)|may (ngay|thang|nam|lan|tieng)|thoi han|co dung (khong|luat|ko)|dung luat|sai luat|"
+    r"luat (quy dinh|cho|bat|cam)|phap luat (quy dinh|cho)|co duoc [^.?!]{0,40}khong|co phai [^.?!]{0,40}khong|co vi pham|co gia tri|"
+    r"co mat (phi|tien)|phat bao nhieu|tinh (nhu )?the nao|thu tuc|can (nhung )?giay to gi|o dau|co quan nao|"
+    r"dinh nghia|khai niem|la gi|duoc hieu|(bi )?(xu ly|xu phat|phat) (the nao|ra sao|nhu the nao|gi)|bi phat (gi|bao nhieu)"
+)
+
+_ELDER_RE = re.compile(_ELDER)
+_CHILD_RE = re.compile(_CHILD)
+_HURT_RE = re.compile(r"bi thuong|chay mau|mau chay|bat tinh|gay (tay|chan|xuong)|nhap vien|cap cuu|nguy kich|bong|hon me")
+
+_LEGAL_AID = re.compile(
+    r"ho ngheo|can ngheo|khuyet tat|tan tat|dan toc( thieu so)?|nguoi (ede|e de|hmong|h mong|mong|khmer|tay|thai|muong|nung|dao|gia rai|jrai|ba na|bana|xo dang|co ho|cham|raglai|m nong|mnong|stieng|ta oi|bru|van kieu|thuong)\b|"
+    r"vung (sau|xa|cao|kho khan|dac biet kho khan)|xa dac biet kho khan|" + _ELDER + r"|bao luc gia dinh|mua ban nguoi|bi ban (sang|qua)|nan nhan|"
+    r"liet si|thuong binh|benh binh|co cong|chat doc (da cam|hoa hoc)|\bhiv\b|khong (co )?tien (de )?thue luat su|kho khan (ve )?tai chinh|"
+    r"thu nhap (thap|it)|khong biet chu|mu chu|tre em|mo coi|tre mo coi|" + _CHILD
+)
+
+# Category -> (urgency, emergency numbers) defaults; violence and injury are refined below.
+_CATEGORY_URGENCY = {
+    "crisis": "urgent",
+    "violence": "urgent",
+    "injury": "urgent",
+    "arrest": "high",
+    "court": "high",
+    "fraud": "high",
+    "workplace_accident": "high",
+    "elder_abuse": "high",
+    "child_abduction": "high",
+    "missing_person": "urgent",
+    "labour_exploitation": "high",
+    "human_request": "normal",
+    "drafting": "normal",
+    "dispute": "normal",
+    "complaint": "normal",
+    "denunciation": "normal",
+}
+# When several categories fire, the reported one is the most serious.
+_CATEGORY_ORDER = (
+    "crisis", "injury", "violence", "missing_person", "child_abduction", "elder_abuse", "arrest", "court", "workplace_accident",
+    "labour_exploitation", "fraud", "denunciation", "complaint", "drafting", "dispute", "human_request",
+)
+
+# ---------------------------------------------------------------------------------------------
+# Out of scope
+
+_LEGAL_WORDS = re.compile(
+    r"\b(luat|phap luat|quy dinh|nghi dinh|thong tu|dieu \d|phat|xu phat|vi pham|hop phap|trai phep|bat hop phap|toi (pham|danh|gi)|"
+    r"kien|toa|khieu nai|to cao|hop dong|quyen|nghia vu|thue|le phi|boi thuong|bi bat|cong an|giay phep|dang ky|thu tuc|tro cap|bao hiem|"
+    r"ly hon|ket hon|thua ke|di chuc|dat dai|so do|cu tru|tam tru|can cuoc|khai sinh|lao dong|luong|nghi viec)\b"
+)
+
+_OOS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("lottery", re.compile(r"xo so|(con )?so de (hom nay|mai|nao|dep|ve)|lo de|danh de|danh lo|soi cau|bach thu|\bcon so\b[^.?!]{0,30}(de|lo|danh|bot|trung|hom nay|dep)|con gi (ve|an)|du doan (so|ket qua)|so dep hom nay|\bdi bot\b")),
+    ("weather", re.compile(r"thoi tiet|troi (co )?(mua|nang|lanh|nong)|nhiet do (hom nay|ngay mai|bay gio)|du bao (thoi tiet|bao)|\bbao so \d")),
+    ("sports", re.compile(r"bong da|da banh|ty so|tran (dau|dau toi|toi nay)|world cup|\bda (voi|bong)\b|\b(mu|liverpool|arsenal|chelsea|barca|real madrid|man city|man utd)\b|\bai thang\b|ngoai hang anh|champions league|\bc1\b|messi|ronaldo|doi tuyen|\bkeo (nha cai|bong|toi nay)|\bv league\b")),
+    ("horoscope", re.compile(r"tu vi|cung hoang dao|\bcung (song ngu|bach duong|kim nguu|song tu|cu giai|su tu|xu nu|thien binh|bo cap|nhan ma|ma ket|bao binh)\b|tinh duyen|boi bai|xem boi|phong thuy|xem tuoi|ngay (tot|dep) (de|cuoi|khai truong)|\bmenh (kim|moc|thuy|hoa|tho)\b|van menh|tarot|huong nha|(hop|lam nha|xay nha) huong|\btuoi (giap|at|binh|dinh|mau|ky|canh|tan|nham|quy) (ty|suu|dan|mao|thin|ti|ngo|mui|than|dau|tuat|hoi)\b")),
+    ("flirting", re.compile(r"(lam|co) (nguoi yeu|ny|ban gai|ban trai)\b|(yeu|thich|nho|thuong) (bot|em|anh) (lam|qua|nhieu|nha)|\bhon (em|anh|bot)\b|\bbot (dep|xinh|de thuong|co nguoi yeu|co ny)|(di|hen) (choi|cafe|an) (voi|cung) (anh|em)|😘|😍|❤|💋")),
+    ("writing", re.compile(r"(viet|lam|soan|sang tac|nghi)( giup| ho| dum| gium| cho)?( toi| em| minh| anh| chi| tui| tao)?( mot| 1)?( cai| bai| doan)? (tho|bai tho|cv|caption|status|stt|bai van|van mau|bai hat|loi bai hat|loi chuc|thiep|content|quang cao|bai dang|slogan|email xin viec|thu tinh|truyen|kich ban|bai phat bieu|luan van|tieu luan)\b|\bcv xin viec|\bcaption\b")),
+    ("marketing", re.compile(r"tang (follow|like|view|tuong tac|doanh so)|tiktok|kiem tien online|chay quang cao|\bseo\b|ban hang online[^.?!]{0,30}(meo|bi quyet|hieu qua)|livestream ban")),
+    ("stocks", re.compile(r"(nen|co nen|tu van|goi y|chi|khuyen)[^.?!]{0,20}(mua|ban|dau tu|choi|om)[^.?!]{0,30}(co phieu|chung khoan|coin|bitcoin|crypto|tien ao|forex|vang|ma)|(co phieu|ma|coin) (nao|gi) (tang|len|ngon|tot|se tang|dang mua)|du doan (gia|thi truong)|\blai suat ngan hang nao\b|dau tu (gi|vao dau) (lai|loi)")),
+    ("cooking_health", re.compile(r"cong thuc (nau|lam banh)|cach nau|nau (mon|an) gi|biet nau|nau (pho|bun|com|canh|che|banh)|giam can|tang can|lam dep da|uong thuoc gi|benh gi")),
+    ("homework", re.compile(r"giai (bai|phuong trinh|toan|de)|bai tap (toan|ly|hoa|tieng anh)|dich[^.?!]{0,30}(sang|ra) tieng (anh|phap|trung|han|nhat|viet)|dich cau nay")),
+    ("shopping", re.compile(r"(tu van|goi y|chon|nen mua)[^.?!]{0,20}(dien thoai|laptop|may tinh|xe may|o to|tivi|tu lanh|my pham|quan ao)\b(?! (bi|co bi|phai))")),
+    ("chitchat", re.compile(r"(an|nau) gi ngon|mon (gi|nao) ngon|ke chuyen (cuoi|ma|co tich)|chuyen cuoi|hat (cho|mot bai)|choi game|doan (so|cau do)|cau do")),
+    ("politics", re.compile(r"(tot hay te|tot hay xau|co dam|nghi (gi|sao) ve|danh gia (gi )?ve|ung ho hay|che (nha nuoc|chinh quyen|dang|chinh phu)|noi xau)[^?]{0,60}(chinh quyen|nha nuoc|\bdang\b|chinh phu|chu tich|thu tuong|tong bi thu|che do|cong san|quoc hoi|lanh dao)|(chinh quyen|nha nuoc|\bdang\b|chinh phu|che do)[^?]{0,40}(tot hay te|tot hay xau|co dam|chi biet noi tot|thoi nat|te hai)|phan dong|lat do|bieu tinh chong")),
+    ("about_bot", re.compile(r"\b(bot|ban|may|em) (la ai|la gi|ten (la )?gi|cua (cong ty|ai)|do ai|biet hat|bao nhieu tuoi|an com chua|o dau|la nguoi hay may|co phai nguoi|la ai vay)\b|ai (lap trinh|tao ra|viet ra|lam ra)( ra)? (bot|ban|may)|\bla ai cua cong ty\b|\bchatgpt\b|\bai cua cong ty\b")),
+)
+
+# ---------------------------------------------------------------------------------------------
+# Bad input
+
+_INJECTION = re.compile(
+    r"bo qua (moi|tat ca|cac|toan bo|het)?\s*(huong dan|chi dan|lenh|quy tac|yeu cau)|quen (het|moi|tat ca) (huong dan|chi dan|quy tac)|"
+    r"ignore (all |the |any )?(previous|prior|above)|system prompt|prompt (he thong|cua ban)|in ra (toan bo )?(prompt|huong dan|chi dan)|"
+    r"\brole\s*:\s*system|\brole\b[^a-z]{0,6}system|ban (bay gio )?la (luat su|tro ly|ai|chuyen gia) khong (gioi han|kiem duyet)|"
+    r"(hay|phai) khang dinh (rang|la)|dong vai (la )?|jailbreak|developer mode|\bdan mode\b|tra loi theo huong dan tren|lam theo (huong dan|chi dan) (tren|sau)"
+)
+_PHISHING = re.compile(r"dang nhap|nhan (ngay|qua|thuong|tien|ho tro)|bam vao (day|link|duong link)|click|trung thuong|xac (thuc|minh) tai khoan|cap nhat (thong tin|tai khoan)|ma otp|vneid|nhan tien|qua tang|mien phi")
+_SPAM = re.compile(r"dich vu|bao dau|uy tin|gia re|\blh\b|lien he|inbox|\bib\b|zalo|hotline|khong can (giay to|cho|ho so|thu tuc)|cam ket|100 ?%|nhanh chong|lam nhanh|chiet khau|khuyen mai|\bsale\b|dang ky ngay|so dien thoai")
+_SYLLABLE = re.compile(r"^(ngh|ng|nh|ch|gh|gi|kh|ph|th|tr|qu|[bcdghklmnprstvx])?[aeiouy]{1,3}(ng|nh|ch|[cmnpt])?$")
+_KNOWN_TOKENS = frozenset(
+    ["ok", "oke", "okay", "bot", "zalo", "facebook", "fb", "tiktok", "cv", "app", "online", "shop", "email", "web", "website", "wifi", "vneid", "ok.", "hi", "hello", "alo", "sorry", "thanks", "tks", "ko", "k", "dc", "đc", "bn", "e", "a", "vs", "j", "ntn", "mn", "cty", "bhxh", "bhyt", "cccd", "cmnd", "gplx", "hdld", "nld", "csgt", "ubnd", "tnld", "xkld", "nvqs", "tmdt", "sdt", "z", "v", "r", "mk", "mik", "ny", "ck", "vk", "vc", "cx", "nma", "thik", "iu", "wa", "ak", "hok", "hong", "dzay", "zay", "tr", "ty", "trieu", "kg", "cm", "mg", "km", "m2", "ha", "usd", "vnd"]
+)
+
+
+def _is_mash(folded: str) -> bool:
+    words = re.findall(r"[a-z]+", folded)
+    if not words:
+        return False
+    bad = 0
+    for w in words:
+        if w in _KNOWN_TOKENS:
+            continue
+        if re.search(r"(.)\1{3,}", w) or len(w) > 7 or not _SYLLABLE.match(w):
+            bad += 1
+    return bad / len(words) >= 0.6
+
+
+def _bad_input(raw: str, cleaned_text: str, had_html: bool, had_url: bool) -> TriageResult | None:
+    if not raw or not raw.strip():
+        return TriageResult(Verdict.BAD_INPUT, "empty")
+    folded_raw = fold(strip_diacritics(nfc(raw)))
+    if _INJECTION.search(folded_raw):
+        return TriageResult(Verdict.BAD_INPUT, "injection", cues=("injection",))
+    folded = fold(cleaned_text)
+    if had_url and _PHISHING.search(folded):
+        return TriageResult(Verdict.BAD_INPUT, "phishing", cues=("phishing",))
+    spam_hits = len(set(m.group(0) for m in _SPAM.finditer(folded)))
+    letters = [c for c in raw if c.isalpha()]
+    caps = sum(1 for c in letters if c.isupper()) / len(letters) if letters else 0.0
+    if spam_hits >= 3 or (spam_hits >= 2 and (caps > 0.5 or had_url)):
+        return TriageResult(Verdict.BAD_INPUT, "spam", cues=("spam",))
+    if not re.search(r"[^\W_]", cleaned_text):
+        return TriageResult(Verdict.BAD_INPUT, "html" if (had_html or had_url) else "no_text")
+    if _is_mash(folded):
+        return TriageResult(Verdict.BAD_INPUT, "mash")
+    return None
+
+
+_OOS_WORDS = tuple((kind, re.compile(r"(?<!\w)(?:" + p.pattern + r")(?!\w)")) for kind, p in _OOS)
+
+
+def _out_of_scope(folded: str) -> str | None:
+    for kind, pattern in _OOS_WORDS:
+        if pattern.search(folded):
+            if kind in ("politics", "about_bot", "flirting", "writing"):
+                return kind  # a legal word does not make these legal questions
+            if not _LEGAL_WORDS.search(folded):
+                return kind
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Escalation
+
+
+def _fires(cue: Cue, folded: str, accented: str) -> bool:
+    text = accented if cue.accented else folded
+    for m in cue.pattern.finditer(text):
+        if cue.guard is not None:
+            before = text[max(0, m.start() - 40) : m.start()]
+            if cue.guard.search(before):
+                continue
+        return True
+    return False
+
+
+def escalation(folded: str, accented: str) -> TriageResult | None:
+    """Weighted cues -> an escalation result, or None when the message can be answered."""
+    fired = [c for c in CUES if _fires(c, folded, accented)]
+    if not fired:
+        return None
+    strong = [c for c in fired if c.weight >= 1.0]
+    score = sum(c.weight for c in fired)
+    if not strong and _INFO_QUESTION.search(folded):
+        score -= 0.4  # "how many days does the law give ...": information, not a case
+    if not strong and score < 1.0:
+        return None
+    categories = {c.category for c in fired if c.weight >= 0.5} or {c.category for c in fired}
+    category = next(cat for cat in _CATEGORY_ORDER if cat in categories) if categories & set(_CATEGORY_ORDER) else fired[0].category
+    child = bool(_CHILD_RE.search(folded))
+    hurt = bool(_HURT_RE.search(folded))
+    urgency = _CATEGORY_URGENCY.get(category, "normal")
+    emergency: list[str] = []
+    if category == "crisis":
+        emergency = ["115"]
+        if any(c.category == "violence" for c in fired) or "de doa" in folded or "doa" in folded:
+            emergency.append("113")
+    elif category == "injury":
+        emergency = ["115", "113"]
+    elif category == "violence":
+        emergency = ["113"]
+        if hurt:
+            emergency.append("115")
+        only_threat = all(c.name in ("threat", "domestic_violence", "exposure_threat") for c in fired if c.category == "violence")
+        if only_threat:
+            urgency = "high"
+    elif (category == "elder_abuse" and re.search(r"\bdanh|doa|bo doi|khong cho an", folded)) or (category == "fraud" and any(c.name in ("repossession", "threat", "death_threat") for c in fired)):
+        emergency = ["113"]
+    if child and category in ("violence", "child_abduction", "missing_person", "injury", "crisis", "arrest"):
+        emergency.append("111")
+        if category == "violence":
+            urgency = "urgent"
+    if urgency == "normal" and any(c.name == "time_critical" for c in fired):
+        urgency = "high"
+    if any(c.category == "violence" for c in fired) and "113" not in emergency:
+        emergency.insert(0, "113")
+    return TriageResult(
+        Verdict.ESCALATE,
+        category,
+        urgency,
+        tuple(dict.fromkeys(emergency)),
+        legal_aid_hint(folded),
+        round(score, 2),
+        tuple(c.name for c in fired),
+    )
+
+
+def legal_aid_hint(folded: str) -> bool:
+    """The message suggests the person may be entitled to free legal aid (Điều 7 Luật TGPL 2017)."""
+    return bool(_LEGAL_AID.search(folded))
+
+
+def triage(raw: str, cleaned_text: str | None = None, *, had_html: bool = False, had_url: bool = False) -> TriageResult:
+    """Decide what to do with a message before retrieval.
+
+    `raw` is the message as received; `cleaned_text` the normalised text (see clean.clean_message).
+    """
+    cleaned_text = raw if cleaned_text is None else cleaned_text
+    bad = _bad_input(raw, cleaned_text, had_html, had_url)
+    if bad is not None:
+        return bad
+    folded = fold(cleaned_text)
+    accented = " " + nfc(cleaned_text).lower() + " "
+    esc = escalation(folded, accented)
+    if esc is not None:
+        return esc
+    oos = _out_of_scope(folded)
+    if oos is not None:
+        return TriageResult(Verdict.OUT_OF_SCOPE, oos)
+    return TriageResult(Verdict.ANSWER, legal_aid_hint=legal_aid_hint(folded))
+
+
+# ---------------------------------------------------------------------------------------------
+# Too vague to answer: a bare topic
+
+_FILLER = frozenset(
+    ["hoi", "ve", "cho", "toi", "em", "minh", "tui", "anh", "chi", "ban", "bot", "oi", "a", "ak", "voi", "luat", "phap", "luat", "van", "de", "tu", "van", "muon", "can", "xin", "chao", "lien", "quan", "quy", "dinh", "thong", "tin", "gi", "khong", "ko", "the", "nao", "ve", "viec", "cac", "linh", "vuc", "mang", "chut", "nhe", "nha", "di", "co"]
+)
+TOPIC_WORDS: dict[str, str] = {
+    "dat dai": "đất đai", "dat": "đất đai", "nha dat": "đất đai", "so do": "đất đai", "nha o": "đất đai",
+    "bao hiem": "bảo hiểm", "bao hiem xa hoi": "bảo hiểm", "bhxh": "bảo hiểm", "bao hiem y te": "bảo hiểm",
+    "lao dong": "lao động", "viec lam": "lao động", "cong ty": "lao động", "luong": "lao động",
+    "hon nhan": "hôn nhân gia đình", "gia dinh": "hôn nhân gia đình", "hon nhan gia dinh": "hôn nhân gia đình",
+    "ly hon": "hôn nhân gia đình", "ket hon": "hôn nhân gia đình",
+    "thua ke": "thừa kế", "di chuc": "thừa kế", "giao thong": "giao thông", "xe": "giao thông",
+    "cu tru": "cư trú, căn cước", "ho khau": "cư trú, căn cước", "can cuoc": "cư trú, căn cước",
+    "nghia vu quan su": "nghĩa vụ quân sự", "quan su": "nghĩa vụ quân sự", "thue": "thuế",
+    "khieu nai": "khiếu nại, tố cáo", "to cao": "khiếu nại, tố cáo",
+}
+
+
+def is_vague(text: str) -> bool:
+    """Nothing but greetings and filler words ("cho em hỏi về luật với ạ")."""
+    folded = fold(text).replace("?", " ")
+    return bool(folded.split()) and not [w for w in folded.split() if w not in _FILLER and not w.isdigit()]
+
+
+def topic_only(text: str) -> str | None:
+    """The topic of a message that names a topic and asks nothing else ("hỏi về bảo hiểm")."""
+    folded = fold(text).replace("?", " ")
+    words = [w for w in folded.split() if w not in _FILLER]
+    if not words or len(words) > 4:
+        return None
+    phrase = " ".join(words)
+    return TOPIC_WORDS.get(phrase)

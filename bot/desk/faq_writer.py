@@ -1,0 +1,186 @@
+"""Approved FAQ proposals -> an entry in a YAML file of the FAQ folder, checked as `lawbot kb check` does.
+
+The schema, the YAML layout and the number check are the knowledge base's own (retrieval.faq,
+retrieval.faq_check), so an approved entry never breaks the checker. The file is written whole to a
+temporary name and renamed over the old one, under a file lock: the FAQ reindexer never reads half a
+file, and two workers approving at once do not lose an entry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.desk import texts
+from bot.logsafe import mask_pii
+from retrieval.faq import (
+    MAX_QUESTIONS,
+    MIN_QUESTIONS,
+    Problem,
+    dump_topic,
+    read_faq_file,
+    record_from_entry,
+)
+from retrieval.faq_check import missing_numbers
+from retrieval.normalize import has_diacritics
+from retrieval.normalize import strip_diacritics as _strip
+from retrieval.register import RegisterError, load_register, normalize_doc_number
+
+MIN_ANSWER, MAX_ANSWER = 20, 1000  # the knowledge base asks for about 700 characters
+
+
+@dataclass
+class FaqDraft:
+    questions: list[str]
+    answer: str
+    citations: list[dict[str, Any]] = field(default_factory=list)
+
+
+def strip_diacritics(text: str) -> str:
+    """'Nghỉ phép năm' -> 'Nghi phep nam' (the way many people type on their phones)."""
+    return _strip(text)
+
+
+def prepare_questions(lines: Iterable[str]) -> list[str]:
+    """Trimmed, de-duplicated variants; adds one without diacritics when none is, as the FAQ schema asks."""
+    seen: set[str] = set()
+    questions: list[str] = []
+    for line in lines:
+        q = " ".join(line.split())
+        if q and q.casefold() not in seen:
+            seen.add(q.casefold())
+            questions.append(q)
+    if questions and all(has_diacritics(q) for q in questions):
+        questions.insert(1, strip_diacritics(questions[0]).lower())
+    return questions[:MAX_QUESTIONS]
+
+
+def field_of(obj: Any, *names: str) -> Any:
+    """A field of an article given as a dict or as an object (the index may hand either)."""
+    for name in names:
+        value = obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+        if value not in (None, ""):
+            return value
+    return None
+
+
+def register_numbers(path: Path | None) -> set[str] | None:
+    """Normalised document numbers of the register, or None when there is no register to check."""
+    if path is None or not path.is_file():
+        return None
+    try:
+        return set(load_register(path))
+    except RegisterError:
+        return None  # the register's own check reports it; do not block approvals on it
+
+
+def check_draft(
+    draft: FaqDraft,
+    lookup: Callable[[str], Any] | None,
+    register: set[str] | None,
+) -> list[str]:
+    """Problems that keep the entry out of the FAQ (Vietnamese, for the admin)."""
+    problems: list[str] = []
+    # a FAQ is published to everyone: no citizen's phone or CCCD number may end up in it
+    if any(mask_pii(t) != t for t in [*draft.questions, draft.answer]):
+        problems.append(texts.FAQ_CHECK["personal"])
+    if not MIN_QUESTIONS <= len(draft.questions) <= MAX_QUESTIONS:
+        problems.append(texts.FAQ_CHECK["questions"])
+    if not MIN_ANSWER <= len(draft.answer.strip()) <= MAX_ANSWER:
+        problems.append(texts.FAQ_CHECK["answer"])
+    if not draft.citations:
+        problems.append(texts.FAQ_CHECK["citations"])
+        return problems
+    if register is not None:
+        unknown = sorted(
+            {
+                str(c.get("doc_number") or "")
+                for c in draft.citations
+                if normalize_doc_number(str(c.get("doc_number") or "")) not in register
+            }
+        )
+        if unknown:
+            problems.append(texts.FAQ_CHECK["unknown_document"].format(docs=", ".join(unknown)))
+    if lookup is None:
+        return problems
+    cited: list[str] = []
+    missing: list[str] = []
+    for c in draft.citations:
+        article = lookup(str(c.get("article_id") or ""))
+        if article is None:
+            missing.append(str(c.get("article_id")))
+        else:
+            cited.append(str(field_of(article, "text") or ""))
+    if missing:
+        problems.append(texts.FAQ_CHECK["unknown_article"].format(ids=", ".join(missing)))
+        return problems
+    absent = missing_numbers(draft.answer, cited)
+    if absent:
+        problems.append(texts.FAQ_CHECK["numbers"].format(numbers=", ".join(absent)))
+    return problems
+
+
+def _entry(draft: FaqDraft, entry_id: str, reviewed_by: str, reviewed_at: dt.date) -> dict[str, Any]:
+    citations = []
+    for c in draft.citations:
+        item = {"doc_number": str(c.get("doc_number") or ""), "article": str(c.get("article") or "")}
+        if c.get("clause"):
+            item["clause"] = str(c["clause"])
+        item["article_id"] = str(c.get("article_id") or "")
+        citations.append(item)
+    return {
+        "id": entry_id,
+        "questions": list(draft.questions),
+        "answer": draft.answer.strip().replace("\r\n", "\n"),
+        "citations": citations,
+        "note": None,
+        "reviewed_by": reviewed_by,
+        "reviewed_at": reviewed_at.isoformat(),
+    }
+
+
+class FaqFileError(RuntimeError):
+    """The FAQ file or the new entry breaks the knowledge base schema (nothing was written)."""
+
+
+def append_entry(
+    faq_file: Path,
+    draft: FaqDraft,
+    *,
+    reviewed_by: str,
+    reviewed_at: dt.date,
+    topic: str = texts.FAQ_FILE_TOPIC,
+) -> str:
+    """Add the entry to `faq_file` (created if needed) and return its id (`<slug>-NNN`)."""
+    faq_file.parent.mkdir(parents=True, exist_ok=True)
+    slug = faq_file.stem
+    lock_path = faq_file.with_name(f".{faq_file.name}.lock")
+    with open(lock_path, "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            problems: list[Problem] = []
+            records = read_faq_file(faq_file, problems) if faq_file.exists() else []
+            if records:
+                topic = records[0].topic
+            numbers = [int(r.id.rsplit("-", 1)[1]) for r in records if r.id.rsplit("-", 1)[-1].isdigit()]
+            entry_id = f"{slug}-{max(numbers, default=0) + 1:03d}"
+            record = record_from_entry(
+                _entry(draft, entry_id, reviewed_by, reviewed_at), topic, slug, str(faq_file), problems
+            )
+            errors = [p for p in problems if p.level == "error"]
+            if errors or record is None:
+                raise FaqFileError("; ".join(str(p) for p in errors) or "invalid entry")
+            tmp = faq_file.with_name(f".{faq_file.name}.tmp")
+            with open(tmp, "w", encoding="utf-8") as fh:
+                fh.write(dump_topic([*records, record]))
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, faq_file)
+            return entry_id
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

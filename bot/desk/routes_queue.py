@@ -1,0 +1,108 @@
+"""The queue: unresolved tickets by urgency then age, with filters and counts, and the urgent badge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.desk import texts
+from bot.desk.context import current_staff, desk_of
+from bot.desk.render import page
+
+PAGE_SIZE = 100
+STATUS_FILTERS = {
+    "active": ("open", "claimed"),
+    "open": ("open",),
+    "claimed": ("claimed",),
+    "resolved": ("resolved",),
+    "all": ("open", "claimed", "resolved"),
+}
+
+
+def _int(value: str | None, default: int, lo: int = 0, hi: int = 10**9) -> int:
+    try:
+        return min(hi, max(lo, int(value or "")))
+    except ValueError:
+        return default
+
+
+async def queue(request: Request) -> Response:
+    desk = desk_of(request)
+    me = current_staff(request)
+    q = request.query_params
+    status = q.get("status", "active")
+    if status not in STATUS_FILTERS:
+        status = "active"
+    category = q.get("category", "")[:64]
+    channel = q.get("channel", "")
+    if channel not in texts.CHANNEL:
+        channel = ""
+    urgency = q.get("urgency", "")
+    if urgency not in texts.URGENCY:
+        urgency = ""
+    assignee_param = q.get("assignee", "")
+    assignee: int | None = None
+    unassigned = False
+    if assignee_param == "me":
+        assignee = me.id
+    elif assignee_param == "none":
+        unassigned = True
+    elif assignee_param.isdigit():
+        assignee = int(assignee_param)
+    else:
+        assignee_param = ""
+    page_no = _int(q.get("page"), 1, 1, 10_000)
+    rows = await desk.run(
+        desk.tickets.list_queue,
+        STATUS_FILTERS[status],
+        category or None,
+        channel or None,
+        assignee,
+        unassigned=unassigned,
+        urgency=urgency or None,
+        limit=PAGE_SIZE + 1,
+        offset=(page_no - 1) * PAGE_SIZE,
+    )
+    counts = await desk.run(desk.tickets.counts)
+    categories = await desk.run(desk.tickets.categories)
+    accounts = await desk.run(desk.staff.list)
+    filters: dict[str, Any] = {
+        "status": status,
+        "category": category,
+        "channel": channel,
+        "assignee": assignee_param,
+        "urgency": urgency,
+    }
+    return await page(
+        request,
+        "queue.html",
+        nav="queue",
+        rows=rows[:PAGE_SIZE],
+        has_more=len(rows) > PAGE_SIZE,
+        page_no=page_no,
+        counts=counts,
+        categories=categories,
+        accounts=[a for a in accounts if a.active],
+        names={a.id: a.display_name or a.email for a in accounts},
+        filters=filters,
+        status_filters=list(STATUS_FILTERS),
+    )
+
+
+async def badge(request: Request) -> Response:
+    """Polled by the pages every 30 s: the number of unresolved urgent tickets."""
+    desk = desk_of(request)
+    counts = await desk.run(desk.tickets.counts)
+    return JSONResponse(
+        {"urgent": counts.urgent_unresolved, "open": counts.open, "unassigned": counts.unassigned_open},
+        headers={"cache-control": "no-store"},
+    )
+
+
+routes = [
+    Route("/", queue, methods=["GET"], name="queue"),
+    Route("/api/badge", badge, methods=["GET"], name="badge"),
+]

@@ -1,0 +1,162 @@
+"""Statistics for the coordinating council: volumes, outcomes, feedback, response time, content gaps."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bot.desk import texts
+from bot.desk.charts import bar_list, column_chart, split_bar
+from bot.desk.context import client_ip, current_staff, desk_of
+from bot.desk.csv_export import citizen_text, to_csv
+from bot.desk.queries import tickets_between
+from bot.desk.render import page
+from bot.desk.templating import VN_TZ, vn_time
+
+DEFAULT_DAYS = 30
+MAX_DAYS = 731  # two years: the longest period a report covers
+EXPORTS = ("questions", "gaps", "tickets")
+
+
+def date_range(request: Request, today: dt.date) -> tuple[dt.date, dt.date]:
+    """[start, end] from ?start=YYYY-MM-DD&end=YYYY-MM-DD, defaulting to the last 30 days."""
+
+    def parse(name: str) -> dt.date | None:
+        try:
+            return dt.date.fromisoformat(request.query_params.get(name, "")[:10])
+        except ValueError:
+            return None
+
+    end = parse("end") or today
+    start = parse("start") or end - dt.timedelta(days=DEFAULT_DAYS - 1)
+    if start > end:
+        start, end = end, start
+    if (end - start).days >= MAX_DAYS:
+        start = end - dt.timedelta(days=MAX_DAYS - 1)
+    return start, end
+
+
+def _today(request: Request) -> dt.date:
+    return desk_of(request).now().astimezone(VN_TZ).date()
+
+
+async def stats_page(request: Request) -> Response:
+    desk = desk_of(request)
+    start, end = date_range(request, _today(request))
+    report = await desk.run(
+        lambda: desk.stats.report(start, end, threshold=desk.settings.answer_threshold)
+    )
+    days = list(report.per_day.items())
+    day_fmt = "%d/%m" if len(days) <= 92 else "%m/%Y"
+    charts = {
+        "per_day": column_chart(
+            [(d.strftime(day_fmt), n) for d, n in days],
+            title="Số câu hỏi theo ngày",
+            width=1100,
+            height=260,
+        ),
+        "per_week": column_chart(
+            [(d.strftime("%d/%m"), n) for d, n in report.per_week.items()],
+            title="Số câu hỏi theo tuần (ngày thứ Hai đầu tuần)",
+            width=560,
+            height=240,
+            css="bar alt",
+        ),
+        "by_topic": bar_list(
+            [(t if t != "other" else "Khác / chưa rõ", n) for t, n in list(report.by_topic.items())[:12]],
+            title="Câu hỏi theo chủ đề",
+        ),
+        "by_channel": bar_list(
+            [(texts.CHANNEL.get(c, c), n) for c, n in report.by_channel.items()],
+            title="Câu hỏi theo kênh",
+            css="bar alt",
+        ),
+        "outcomes": split_bar(
+            [
+                (texts.REPLY_KIND.get(k, k), n, f"kind-{k}" if k in texts.REPLY_KIND else "kind-other")
+                for k, n in report.by_kind.items()
+            ],
+            title="Kết quả xử lý câu hỏi",
+        ),
+        "feedback": split_bar(
+            [("Hữu ích", report.feedback_up, "up"), ("Chưa hữu ích", report.feedback_down, "down")],
+            title="Đánh giá của người dân",
+        ),
+    }
+    return await page(
+        request,
+        "stats.html",
+        nav="stats",
+        r=report,
+        charts=charts,
+        start=start,
+        end=end,
+        gaps=[(citizen_text(g.question), g.count, g.last_asked) for g in report.content_gaps],
+        exports=EXPORTS,
+    )
+
+
+async def export_csv(request: Request) -> Response:
+    desk = desk_of(request)
+    me = current_staff(request)
+    start, end = date_range(request, _today(request))
+    kind = request.query_params.get("kind", "questions")
+    if kind not in EXPORTS:
+        kind = "questions"
+    if kind == "tickets":
+        lo = dt.datetime.combine(start, dt.time(), VN_TZ)
+        hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), VN_TZ)
+        tickets = await desk.run(tickets_between, desk.db, lo, hi)
+        body = to_csv(
+            ["ma_yeu_cau", "mo_luc", "kenh", "linh_vuc", "muc_khan", "trang_thai",
+             "phut_den_tra_loi_dau", "dong_luc", "cau_hoi"],
+            (
+                [
+                    t.id,
+                    vn_time(t.created_at),
+                    t.channel,
+                    t.category,
+                    t.urgency,
+                    t.status,
+                    round((t.first_staff_reply_at - t.created_at).total_seconds() / 60)
+                    if t.first_staff_reply_at
+                    else "",
+                    vn_time(t.resolved_at),
+                    citizen_text(t.question),
+                ]
+                for t in tickets
+            ),
+        )
+    else:
+        report = await desk.run(
+            lambda: desk.stats.report(start, end, threshold=desk.settings.answer_threshold, gaps=200)
+        )
+        if kind == "gaps":
+            body = to_csv(
+                ["cau_hoi", "so_lan", "lan_cuoi"],
+                ([citizen_text(g.question), g.count, vn_time(g.last_asked)] for g in report.content_gaps),
+            )
+        else:
+            body = to_csv(
+                ["ngay", "kenh", "chu_de", "ket_qua", "so_cau_hoi"],
+                ([r.day.isoformat(), r.channel, r.topic or "", r.kind or "", r.count] for r in report.rows),
+            )
+    await desk.run(
+        desk.staff.audit, me.id, "stats_export", kind,
+        {"start": start.isoformat(), "end": end.isoformat()}, client_ip(request),
+    )
+    filename = f"lawbot-{kind}-{start.isoformat()}-{end.isoformat()}.csv"
+    return Response(
+        body.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+routes = [
+    Route("/stats", stats_page, methods=["GET"], name="stats"),
+    Route("/stats.csv", export_csv, methods=["GET"], name="stats_csv"),
+]

@@ -1,0 +1,153 @@
+"""Vietnamese texts of the staff desk that are built in Python (labels, notices, errors, alerts).
+
+Page layout and most wording live in bot/desk/templates/; what Python code must choose between lives here.
+"""
+
+from __future__ import annotations
+
+STATUS = {"open": "Chờ nhận", "claimed": "Đang xử lý", "resolved": "Đã xong"}
+URGENCY = {"urgent": "Khẩn cấp", "high": "Ưu tiên", "normal": "Thường"}
+CHANNEL = {"telegram": "Telegram", "zalo": "Zalo", "cli": "Thử nghiệm"}
+ROLE = {"staff": "Cán bộ", "admin": "Quản trị"}
+REPLY_KIND = {
+    "answer": "Trả lời",
+    "clarify": "Hỏi lại",
+    "escalated": "Chuyển cán bộ",
+    "refused": "Từ chối",
+    "info": "Thông tin",
+    "staff": "Cán bộ trả lời",
+}
+DELIVERY = {
+    "pending": "Đang chờ gửi",
+    "sending": "Đang gửi",
+    "sent": "Đã gửi",
+    "failed": "Gửi thất bại",
+}
+# Ticket categories as the core's triage names them; unknown ones are shown as they are.
+CATEGORY = {
+    "crisis": "Khủng hoảng tâm lý",
+    "injury": "Có người bị thương",
+    "violence": "Bạo lực",
+    "child_abduction": "Tranh chấp, bắt giữ con",
+    "elder_abuse": "Ngược đãi người cao tuổi",
+    "arrest": "Bị bắt, tạm giữ",
+    "court": "Việc ở tòa án",
+    "workplace_accident": "Tai nạn lao động",
+    "labour_exploitation": "Bóc lột lao động",
+    "fraud": "Lừa đảo",
+    "denunciation": "Tố cáo",
+    "complaint": "Khiếu nại",
+    "drafting": "Soạn thảo giấy tờ",
+    "dispute": "Tranh chấp",
+    "human_request": "Muốn gặp cán bộ",
+    "negative_feedback": "Trả lời chưa hữu ích",
+    "low_confidence": "Trợ lý chưa chắc chắn",
+}
+ROLE_IN_CHAT = {"user": "Người dân", "bot": "Trợ lý", "staff": "Cán bộ"}
+CONSENT = {True: "Đồng ý được liên hệ", False: "Không đồng ý liên hệ", None: "Chưa trả lời về liên hệ"}
+FAQ_STATUS = {"pending": "Chờ duyệt", "approved": "Đã duyệt", "rejected": "Không duyệt"}
+
+TICKET_EVENT = {
+    "opened": "Mở yêu cầu",
+    "consent": "Người dân trả lời về liên hệ",
+    "claimed": "Nhận xử lý",
+    "assigned": "Giao việc",
+    "note": "Ghi chú nội bộ",
+    "replied": "Trả lời người dân",
+    "resolved": "Đánh dấu đã xong",
+    "reopened": "Mở lại",
+    "urgency": "Đổi mức khẩn",
+    "faq_proposed": "Đề xuất thành FAQ",
+    "anonymised": "Xoá dữ liệu theo yêu cầu",
+}
+
+AUDIT_ACTION = {
+    "login": "Đăng nhập",
+    "logout": "Đăng xuất",
+    "login_failed": "Đăng nhập sai",
+    "login_refused_locked": "Đăng nhập khi đang bị khoá",
+    "account_locked": "Tài khoản bị khoá tạm thời",
+    "ticket_claim": "Nhận yêu cầu",
+    "ticket_assign": "Giao yêu cầu",
+    "ticket_reply": "Trả lời người dân",
+    "ticket_note": "Ghi chú",
+    "ticket_resolve": "Đóng yêu cầu",
+    "ticket_reopen": "Mở lại yêu cầu",
+    "ticket_urgency": "Đổi mức khẩn",
+    "faq_propose": "Đề xuất FAQ",
+    "faq_approve": "Duyệt FAQ",
+    "faq_reject": "Không duyệt FAQ",
+    "staff_add": "Thêm tài khoản",
+    "staff_update": "Sửa tài khoản",
+    "staff_deactivate": "Khoá tài khoản",
+    "staff_activate": "Mở lại tài khoản",
+    "staff_password": "Đổi mật khẩu",
+    "stats_export": "Xuất CSV thống kê",
+}
+
+# Short notices after an action (the query string carries only the key, never free text).
+NOTICE = {
+    "claimed": "Bạn đã nhận xử lý yêu cầu này.",
+    "claim_taken": "Yêu cầu này đã có cán bộ khác nhận.",
+    "assigned": "Đã giao yêu cầu.",
+    "replied": "Đã xếp câu trả lời vào hàng gửi; trạng thái gửi hiện trong hội thoại.",
+    "noted": "Đã lưu ghi chú nội bộ.",
+    "resolved": "Đã đánh dấu yêu cầu là xong.",
+    "reopened": "Đã mở lại yêu cầu.",
+    "urgency": "Đã đổi mức khẩn.",
+    "faq_proposed": "Đã gửi đề xuất FAQ; quản trị viên sẽ duyệt.",
+    "faq_approved": "Đã duyệt: câu hỏi đã được thêm vào FAQ và đang hoạt động.",
+    "faq_approved_no_reload": "Đã duyệt và ghi vào tệp FAQ, nhưng chưa nạp lại được chỉ mục FAQ; hãy kiểm tra nhật ký.",
+    "faq_rejected": "Đã từ chối đề xuất.",
+    "faq_decided": "Đề xuất này đã được quản trị viên khác xử lý.",
+    "staff_added": "Đã thêm tài khoản.",
+    "staff_updated": "Đã cập nhật tài khoản.",
+    "logged_out": "Bạn đã đăng xuất.",
+}
+
+ERROR = {
+    "empty_reply": "Câu trả lời đang trống.",
+    "too_long": "Nội dung quá dài.",
+    "empty_note": "Ghi chú đang trống.",
+    "unreachable": "Không thể nhắn cho người dân này (đã xoá dữ liệu hoặc không đồng ý được liên hệ).",
+    "bad_assignee": "Người được giao không hợp lệ.",
+    "bad_urgency": "Mức khẩn không hợp lệ.",
+    "faq_incomplete": "Cần có câu hỏi và câu trả lời.",
+    "bad_email": "Email không hợp lệ.",
+    "weak_password": "Mật khẩu cần ít nhất 12 ký tự và không quá lặp lại.",
+    "staff_exists": "Email này đã có tài khoản.",
+    "self_change": "Bạn không thể tự khoá hoặc tự hạ quyền tài khoản của mình.",
+}
+
+LOGIN_FAILED = "Email hoặc mật khẩu không đúng."
+LOGIN_LOCKED = "Tài khoản tạm khoá do nhập sai nhiều lần. Vui lòng thử lại sau {minutes} phút."
+
+HTTP_ERROR = {
+    400: ("Yêu cầu không hợp lệ", "Dữ liệu gửi lên không đúng. Vui lòng thử lại."),
+    401: ("Cần đăng nhập", "Vui lòng đăng nhập để tiếp tục."),
+    403: ("Không có quyền", "Bạn không có quyền mở trang này."),
+    404: ("Không tìm thấy", "Trang hoặc nội dung bạn tìm không tồn tại."),
+    405: ("Không hỗ trợ", "Thao tác này không được hỗ trợ."),
+    413: ("Nội dung quá lớn", "Dữ liệu gửi lên quá lớn."),
+}
+CSRF_ERROR = (
+    "Phiên làm việc đã hết hạn",
+    "Biểu mẫu đã cũ hoặc không hợp lệ. Vui lòng tải lại trang rồi thao tác lại.",
+)
+
+# Message to the staff Telegram group about a new urgent ticket: no citizen text leaves the desk.
+STAFF_ALERT = "🚨 Yêu cầu KHẨN #{ticket_id} ({category}, qua {channel}) đang chờ cán bộ tiếp nhận."
+STAFF_ALERT_LINK = "Mở bàn làm việc: {url}"
+
+FAQ_FILE_TOPIC = "Cán bộ trợ giúp pháp lý giải đáp"
+
+# Validation messages shown when an admin approves a FAQ proposal.
+FAQ_CHECK = {
+    "personal": "Còn số điện thoại hoặc số CCCD của người dân: hãy xoá thông tin cá nhân trước khi duyệt.",
+    "questions": "Cần từ 2 đến 5 cách hỏi (mỗi dòng một câu).",
+    "answer": "Câu trả lời cần từ 20 đến 1.500 ký tự.",
+    "citations": "Cần ít nhất một điều luật làm căn cứ.",
+    "unknown_article": "Không tìm thấy điều luật: {ids}",
+    "unknown_document": "Văn bản chưa có trong danh mục văn bản: {docs}",
+    "numbers": "Các con số sau không có trong điều luật được trích dẫn: {numbers}",
+}

@@ -1,0 +1,196 @@
+"""Chat evaluation on citizen_eval-format cases: answer accuracy, escalation recall/precision, refusals, crashes."""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import time
+import unicodedata
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from bot.core import texts
+from bot.core.models import Channel, IncomingMessage, Reply, ReplyKind
+
+DEFAULT_MAX_CHARS = 2000  # Zalo's limit, the stricter channel
+_LEADING_ZERO = re.compile(r"(?<![\d.,])0+(?=\d)")
+_SPACE = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    """NFC, leading zeros dropped ('06 tháng' -> '6 tháng'), one space, case folded."""
+    text = unicodedata.normalize("NFC", text or "")
+    return _SPACE.sub(" ", _LEADING_ZERO.sub("", text)).strip().casefold()
+
+
+def load_cases(path: Path | str) -> list[dict[str, Any]]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def _ids_of(assistant: Any, article_id: str) -> set[str]:
+    aliases = getattr(assistant.retriever, "aliases", None)
+    return {article_id, *(aliases(article_id) if aliases else ())}
+
+
+def answer_correct(assistant: Any, case: dict[str, Any], reply: Reply) -> bool:
+    gold = set(case.get("gold_ids") or [])
+    cited = set().union(*[_ids_of(assistant, c.article_id) for c in reply.citations]) if reply.citations else set()
+    text = normalise(reply.text)
+    return bool(gold & cited) and any(normalise(f) in text for f in case.get("must_contain_any") or [])
+
+
+def run_chat_eval(assistant: Any, cases: Iterable[dict[str, Any]], max_chars: int = DEFAULT_MAX_CHARS,
+                  details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Run every case as the first message of a fresh chat; return the metrics."""
+    cases = list(cases)
+    counts = {"answer": 0, "answer_ok": 0, "escalate": 0, "escalated_ok": 0, "escalated": 0,
+              "out_of_scope": 0, "refused_ok": 0, "crashes": 0, "outside_index": 0, "low_conf_ok": 0,
+              "faq_ok": 0, "over_limit": 0}
+    times: list[float] = []
+    for i, case in enumerate(cases):
+        kind = case.get("kind")
+        msg = IncomingMessage(Channel.CLI, f"eval-{i}", f"eval-{i}", case.get("text") or "", f"m{i}")
+        before = getattr(assistant, "failures", 0)
+        t0 = time.perf_counter()
+        try:
+            reply = assistant.handle(msg, max_chars)
+        except Exception:
+            counts["crashes"] += 1
+            continue
+        times.append(time.perf_counter() - t0)
+        if getattr(assistant, "failures", 0) > before:
+            counts["crashes"] += 1
+        if len(reply.text) > max_chars:
+            counts["over_limit"] += 1
+        for c in reply.citations:
+            if assistant.retriever.get(c.article_id) is None:
+                counts["outside_index"] += 1
+        ok = None
+        if kind == "answer":
+            counts["answer"] += 1
+            ok = answer_correct(assistant, case, reply)
+            counts["answer_ok"] += ok
+            counts["low_conf_ok"] += ok and reply.low_confidence
+            counts["faq_ok"] += ok and f"\n{texts.FAQ_SOURCES}\n" in reply.text  # the FAQ reply's sources header
+        elif kind == "escalate":
+            counts["escalate"] += 1
+            ok = reply.kind == ReplyKind.ESCALATED
+            counts["escalated_ok"] += ok
+        elif kind == "out_of_scope":
+            counts["out_of_scope"] += 1
+            ok = reply.kind == ReplyKind.REFUSED
+            counts["refused_ok"] += ok
+        if reply.kind == ReplyKind.ESCALATED:
+            counts["escalated"] += 1
+        if details is not None:
+            details.append({"id": case.get("id"), "kind": kind, "ok": ok, "reply_kind": reply.kind.value,
+                            "low_confidence": reply.low_confidence, "confidence": reply.confidence,
+                            "citations": [c.article_id for c in reply.citations], "gold": case.get("gold_ids"),
+                            "text": reply.text})
+
+    def ratio(a: int, b: int) -> float:
+        return round(a / b, 4) if b else 0.0
+
+    ms = sorted(t * 1000 for t in times)
+    return {
+        "answer_acc": ratio(counts["answer_ok"], counts["answer"]),
+        "escalation_recall": ratio(counts["escalated_ok"], counts["escalate"]),
+        "escalation_precision": ratio(counts["escalated_ok"], counts["escalated"]),
+        "refusal_rate": ratio(counts["refused_ok"], counts["out_of_scope"]),
+        "crashes": counts["crashes"],
+        "n": len(cases),
+        "citations_outside_index": counts["outside_index"],
+        "answers_correct_via_low_confidence": counts["low_conf_ok"],
+        "answers_correct_via_faq": counts["faq_ok"],
+        "replies_over_limit": counts["over_limit"],
+        "p50_ms": round(statistics.median(ms), 1) if ms else 0.0,
+        "p95_ms": round(ms[min(len(ms) - 1, int(0.95 * len(ms)))], 1) if ms else 0.0,
+    }
+
+
+def calibrate_answer_threshold(assistant: Any, cases: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Pick `answer_threshold` from the retrieval confidence of correct vs incorrect answers on labelled cases.
+
+    For each answer case: the confidence `rerank` gives the retrieved articles, and whether a gold
+    article is among the ones the answer would cite. The threshold maximises balanced accuracy of
+    "confident <=> correct" (the FAQ path is ignored: it has its own threshold).
+    """
+    from bot.core.clean import clean_message, legal_terms
+    from bot.core.writer import rerank
+
+    points: list[tuple[float, bool]] = []
+    k = assistant.config.cite_k
+    for case in cases:
+        if case.get("kind") != "answer":
+            continue
+        cleaned = clean_message(case.get("text") or "")
+        question = " ".join([cleaned.text, *legal_terms(cleaned.text)])
+        ranked, conf = rerank(question, assistant.retriever.search(cleaned.query, assistant.config.top_k))
+        gold = set(case.get("gold_ids") or [])
+        ok = any(_ids_of(assistant, p.article_id) & gold for p in ranked[:k])
+        points.append((conf, ok))
+    n_ok = sum(1 for _, ok in points if ok) or 1
+    n_bad = sum(1 for _, ok in points if not ok) or 1
+    best = (0.0, 0.5)
+    for t in [i / 100 for i in range(0, 101, 2)]:
+        tpr = sum(1 for c, ok in points if ok and c >= t) / n_ok
+        tnr = sum(1 for c, ok in points if not ok and c < t) / n_bad
+        if (tpr + tnr) / 2 > best[0]:
+            best = ((tpr + tnr) / 2, t)
+    return {"threshold": best[1], "balanced_accuracy": round(best[0], 3), "n": len(points),
+            "correct_share": round(n_ok / max(1, len(points)), 3)}
+
+
+def build_assistant(index: Path | str, faq_dir: Path | str | None = "knowledge_base/faq", *, dense: bool = True,
+                    config: Any | None = None) -> Any:
+    """An Assistant over a built index, the YAML FAQ and in-memory stores (eval, bench, `lawbot ask`)."""
+    from bot.adapters.faq_search import YamlFaqSearch
+    from bot.adapters.memory import InMemoryConversationStore, InMemoryTicketStore
+    from bot.adapters.retriever import IndexRetriever
+    from bot.core.config import AssistantConfig
+    from bot.core.service import Assistant
+    from bot.core.writer import ExtractiveWriter
+    from retrieval.index import load_index
+
+    retriever = IndexRetriever(load_index(index, dense=dense))
+    faq = None
+    if faq_dir is not None and Path(faq_dir).is_dir():
+        faq = YamlFaqSearch(faq_dir, article_exists=lambda a: retriever.index.get(a) is not None)
+    writer = ExtractiveWriter(built_at=lambda: retriever.built_at)
+    return Assistant(retriever, faq, writer, InMemoryConversationStore(), InMemoryTicketStore(),
+                     config or AssistantConfig())
+
+
+def eval_chat(
+    cases: Annotated[Path, typer.Option("--cases", help="citizen_eval-format JSONL file.")],
+    index: Annotated[Path | None, typer.Option("--index", help="Index directory (default: LAWBOT_INDEX_DIR).")] = None,
+    json_: Annotated[bool, typer.Option("--json", help="End with one JSON object of the metrics.")] = False,
+    faq_dir: Annotated[Path, typer.Option("--faq-dir", help="FAQ YAML folder.")] = Path("knowledge_base/faq"),
+    max_chars: Annotated[int, typer.Option("--max-chars", help="Reply limit (Zalo 2000, Telegram 4096).")] = DEFAULT_MAX_CHARS,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Print every case that failed.")] = False,
+) -> None:
+    """Run chat cases through the assistant and print answer accuracy, escalation recall/precision, refusals, crashes."""
+    if index is None:
+        from bot.settings import Settings
+
+        index = Settings().index_dir  # type: ignore[call-arg]
+    assistant = build_assistant(index, faq_dir)
+    details: list[dict[str, Any]] = []
+    metrics = run_chat_eval(assistant, load_cases(cases), max_chars, details)
+    if verbose:
+        for d in details:
+            if d["ok"] is False:
+                typer.echo(f"FAIL {d['id']} {d['kind']} -> {d['reply_kind']} cites={d['citations'][:4]} gold={d['gold']}")
+    if not json_:
+        for key, value in metrics.items():
+            typer.echo(f"{key}: {value}")
+    typer.echo(json.dumps(metrics, ensure_ascii=False) if json_ else "")
+
+
+if __name__ == "__main__":  # python -m bot.eval_chat --cases ... --index ...
+    typer.run(eval_chat)

@@ -1,0 +1,95 @@
+"""Logging that never writes a phone number, a 12-digit CCCD number or a bot token."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Callable, Iterable
+from typing import Any
+
+# a Telegram-style bot token: numeric bot id, colon, 30+ URL-safe characters (also inside .../bot<token>/...)
+TOKEN = re.compile(r"(?<!\d)\d{5,16}:[A-Za-z0-9_-]{30,}")
+# CCCD (citizen identity card): 12 digits, possibly grouped by 3 with spaces (dots mean money)
+CCCD = re.compile(r"(?<!\d)\d{3}(?: ?\d{3}){3}(?!\d)")
+# Vietnamese phone: 0 or +84 (optionally in brackets) then 9 digits, with optional separators
+PHONE = re.compile(r"(?<!\d)(?:\(?\+84\)?|0)(?:[ .-]?\d){9}(?!\d)")
+
+_RULES = ((TOKEN, "[token]"), (CCCD, "[cccd]"), (PHONE, "[phone]"))
+_secrets: set[str] = set()
+_MASKED = "_lawbot_masked"
+
+
+def add_secrets(secrets: Iterable[str | None]) -> None:
+    """Exact strings (tokens, webhook secrets) to mask too, whatever their format."""
+    # very short values would mask ordinary words; real secrets are long
+    _secrets.update(s for s in secrets if s and len(s) >= 8)
+
+
+def mask_pii(text: str) -> str:
+    """Replace phone numbers, CCCD numbers, bot tokens and registered secrets with placeholders."""
+    for secret in sorted(_secrets, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, "[secret]")
+    for pattern, placeholder in _RULES:
+        text = pattern.sub(placeholder, text)
+    return text
+
+
+def mask_record(record: logging.LogRecord) -> logging.LogRecord:
+    """Mask a record in place: the formatted message, the exception text and the stack."""
+    if getattr(record, _MASKED, False):
+        return record
+    try:
+        message = record.getMessage()
+    except Exception:  # a broken format string must not lose the log line
+        message = f"{record.msg} {record.args}"
+    record.msg = mask_pii(message)
+    record.args = None
+    if record.exc_info and not record.exc_text:
+        record.exc_text = logging.Formatter().formatException(record.exc_info)
+    if record.exc_text:
+        record.exc_text = mask_pii(record.exc_text)
+    if record.stack_info:
+        record.stack_info = mask_pii(record.stack_info)
+    setattr(record, _MASKED, True)
+    return record
+
+
+class PiiFilter(logging.Filter):
+    """Handler filter that masks every record passing through it (never drops one)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        mask_record(record)
+        return True
+
+
+def install_record_factory() -> None:
+    """Mask records as they are created, so every handler (files, test capture, uvicorn's) gets clean text."""
+    current: Callable[..., logging.LogRecord] = logging.getLogRecordFactory()
+    if getattr(current, _MASKED, False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        return mask_record(current(*args, **kwargs))
+
+    setattr(factory, _MASKED, True)
+    logging.setLogRecordFactory(factory)
+
+
+def setup_logging(level: str | int = "INFO", *, secrets: Iterable[str | None] = ()) -> None:
+    """Root logging to stderr with masking everywhere; httpx/httpcore quiet (their URLs hold tokens)."""
+    add_secrets(secrets)
+    install_record_factory()
+    root = logging.getLogger()
+    root.setLevel(level.upper() if isinstance(level, str) else level)
+    if not any(getattr(h, _MASKED, False) for h in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        setattr(handler, _MASKED, True)
+        root.addHandler(handler)
+    for existing in root.handlers:
+        if not any(isinstance(f, PiiFilter) for f in existing.filters):
+            existing.addFilter(PiiFilter())
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)

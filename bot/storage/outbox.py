@@ -1,0 +1,231 @@
+"""The outbox: replies written with the turn that produced them, delivered by workers with retries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bot.storage.db import Database
+from bot.storage.queue import Backoff, claim_rows, release_for_retry
+from bot.storage.schema import OutboxRecord, utcnow
+
+IN_FLIGHT = ("pending", "sending")
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One message to deliver: `payload` is the rendered reply (kind, text, buttons, citations ...)."""
+
+    id: int
+    channel: str
+    chat_id: str
+    payload: dict[str, Any]
+    attempts: int  # including this one
+    created_at: dt.datetime
+    ticket_id: int | None = None
+    message_id: int | None = None
+
+
+class Outbox:
+    """Durable delivery queue.
+
+    Delivery is at-least-once with exactly-once claims: N workers on one PostgreSQL never get the same
+    row at the same time (SKIP LOCKED); a worker killed between sending and `sent()` leaves a
+    'sending' row that another worker takes over after `lease` (the only way a message goes twice).
+    Messages to one chat leave in the order they were queued.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        lease: dt.timedelta = dt.timedelta(seconds=60),
+        max_attempts: int = 50,
+        backoff: Backoff | None = None,
+        clock: Callable[[], dt.datetime] = utcnow,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.db = db
+        self.lease = lease
+        # 50 tries with the default 5-minute cap keep a message alive through a ~4-hour outage
+        self.max_attempts = max_attempts
+        self.backoff = backoff or Backoff(base=1.0, cap=300.0)
+        self.clock = clock
+        self.rng = rng or random.Random()
+
+    def enqueue(
+        self,
+        session: Session | None,
+        channel: str,
+        chat_id: str,
+        payload: dict[str, Any],
+        ticket_id: int | None = None,
+        *,
+        message_id: int | None = None,
+    ) -> int:
+        """Queue a message inside the caller's transaction (or a new one when `session` is None)."""
+        if session is None:
+            with self.db.session() as own:
+                return self.enqueue(
+                    own, channel, chat_id, payload, ticket_id, message_id=message_id
+                )
+        now = self.clock()
+        row = OutboxRecord(
+            channel=str(channel),
+            chat_id=str(chat_id),
+            payload=payload,
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+            ticket_id=ticket_id,
+            message_id=message_id,
+            erase_after_send=False,
+        )
+        session.add(row)
+        session.flush()
+        return row.id
+
+    def claim_due(self, limit: int, worker_id: str) -> list[OutboxItem]:
+        """Lease up to `limit` messages that are due to `worker_id`."""
+        with self.db.session() as s:
+            rows = claim_rows(
+                s,
+                OutboxRecord,
+                chat_column="chat_id",
+                busy_status="sending",
+                limit=limit,
+                worker_id=worker_id,
+                now=self.clock(),
+                lease=self.lease,
+                max_attempts=self.max_attempts,
+            )
+            return [
+                OutboxItem(
+                    id=r.id,
+                    channel=r.channel,
+                    chat_id=r.chat_id,
+                    payload=dict(r.payload or {}),
+                    attempts=r.attempts,
+                    created_at=r.created_at,
+                    ticket_id=r.ticket_id,
+                    message_id=r.message_id,
+                )
+                for r in rows
+            ]
+
+    def sent(self, item_id: int) -> None:
+        with self.db.session() as s:
+            row = s.get(OutboxRecord, item_id)
+            if row is None:
+                return
+            if row.erase_after_send:
+                s.delete(row)
+                return
+            row.status = "sent"
+            row.sent_at = self.clock()
+            row.last_error = None
+            row.claimed_by = None
+
+    def retry(
+        self, item_id: int, error: str, retry_after: float | None = None
+    ) -> dt.datetime | None:
+        """A temporary failure: try again later (the platform's Retry-After wins if longer).
+
+        Returns when the next try is due, or None if the message ran out of attempts and failed.
+        """
+        with self.db.session() as s:
+            row = s.get(OutboxRecord, item_id)
+            attempts = row.attempts if row is not None else 1
+            delay = max(self.backoff.delay(attempts, self.rng), retry_after or 0.0)
+            when = release_for_retry(
+                s,
+                OutboxRecord,
+                item_id,
+                error=error,
+                now=self.clock(),
+                delay=delay,
+                max_attempts=self.max_attempts,
+                busy_status="sending",
+            )
+            if when is None and row is not None and row.status == "failed" and row.erase_after_send:
+                s.delete(row)
+            return when
+
+    def failed_permanently(self, item_id: int, error: str) -> None:
+        """The platform refused the message for good (blocked bot, unknown chat ...)."""
+        with self.db.session() as s:
+            row = s.get(OutboxRecord, item_id)
+            if row is None:
+                return
+            if row.erase_after_send:
+                s.delete(row)
+                return
+            row.status = "failed"
+            row.last_error = error[:2000]
+            row.claimed_by = None
+
+    def backlog(self) -> int:
+        """Messages not delivered yet (pending or being sent)."""
+        with self.db.session(readonly=True) as s:
+            return (
+                s.scalar(
+                    sa.select(sa.func.count())
+                    .select_from(OutboxRecord)
+                    .where(OutboxRecord.status.in_(IN_FLIGHT))
+                )
+                or 0
+            )
+
+    def counts(self) -> dict[str, int]:
+        """Rows per status (pending, sending, sent, failed)."""
+        with self.db.session(readonly=True) as s:
+            rows = s.execute(
+                sa.select(OutboxRecord.status, sa.func.count()).group_by(OutboxRecord.status)
+            ).all()
+        out = dict.fromkeys(("pending", "sending", "sent", "failed"), 0)
+        out.update({status: n for status, n in rows})
+        return out
+
+    def oldest_pending_age(self) -> float | None:
+        """Seconds the oldest undelivered message has waited (None when the backlog is empty)."""
+        with self.db.session(readonly=True) as s:
+            oldest = s.scalar(
+                sa.select(sa.func.min(OutboxRecord.created_at)).where(
+                    OutboxRecord.status.in_(IN_FLIGHT)
+                )
+            )
+        if oldest is None:
+            return None
+        if oldest.tzinfo is None:  # min() bypasses the column type on SQLite
+            oldest = _parse_sqlite_time(oldest)
+        return (self.clock() - oldest).total_seconds()
+
+    def get(self, item_id: int) -> dict[str, Any] | None:
+        """Delivery status of one message (status, attempts, last_error, sent_at, next_attempt_at)."""
+        with self.db.session(readonly=True) as s:
+            row = s.get(OutboxRecord, item_id)
+            if row is None:
+                return None
+            return {
+                "id": row.id,
+                "status": row.status,
+                "attempts": row.attempts,
+                "last_error": row.last_error,
+                "sent_at": row.sent_at,
+                "next_attempt_at": row.next_attempt_at,
+                "channel": row.channel,
+                "chat_id": row.chat_id,
+            }
+
+
+def _parse_sqlite_time(value: Any) -> dt.datetime:
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value

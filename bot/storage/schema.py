@@ -1,0 +1,336 @@
+"""The database schema as SQLAlchemy declarative models (the Alembic migrations must match it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# Named constraints and indexes, so migrations can refer to them on every dialect.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware UTC datetimes on every dialect (SQLite keeps naive UTC text, PostgreSQL timestamptz)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        # naive values are taken as UTC (what every writer here produces)
+        value = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+        # SQLite compares datetimes as text: one format (naive UTC) keeps comparisons right.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dt.datetime: UtcDateTime(),
+        dict[str, Any]: sa.JSON(),
+        list[Any]: sa.JSON(),
+    }
+
+
+def _fk(target: str, ondelete: str) -> sa.ForeignKey:
+    return sa.ForeignKey(target, ondelete=ondelete)
+
+
+# ---------------------------------------------------------------- citizens and conversations
+
+
+class User(Base):
+    """A citizen as seen on one channel (the same person on Zalo and Telegram is two users)."""
+
+    __tablename__ = "users"
+    __table_args__ = (sa.UniqueConstraint("channel", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(sa.String(16))
+    external_id: Mapped[str] = mapped_column(sa.String(128))
+    display_name: Mapped[str | None] = mapped_column(sa.String(255))
+    consent_contact: Mapped[bool | None] = mapped_column(sa.Boolean)
+    consent_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Conversation(Base):
+    """One user in one chat; `state` holds what the core remembers, `reset_at` marks /moi."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "chat_id"),
+        sa.Index(None, "channel", "chat_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(_fk("users.id", "CASCADE"))
+    channel: Mapped[str] = mapped_column(sa.String(16))
+    chat_id: Mapped[str] = mapped_column(sa.String(128))
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    reset_at: Mapped[dt.datetime | None]
+
+
+class Message(Base):
+    """One turn: the citizen's question, the bot's reply (kind, topic, confidence) or a staff reply."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        sa.CheckConstraint("role IN ('user', 'bot', 'staff')", name="role"),
+        sa.Index(None, "conversation_id", "id"),
+        sa.Index(None, "role", "created_at"),
+        sa.Index(None, "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(_fk("conversations.id", "CASCADE"))
+    role: Mapped[str] = mapped_column(sa.String(8))
+    text: Mapped[str] = mapped_column(sa.Text)
+    reply_kind: Mapped[str | None] = mapped_column(sa.String(16))
+    # the user message a bot reply answers (statistics join the question to its outcome)
+    reply_to_id: Mapped[int | None] = mapped_column(_fk("messages.id", "SET NULL"), index=True)
+    external_id: Mapped[str | None] = mapped_column(sa.String(128))
+    topic: Mapped[str | None] = mapped_column(sa.String(64))
+    confidence: Mapped[float | None] = mapped_column(sa.Float)
+    ticket_id: Mapped[int | None] = mapped_column(_fk("tickets.id", "SET NULL"), index=True)
+    staff_id: Mapped[int | None] = mapped_column(_fk("staff_users.id", "SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class MessageSource(Base):
+    """A passage retrieved for a bot reply, with its score and rank."""
+
+    __tablename__ = "message_sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(_fk("messages.id", "CASCADE"), index=True)
+    rank: Mapped[int] = mapped_column(sa.Integer)
+    article_id: Mapped[str] = mapped_column(sa.String(255))
+    score: Mapped[float] = mapped_column(sa.Float)
+
+
+class Feedback(Base):
+    """👍/👎 on one bot reply (one vote per reply; a second press changes it)."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(_fk("messages.id", "CASCADE"), unique=True)
+    positive: Mapped[bool] = mapped_column(sa.Boolean)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+# ---------------------------------------------------------------- staff desk
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_users"
+    __table_args__ = (sa.CheckConstraint("role IN ('staff', 'admin')", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    display_name: Mapped[str | None] = mapped_column(sa.String(255))
+    password_hash: Mapped[str] = mapped_column(sa.String(512))
+    role: Mapped[str] = mapped_column(sa.String(8), default="staff")
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(sa.Integer, default=0)
+    locked_until: Mapped[dt.datetime | None]
+    last_login_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class StaffAudit(Base):
+    """Append-only log of staff actions (logins, replies, account changes ...)."""
+
+    __tablename__ = "staff_audit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int | None] = mapped_column(_fk("staff_users.id", "SET NULL"), index=True)
+    action: Mapped[str] = mapped_column(sa.String(64))
+    target: Mapped[str | None] = mapped_column(sa.String(255))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
+    ip: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Ticket(Base):
+    """An escalation: what the citizen asked, what the bot found, and who on staff handles it."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('open', 'claimed', 'resolved')", name="status"),
+        sa.CheckConstraint("urgency IN ('urgent', 'high', 'normal')", name="urgency"),
+        sa.Index(None, "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default="open")
+    category: Mapped[str] = mapped_column(sa.String(64))
+    urgency: Mapped[str] = mapped_column(sa.String(8))
+    channel: Mapped[str] = mapped_column(sa.String(16))
+    chat_id: Mapped[str] = mapped_column(sa.String(128))
+    user_id: Mapped[int | None] = mapped_column(_fk("users.id", "SET NULL"), index=True)
+    conversation_id: Mapped[int | None] = mapped_column(
+        _fk("conversations.id", "SET NULL"), index=True
+    )
+    question: Mapped[str] = mapped_column(sa.Text)
+    # the conversation as it was when escalated (the live transcript is in `messages`)
+    transcript: Mapped[list[Any]] = mapped_column(default=list)
+    sources: Mapped[list[Any]] = mapped_column(default=list)
+    draft_answer: Mapped[str | None] = mapped_column(sa.Text)
+    legal_aid_hint: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    consent_contact: Mapped[bool | None] = mapped_column(sa.Boolean)
+    assignee_id: Mapped[int | None] = mapped_column(_fk("staff_users.id", "SET NULL"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    first_staff_reply_at: Mapped[dt.datetime | None]
+    resolved_at: Mapped[dt.datetime | None]
+    anonymised_at: Mapped[dt.datetime | None]
+
+
+class TicketEvent(Base):
+    """Audit trail of one ticket: opened, consent, claimed, assigned, note, replied, resolved ..."""
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (sa.Index(None, "ticket_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(_fk("tickets.id", "CASCADE"))
+    actor: Mapped[str] = mapped_column(sa.String(16))  # "bot" | "citizen" | "staff" | "system"
+    staff_id: Mapped[int | None] = mapped_column(_fk("staff_users.id", "SET NULL"))
+    action: Mapped[str] = mapped_column(sa.String(32))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class TicketNote(Base):
+    """Internal note on a ticket; never sent to the citizen."""
+
+    __tablename__ = "ticket_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(_fk("tickets.id", "CASCADE"), index=True)
+    staff_id: Mapped[int | None] = mapped_column(_fk("staff_users.id", "SET NULL"))
+    text: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class FaqProposal(Base):
+    """A staff answer proposed as a FAQ entry; goes live once an admin approves it."""
+
+    __tablename__ = "faq_proposals"
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int | None] = mapped_column(_fk("tickets.id", "SET NULL"), index=True)
+    topic: Mapped[str | None] = mapped_column(sa.String(64))
+    question: Mapped[str] = mapped_column(sa.Text)
+    answer: Mapped[str] = mapped_column(sa.Text)
+    citations: Mapped[list[Any]] = mapped_column(default=list)
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending", index=True)
+    proposed_by: Mapped[int | None] = mapped_column(_fk("staff_users.id", "SET NULL"))
+    approved_by: Mapped[int | None] = mapped_column(_fk("staff_users.id", "SET NULL"))
+    decision_note: Mapped[str | None] = mapped_column(sa.Text)
+    faq_id: Mapped[str | None] = mapped_column(sa.String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[dt.datetime | None]
+
+
+# ---------------------------------------------------------------- durable queues
+
+
+class InboxRecord(Base):
+    """An incoming platform update, stored before it is acknowledged; `update_key` de-duplicates."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        sa.UniqueConstraint("channel", "update_key"),
+        sa.CheckConstraint("status IN ('pending', 'processing', 'done', 'failed')", name="status"),
+        sa.Index(None, "status", "next_attempt_at"),
+        sa.Index(None, "channel", "chat_key", "status"),
+        sa.Index(None, "channel", "user_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(sa.String(16))
+    update_key: Mapped[str] = mapped_column(sa.String(128))
+    chat_key: Mapped[str | None] = mapped_column(sa.String(128))
+    user_key: Mapped[str | None] = mapped_column(sa.String(128))
+    # cleared once processed: the update's text lives on only in `messages`
+    payload: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[dt.datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(128))
+    processed_at: Mapped[dt.datetime | None]
+
+
+class OutboxRecord(Base):
+    """A rendered reply waiting to be delivered (written in the same transaction as the turn)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="status"),
+        sa.Index(None, "status", "next_attempt_at"),
+        sa.Index(None, "channel", "chat_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(sa.String(16))
+    chat_id: Mapped[str] = mapped_column(sa.String(128))
+    payload: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    claimed_at: Mapped[dt.datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    sent_at: Mapped[dt.datetime | None]
+    ticket_id: Mapped[int | None] = mapped_column(_fk("tickets.id", "SET NULL"), index=True)
+    message_id: Mapped[int | None] = mapped_column(_fk("messages.id", "SET NULL"), index=True)
+    # set when the citizen deleted their data while this was in flight: deleted once delivered
+    erase_after_send: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+
+
+class Meta(Base):
+    """Small key-value facts about this installation (e.g. when the last purge ran)."""
+
+    __tablename__ = "meta"
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,1 @@
+"""Web layer: Starlette routes for platform webhooks and operations endpoints."""

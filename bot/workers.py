@@ -1,0 +1,437 @@
+"""Background workers of one process: inbox -> assistant -> outbox, outbox -> platforms, and pollers.
+
+Work is claimed from the database (SKIP LOCKED on PostgreSQL), so any number of processes can
+run these loops side by side; each update is answered once and each outbox message sent once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import anyio.to_thread
+
+from bot.channels import texts
+from bot.channels.base import ChannelAdapter, DeliveryError
+from bot.channels.events import (
+    ButtonEvent,
+    Event,
+    IgnoredEvent,
+    Notice,
+    NoticeEvent,
+    TextEvent,
+    event_chat,
+)
+from bot.core.models import ButtonAction, Channel, IncomingMessage, Reply, ReplyKind
+from bot.intake import Intake
+from bot.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+
+class AssistantLike(Protocol):
+    def handle(self, msg: IncomingMessage, max_chars: int) -> Reply: ...
+
+    def handle_button(
+        self, channel: Channel, user_id: str, chat_id: str, action: ButtonAction, max_chars: int
+    ) -> Reply: ...
+
+
+class InboxQueue(Protocol):
+    def claim(self, limit: int, worker_id: str) -> list[Any]: ...
+
+    def done(self, id: int) -> None: ...
+
+    def failed(self, id: int, error: str) -> Any: ...
+
+
+class OutboxQueue(Protocol):
+    def claim_due(self, limit: int, worker_id: str) -> list[Any]: ...
+
+    def sent(self, id: int) -> None: ...
+
+    def retry(self, id: int, error: str, retry_after: float | None = None) -> Any: ...
+
+    def failed_permanently(self, id: int, error: str) -> None: ...
+
+
+# Queues a fixed channel message: (channel, chat_id, payload) -> None; runs in a thread.
+Enqueue = Callable[[Channel, str, dict[str, Any]], None]
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class WorkerOptions:
+    worker_id: str = ""
+    inbox_batch: int = 32
+    outbox_batch: int = 64
+    handle_concurrency: int = 2  # answers computed at once (threads, or calls into answer processes)
+    send_concurrency: int = 32  # network-bound sends: many chats at once
+    idle_poll: float = 0.5  # seconds between database checks when nobody woke us
+    typing_delay: float = 0.3  # show "typing…" only if the answer is not ready by then
+    typing_every: float = 4.5  # Telegram shows a chat action for 5 s
+    drain_timeout: float = 15.0  # graceful shutdown: finish in-flight work for at most this long
+
+
+class Workers:
+    """Starts and stops the loops; `wake_inbox`/`wake_outbox` cut the idle wait short."""
+
+    def __init__(
+        self,
+        *,
+        inbox: InboxQueue,
+        outbox: OutboxQueue,
+        channels: Mapping[Channel, ChannelAdapter],
+        assistant: Callable[[], AssistantLike],
+        enqueue: Enqueue,
+        notices: Mapping[Notice, str],
+        metrics: Metrics,
+        options: WorkerOptions | None = None,
+        ready: Callable[[], bool] = lambda: True,
+        staff_chat: str | None = None,
+        desk_url: str | None = None,
+    ) -> None:
+        """`ready()`: False while no index is loaded (updates then wait in the inbox).
+        `staff_chat`: Telegram chat told about each new urgent ticket (no citizen data)."""
+        self.inbox = inbox
+        self.ready = ready
+        self.staff_chat = staff_chat
+        self.desk_url = desk_url
+        self.outbox = outbox
+        self.channels = dict(channels)
+        self.assistant = assistant
+        self.enqueue = enqueue
+        self.notices = dict(notices)
+        self.metrics = metrics
+        self.options = options or WorkerOptions()
+        self.worker_id = self.options.worker_id or default_worker_id()
+        self._inbox_wake = asyncio.Event()
+        self._outbox_wake = asyncio.Event()
+        self._stopping = asyncio.Event()  # stop claiming new updates
+        self._outbox_stopping = asyncio.Event()
+        self._handle_slots = asyncio.Semaphore(self.options.handle_concurrency)
+        self._send_slots = asyncio.Semaphore(self.options.send_concurrency)
+        self._inbox_task: asyncio.Task[None] | None = None
+        self._outbox_task: asyncio.Task[None] | None = None
+        self._pollers: list[asyncio.Task[None]] = []
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def wake_inbox(self) -> None:
+        self._inbox_wake.set()
+
+    def wake_outbox(self) -> None:
+        self._outbox_wake.set()
+
+    async def start(self, intake: Intake | None = None) -> None:
+        """Start the inbox and outbox loops, and one poller per channel when `intake` is given."""
+        self._inbox_task = asyncio.create_task(self._inbox_loop(), name="lawbot-inbox")
+        self._outbox_task = asyncio.create_task(self._outbox_loop(), name="lawbot-outbox")
+        if intake is not None:
+            for channel, adapter in self.channels.items():
+                task = asyncio.create_task(
+                    adapter.poll(intake.sink(channel), self._stopping),
+                    name=f"lawbot-poll-{channel}",
+                )
+                self._pollers.append(task)
+
+    async def stop(self) -> None:
+        """Graceful: stop polling and claiming, finish the claimed updates, send what they produced."""
+        self._stopping.set()
+        self._inbox_wake.set()
+        for task in self._pollers:
+            task.cancel()  # a long poll in progress loses nothing: unconfirmed updates come again
+        await asyncio.gather(*self._pollers, return_exceptions=True)
+        deadline = time.monotonic() + self.options.drain_timeout
+        if self._inbox_task is not None:
+            await self._finish(self._inbox_task, deadline)
+        self._outbox_stopping.set()
+        self._outbox_wake.set()
+        if self._outbox_task is not None:
+            await self._finish(self._outbox_task, deadline)
+
+    @staticmethod
+    async def _finish(task: asyncio.Task[None], deadline: float) -> None:
+        try:
+            await asyncio.wait_for(asyncio.shield(task), max(0.1, deadline - time.monotonic()))
+        except TimeoutError:
+            log.warning(
+                "%s did not drain in time; claimed work will be retried later", task.get_name()
+            )
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        except Exception:
+            log.exception("%s crashed", task.get_name())
+
+    async def _idle(self, wake: asyncio.Event, stop: asyncio.Event) -> None:
+        if stop.is_set():
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), self.options.idle_poll)
+        wake.clear()
+
+    # --- inbox -------------------------------------------------------------------------------
+
+    async def _inbox_loop(self) -> None:
+        failures = 0
+        while not self._stopping.is_set():
+            if not self.ready():
+                await self._idle(self._inbox_wake, self._stopping)
+                continue
+            try:
+                rows = await anyio.to_thread.run_sync(
+                    self.inbox.claim, self.options.inbox_batch, self.worker_id
+                )
+                failures = 0
+            except Exception as exc:  # database down: wait and try again
+                failures += 1
+                log.warning("inbox claim failed (%s)", type(exc).__name__)
+                await asyncio.sleep(min(10.0, 0.5 * 2**failures))
+                continue
+            if not rows:
+                await self._idle(self._inbox_wake, self._stopping)
+                continue
+            await self.process_inbox(rows)
+
+    async def process_inbox(self, rows: Iterable[Any]) -> None:
+        """Handle claimed updates: one chat's updates in order, different chats in parallel."""
+        by_chat: dict[tuple[str, str], list[tuple[Any, Event | Exception]]] = {}
+        for row in rows:
+            event: Event | Exception
+            try:
+                event = self._adapter(row.channel).parse(row.payload)
+            except Exception as exc:
+                event = exc
+            chat = event_chat(event) if not isinstance(event, Exception) else None
+            by_chat.setdefault((str(row.channel), chat or f"row-{row.id}"), []).append((row, event))
+        await asyncio.gather(*(self._handle_chat(items) for items in by_chat.values()))
+
+    def _adapter(self, channel: Any) -> ChannelAdapter:
+        adapter = self.channels.get(Channel(str(channel)))
+        if adapter is None:
+            raise LookupError(f"channel {channel} is not enabled in this process")
+        return adapter
+
+    async def _handle_chat(self, items: list[tuple[Any, Event | Exception]]) -> None:
+        for row, event in items:
+            try:
+                if isinstance(event, Exception):
+                    raise event
+                await self._handle_event(row.channel, event)
+            except Exception as exc:
+                self.metrics.handling_errors.labels(str(row.channel)).inc()
+                log.exception("inbox update %s failed", row.id)
+                retrying = await self._db(
+                    self.inbox.failed, row.id, f"{type(exc).__name__}: {exc}"[:500]
+                )
+                chat = event_chat(event) if not isinstance(event, Exception) else None
+                if retrying is False and chat is not None:
+                    await self._apologise(row.channel, chat)
+            else:
+                await self._db(self.inbox.done, row.id)
+            self.wake_outbox()
+
+    async def _apologise(self, channel: Any, chat_id: str) -> None:
+        """The update will not be retried: tell the citizen rather than stay silent."""
+        try:
+            await anyio.to_thread.run_sync(
+                self.enqueue,
+                Channel(str(channel)),
+                chat_id,
+                self._notice_payload(Notice.INTERNAL_ERROR),
+            )
+        except Exception as exc:
+            log.error("could not queue the apology (%s)", type(exc).__name__)
+
+    def _notice_payload(self, notice: Notice) -> dict[str, Any]:
+        return {
+            "kind": ReplyKind.INFO.value,
+            "text": self.notices[notice],
+            "buttons": [],
+            "citations": [],
+            "ticket_id": None,
+            "urgent": False,
+        }
+
+    async def _db(self, fn: Callable[..., Any], *args: Any) -> Any:
+        # marking work done must survive a short database hiccup, or the update is handled twice
+        delay = 0.2
+        for attempt in range(6):
+            try:
+                return await anyio.to_thread.run_sync(fn, *args)
+            except Exception as exc:
+                if attempt == 5:
+                    log.error(
+                        "%s(%s) failed for good (%s)", fn.__name__, args[0], type(exc).__name__
+                    )
+                    return None
+                await asyncio.sleep(delay)
+                delay *= 2
+        return None
+
+    async def _handle_event(self, channel: Any, event: Event) -> None:
+        adapter = self._adapter(channel)
+        if isinstance(event, IgnoredEvent):
+            return
+        if isinstance(event, NoticeEvent):
+            text = self.notices[event.notice]
+            payload = {
+                "kind": ReplyKind.INFO.value,
+                "text": text,
+                "buttons": [],
+                "citations": [],
+                "ticket_id": None,
+                "urgent": event.notice == Notice.PROTECTED_USER,
+            }
+            await anyio.to_thread.run_sync(self.enqueue, adapter.channel, event.chat_id, payload)
+            return
+        if isinstance(event, ButtonEvent):
+            await adapter.ack_button(event.callback_id)
+            if event.action is None:
+                return
+            action = event.action
+            reply = await self._answer(
+                adapter,
+                event.chat_id,
+                lambda a: a.handle_button(
+                    adapter.channel, event.user_id, event.chat_id, action, adapter.max_chars
+                ),
+            )
+        else:
+            assert isinstance(event, TextEvent)
+            self.metrics.messages_received.labels(adapter.channel.value).inc()
+            message = event.message
+            reply = await self._answer(
+                adapter, message.chat_id, lambda a: a.handle(message, adapter.max_chars)
+            )
+        self.metrics.replies.labels(adapter.channel.value, reply.kind.value).inc()
+        if reply.kind == ReplyKind.ESCALATED:
+            self.metrics.escalations.labels(adapter.channel.value).inc()
+        if reply.urgent and reply.ticket_id is not None and self.staff_chat:
+            await self._notify_staff(adapter.channel, reply.ticket_id)
+
+    async def _notify_staff(self, channel: Channel, ticket_id: int) -> None:
+        text = texts.STAFF_URGENT.format(
+            ticket_id=ticket_id,
+            channel=channel.value.capitalize(),
+            desk_url=self.desk_url or "/staff",
+        )
+        payload = {
+            **self._notice_payload(Notice.INTERNAL_ERROR),
+            "text": text,
+            "ticket_id": ticket_id,
+        }
+        try:
+            assert self.staff_chat is not None
+            await anyio.to_thread.run_sync(self.enqueue, Channel.TELEGRAM, self.staff_chat, payload)
+        except Exception as exc:  # the citizen's answer matters more than the staff ping
+            log.error("could not queue the staff notification (%s)", type(exc).__name__)
+
+    async def _answer(
+        self, adapter: ChannelAdapter, chat_id: str, call: Callable[[AssistantLike], Reply]
+    ) -> Reply:
+        """Run the CPU-bound assistant in a thread (on the assistant current *now*: an index switch
+        during the call does not affect it), with a typing indicator while it works."""
+        async with self._handle_slots:
+            # typing only while the answer is actually being worked on, not while it queues
+            typing = asyncio.create_task(self._typing(adapter, chat_id))
+            started = time.perf_counter()
+            try:
+                assistant = self.assistant()  # taken when the work starts, used to the end
+                return await anyio.to_thread.run_sync(call, assistant)
+            finally:
+                typing.cancel()
+                self.metrics.reply_latency.labels(adapter.channel.value).observe(
+                    time.perf_counter() - started
+                )
+
+    async def _typing(self, adapter: ChannelAdapter, chat_id: str) -> None:
+        await asyncio.sleep(self.options.typing_delay)
+        while True:
+            await adapter.typing(chat_id)
+            await asyncio.sleep(self.options.typing_every)
+
+    # --- outbox ------------------------------------------------------------------------------
+
+    async def _outbox_loop(self) -> None:
+        failures = 0
+        while True:
+            try:
+                rows = await anyio.to_thread.run_sync(
+                    self.outbox.claim_due, self.options.outbox_batch, self.worker_id
+                )
+                failures = 0
+            except Exception as exc:
+                if self._outbox_stopping.is_set():
+                    return
+                failures += 1
+                log.warning("outbox claim failed (%s)", type(exc).__name__)
+                await asyncio.sleep(min(10.0, 0.5 * 2**failures))
+                continue
+            if rows:
+                await self.deliver(rows)
+            elif self._outbox_stopping.is_set():
+                return  # drained: everything due has been tried once more
+            else:
+                await self._idle(self._outbox_wake, self._outbox_stopping)
+
+    async def deliver(self, rows: Iterable[Any]) -> None:
+        """Send claimed messages: one chat's messages in order, different chats in parallel."""
+        by_chat: dict[tuple[str, str], list[Any]] = {}
+        for row in rows:
+            by_chat.setdefault((str(row.channel), str(row.chat_id)), []).append(row)
+        await asyncio.gather(*(self._deliver_chat(items) for items in by_chat.values()))
+
+    async def _deliver_chat(self, rows: list[Any]) -> None:
+        async with self._send_slots:
+            for i, row in enumerate(rows):
+                outcome = await self._send(row)
+                if outcome == "retry":
+                    # keep the chat's order: later messages wait for the earlier one
+                    for later in rows[i + 1 :]:
+                        await self._db(
+                            self.outbox.retry, later.id, "waiting for an earlier message"
+                        )
+                    return
+
+    async def _send(self, row: Any) -> str:
+        channel = str(row.channel)
+        try:
+            adapter = self._adapter(channel)
+            await adapter.send(str(row.chat_id), dict(row.payload))
+        except DeliveryError as exc:
+            if exc.permanent:
+                log.error("outbox %s: giving up (%s)", row.id, exc)
+                await self._db(self.outbox.failed_permanently, row.id, str(exc)[:500])
+                self.metrics.deliveries.labels(channel, "failed").inc()
+                return "failed"
+            log.warning("outbox %s: will retry (%s)", row.id, exc)
+            await self._db(self.outbox.retry, row.id, str(exc)[:500], exc.retry_after)
+            self.metrics.deliveries.labels(channel, "retry").inc()
+            return "retry"
+        except Exception as exc:  # a bug or a disabled channel: retry later rather than lose it
+            log.exception("outbox %s: unexpected error", row.id)
+            await self._db(self.outbox.retry, row.id, f"{type(exc).__name__}: {exc}"[:500])
+            self.metrics.deliveries.labels(channel, "retry").inc()
+            return "retry"
+        await self._db(self.outbox.sent, row.id)
+        self.metrics.deliveries.labels(channel, "sent").inc()
+        created = getattr(row, "created_at", None)
+        if isinstance(created, dt.datetime):
+            if created.tzinfo is None:
+                created = created.replace(tzinfo=dt.UTC)
+            waited = (dt.datetime.now(dt.UTC) - created).total_seconds()
+            self.metrics.delivery_latency.labels(channel).observe(max(0.0, waited))
+        return "sent"

@@ -1,0 +1,1 @@
+"""Legal document parsing, Vietnamese text normalisation, hybrid BM25 + dense index, evaluation."""

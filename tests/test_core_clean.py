@@ -1,0 +1,79 @@
+"""Message normalisation: what the citizen typed -> what the core matches and retrieves."""
+
+from __future__ import annotations
+
+from bot.core.clean import (
+    clean_message,
+    expand_teencode,
+    extract_question,
+    legal_terms,
+    mask_pii,
+    repair_mojibake,
+    strip_diacritics,
+    strip_markup,
+)
+
+
+def test_mojibake_from_cp1252_is_repaired_including_lost_bytes() -> None:
+    broken = "TÃ´i muá»‘n há»\ufffdi vá»\ufffd thá»§ tá»¥c ly hÃ´n Ä‘Æ¡n phÆ°Æ¡ng"
+    assert repair_mojibake(broken) == "Tôi muốn hỏi về thủ tục ly hôn đơn phương"
+
+
+def test_clean_text_is_left_alone_by_mojibake_repair() -> None:
+    text = "Ông bà Ãnh sinh năm 1950 ở Đà Nẵng"
+    assert repair_mojibake(text) == text
+
+
+def test_teencode_and_dialect_become_standard_words() -> None:
+    assert expand_teencode("ko dc, e hỏi a") == "không được, em hỏi anh"
+    assert expand_teencode("cty bắt làm 10 tiếng, phạt bn z mn") == "công ty bắt làm 10 tiếng, phạt bao nhiêu vậy mọi người"
+    assert "20 triệu" in expand_teencode("chủ thầu chỉ đưa 20tr")
+    assert expand_teencode("16 tuổi thì được chạy loại xe mô? phạt răng?").endswith("xe nào? phạt sao?")
+
+
+def test_point_label_a_is_not_turned_into_anh() -> None:
+    assert "điểm a" in expand_teencode("theo điểm a khoản 1")
+
+
+def test_markup_and_links_are_removed_not_kept() -> None:
+    s = strip_markup("![qr](http://x.example/p.png) <b>Nhận</b> ngay <script>alert(1)</script> tại http://vneid-x.example/login luật")
+    assert "http" not in s.text and "<" not in s.text and "alert" not in s.text and "example" not in s.text
+    assert s.had_url and s.had_html and s.had_script
+    assert "luật" in s.text
+
+
+def test_phone_and_id_numbers_are_masked_but_money_and_dates_are_not() -> None:
+    text = "LH 0199 777 666 hoặc +84 912 345 678, CCCD 012345678901, lương 2.000.000 đồng, ngày 01/01/2026, 0,45 mg"
+    masked = mask_pii(text)
+    for secret in ("0199", "777 666", "912 345", "012345678901"):
+        assert secret not in masked
+    for kept in ("2.000.000", "01/01/2026", "0,45"):
+        assert kept in masked
+
+
+def test_everyday_words_gain_legal_terms() -> None:
+    assert "giấy chứng nhận quyền sử dụng đất" in legal_terms("làm sổ đỏ mất bao lâu")
+    assert any("thai sản" in t for t in legal_terms("vợ em sắp sinh được nghỉ đẻ mấy tháng"))
+    assert "ly hôn" in legal_terms("muốn ly dị thì làm sao")
+
+
+def test_the_question_is_pulled_out_of_a_long_story() -> None:
+    story = (
+        "Tôi làm công nhân may ở Long An từ 2017 đến tháng 5/2025 thì nghỉ việc. Từ đó tôi ở nhà buôn bán nhỏ, "
+        "không đi làm công ty nào, cũng không đóng bảo hiểm tự nguyện. Chồng tôi thì chạy xe ôm, hai đứa con đi học. "
+        "Giờ tôi muốn rút bảo hiểm xã hội một lần thì có được không?"
+    )
+    q = extract_question(story)
+    assert q.startswith("Giờ tôi muốn rút") and "Long An" not in q
+
+
+def test_unaccented_question_gives_a_folded_query() -> None:
+    c = clean_message("vo em sap sinh, duoc nghi thai san bao lau vay")
+    assert c.plain
+    assert c.query == strip_diacritics(c.query)  # matched on folded terms only
+    assert "thai san" in c.query
+
+
+def test_clean_message_truncates_huge_input() -> None:
+    c = clean_message("hỏi " * 5000, max_chars=2000)
+    assert c.truncated and len(c.text) <= 2100

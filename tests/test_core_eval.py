@@ -1,0 +1,58 @@
+"""Chat evaluation metrics (`lawbot eval chat`)."""
+
+from __future__ import annotations
+
+from bot.adapters.memory import InMemoryConversationStore, InMemoryTicketStore
+from bot.core.config import AssistantConfig
+from bot.core.service import Assistant
+from bot.core.writer import ExtractiveWriter
+from bot.eval_chat import normalise, run_chat_eval
+from tests.auxil.core_fakes import FakeRetriever
+
+
+def test_normalise_handles_leading_zeros_and_unicode_forms() -> None:
+    assert normalise("06 tháng") == normalise("6 tháng")
+    assert normalise("tha\u0300nh") == normalise("thành")
+    assert normalise("0,45 mg") == "0,45 mg"
+
+
+def test_run_chat_eval_counts_each_kind() -> None:
+    retriever = FakeRetriever()
+    assistant = Assistant(retriever, None, ExtractiveWriter(built_at="2025-11-20"), InMemoryConversationStore(),
+                          InMemoryTicketStore(), AssistantConfig())
+    cases = [
+        {"kind": "answer", "text": "nghỉ thai sản được mấy tháng", "gold_ids": ["20.2.LQ.139"], "must_contain_any": ["6 tháng"]},
+        {"kind": "answer", "text": "nghỉ thai sản được mấy tháng", "gold_ids": ["20.2.LQ.139"], "must_contain_any": ["99 tháng"]},
+        {"kind": "escalate", "text": "Tôi muốn nói chuyện với luật sư"},
+        {"kind": "out_of_scope", "text": "Hôm nay thời tiết thế nào?"},
+        {"kind": "bad_input", "text": "   "},
+    ]
+    m = run_chat_eval(assistant, cases)
+    assert m["answer_acc"] == 0.5
+    assert m["escalation_recall"] == 1.0 and m["escalation_precision"] == 1.0
+    assert m["refusal_rate"] == 1.0 and m["crashes"] == 0 and m["n"] == 5
+    assert m["citations_outside_index"] == 0
+
+
+def test_eval_chat_command_ends_with_one_json_line(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    import typer
+    from typer.testing import CliRunner
+
+    import bot.eval_chat as ev
+
+    def fake_build(index, faq_dir=None, **kw):  # type: ignore[no-untyped-def]
+        return Assistant(FakeRetriever(), None, ExtractiveWriter(built_at="2025-11-20"), InMemoryConversationStore(),
+                         InMemoryTicketStore(), AssistantConfig())
+
+    monkeypatch.setattr(ev, "build_assistant", fake_build)
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(json.dumps({"kind": "out_of_scope", "text": "thời tiết hôm nay thế nào"}) + "\n", encoding="utf-8")
+    app = typer.Typer()
+    app.command()(ev.eval_chat)
+    result = CliRunner().invoke(app, ["--cases", str(cases), "--index", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    last = json.loads(result.output.strip().splitlines()[-1])
+    assert {"answer_acc", "escalation_recall", "escalation_precision", "refusal_rate", "crashes", "n"} <= set(last)
+    assert last["refusal_rate"] == 1.0 and last["n"] == 1

@@ -1,0 +1,74 @@
+"""Extractive writer: quotes the right clause, cites it in full, shows status, fits the channel."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core import texts
+from bot.core.models import Citation
+from bot.core.writer import ExtractiveWriter, split_clauses, trim_quote, units
+from tests.auxil.core_fakes import ARTICLES
+
+BY_ID = {p.article_id: p for p in ARTICLES}
+
+
+def writer() -> ExtractiveWriter:
+    return ExtractiveWriter(built_at="2025-11-20T08:00:00+00:00")
+
+
+def test_answer_quotes_the_clause_and_cites_it_in_full() -> None:
+    out = writer().write("nghỉ thai sản được mấy tháng", [BY_ID["20.2.LQ.139"]], 2000)
+    assert out.text.startswith("Theo khoản 1 Điều 139 Bộ luật Lao động số 45/2019/QH14")
+    assert "06 tháng" in out.text
+    assert out.citations[0].clause == "1"
+    assert "20/11/2025" in out.text  # the date the index was built
+    assert out.text.rstrip().endswith(texts.DISCLAIMER)
+
+
+def test_a_point_of_a_long_list_is_quoted_with_its_lead_in() -> None:
+    out = writer().write("làm công việc nặng nhọc độc hại thì nghỉ phép năm mấy ngày", [BY_ID["20.2.LQ.113"]], 2000)
+    assert "14 ngày làm việc" in out.text
+
+
+def test_status_of_a_document_not_in_force_is_shown() -> None:
+    out = writer().write("trợ cấp một lần", [BY_ID["1.1.LQ.9"], BY_ID["26/2023/QH15::38"]], 2000)
+    assert "58/2014/QH13 hết hiệu lực" in out.text and "41/2024/QH15" in out.text
+    assert "26/2023/QH15 chưa có hiệu lực" in out.text
+
+
+@pytest.mark.parametrize("limit", [250, 400, 700, 1200, 2000, 4096])
+def test_answer_fits_the_limit_and_never_cuts_a_citation(limit: int) -> None:
+    passages = [BY_ID["20.2.LQ.113"], BY_ID["20.2.LQ.139"], BY_ID["20.2.LQ.25"]]
+    out = writer().write("nghỉ phép năm và thai sản và thử việc bao lâu", passages, limit)
+    assert len(out.text) <= limit
+    for c in out.citations:
+        assert c.label() in out.text
+        assert c.article_id in {p.article_id for p in passages}
+
+
+def test_citations_only_come_from_the_given_passages() -> None:
+    out = writer().write("thử việc tối đa bao lâu", [BY_ID["20.2.LQ.25"]], 2000)
+    assert {c.article_id for c in out.citations} == {"20.2.LQ.25"}
+
+
+def test_no_passages_says_nothing_was_found() -> None:
+    out = writer().write("gì đó", [], 2000)
+    assert out.citations == [] and texts.NOTHING_FOUND in out.text
+
+
+def test_citation_labels() -> None:
+    assert Citation("x", "91/2015/QH13", "5", doc_title="Dân sự", doc_type="Bộ luật", clause="2", point="d").label() == \
+        "điểm d khoản 2 Điều 5 Bộ luật Dân sự số 91/2015/QH13"
+    assert Citation("x", "145/2020/NĐ-CP", "8", doc_title="Quy định chi tiết", doc_type="Nghị định").label() == \
+        "Điều 8 Nghị định số 145/2020/NĐ-CP"
+
+
+def test_clauses_and_points_are_split() -> None:
+    clauses = split_clauses(BY_ID["20.2.LQ.113"].text)
+    assert [n for n, _ in clauses] == ["1", "2"]
+    assert [u.point for u in units(BY_ID["20.2.LQ.113"].text) if u.point] == ["a", "b", "c"]
+
+
+def test_trimmed_quote_ends_at_a_boundary() -> None:
+    q = trim_quote("Một hai ba bốn; năm sáu bảy tám chín mười. " * 10, 60)
+    assert len(q) <= 61 and q.endswith("…")

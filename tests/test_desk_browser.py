@@ -1,0 +1,170 @@
+"""Real browser (headless Chromium via Playwright) against the real app served by uvicorn: a citizen
+writes on Telegram, staff log in, open the ticket, reply, and the reply arrives at the fake Telegram.
+
+Needs the Debian package `chromium` and the Python package `playwright` (no browser download):
+    apt-get install -y chromium && pip install playwright
+Run with: pytest -m browser tests/test_desk_browser.py
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+import uvicorn
+from pydantic import SecretStr
+
+from bot.desk import build_desk
+from bot.desk.auth import Passwords
+from bot.storage.db import Database
+from bot.storage.schema import Ticket
+from bot.storage.staff import StaffStore
+from tests.auxil.app_harness import TG_HEADERS, make_settings
+from tests.auxil.desk import FAST_HASHER, PASSWORD, SECRET, article_lookup
+from tests.auxil.fake_telegram import FakeTelegram, check_html, private_message
+from tests.auxil.live_server import free_port
+from tests.auxil.mini_index import build_mini_index
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("LAWBOT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).is_file():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="Python package playwright is not installed (pip install playwright)"
+    )
+    with sync_api.sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@contextmanager
+def serve_with_lifespan(app: Any) -> Iterator[str]:
+    """uvicorn in a thread with the lifespan on (workers, channels), on a free 127.0.0.1 port."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the app did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+
+
+def wait_for(condition: Any, timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_staff_reply_from_the_browser_reaches_telegram(browser: Any, tmp_path: Path) -> None:
+    from bot.app import build_app
+    from bot.workers import WorkerOptions
+
+    db = Database(f"sqlite:///{tmp_path}/lawbot.sqlite3")
+    db.migrate()
+    index_dir = tmp_path / "index"
+    build_mini_index(index_dir)
+    StaffStore(db).create("lan@tgpl.vn", Passwords(FAST_HASHER).hash(PASSWORD), "staff", "Nguyễn Lan")
+    tg = FakeTelegram()
+    with tg.running():
+        settings = make_settings(
+            db, index_dir, tg, None, session_secret=SecretStr(SECRET), faq_dir=tmp_path / "faq"
+        )
+        desk = build_desk(
+            db, settings=settings, article_lookup=article_lookup, password_hasher=FAST_HASHER
+        )
+        app = build_app(
+            settings,
+            database=db,
+            desk_app=desk,
+            worker_options=WorkerOptions(idle_poll=0.05, typing_delay=0.0, drain_timeout=5.0),
+            index_poll_interval=0.2,
+        )
+        with serve_with_lifespan(app) as base:
+            for update_id, text in ((1, "<b>Công ty</b> nợ lương tôi 3 tháng"), (2, "/canbo")):
+                response = httpx.post(
+                    f"{base}/webhooks/telegram",
+                    json=private_message(update_id, text, user_id=4242),
+                    headers=TG_HEADERS,
+                )
+                assert response.status_code == 200
+            assert wait_for(lambda: len(tg.sent(4242)) == 2)
+            with db.session(readonly=True) as s:
+                [ticket_id] = s.scalars(sa.select(Ticket.id)).all()
+
+            page = browser.new_page(viewport={"width": 1366, "height": 900})
+            errors: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            try:
+                page.goto(f"{base}/staff/")
+                assert "/staff/login" in page.url
+                page.fill("input[name=email]", "lan@tgpl.vn")
+                page.fill("input[name=password]", PASSWORD)
+                page.click("button[type=submit]")
+                page.wait_for_url(f"{base}/staff/")
+                page.locator(f"a[href='/staff/tickets/{ticket_id}']").click()
+                page.wait_for_url(f"{base}/staff/tickets/{ticket_id}")
+                # the citizen's markup is shown as text, never interpreted
+                first = page.locator(".msg.role-user").first.inner_text()
+                assert "<b>Công ty</b> nợ lương tôi 3 tháng" in first
+                assert page.locator(".transcript b").count() == 0
+                assert page.locator("h1").first.inner_text().startswith(f"Yêu cầu #{ticket_id}")
+                reply = "Chào bạn, mình là cán bộ trợ giúp pháp lý. Bạn giữ bảng lương và hợp đồng nhé."
+                page.fill("#reply-text", reply)
+                page.click("form[action$='/reply'] button[type=submit]")
+                page.wait_for_selector(".flash.ok")
+                staff_bubble = page.locator(".msg.role-staff").last
+                assert reply in staff_bubble.inner_text()
+                assert "Nguyễn Lan" in staff_bubble.inner_text()
+                assert wait_for(lambda: len(tg.sent(4242)) == 3)
+                assert check_html(tg.sent_texts(4242)[-1]) == reply
+                # the delivery status in the transcript follows the outbox
+                assert wait_for(lambda: _reload_shows(page, "Đã gửi"))
+                page.click("text=Đăng xuất")
+                page.wait_for_url(f"{base}/staff/login*")
+                # the pages' own scripts and styles pass the Content-Security-Policy
+                assert errors == []
+            finally:
+                page.close()
+    db.dispose()
+
+
+def _reload_shows(page: Any, text: str) -> bool:
+    page.reload()
+    return text in page.locator(".msg.role-staff .delivery").last.inner_text()

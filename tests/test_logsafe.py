@@ -1,0 +1,77 @@
+"""Logs never contain a phone number, a 12-digit CCCD number or a bot token, whoever logs them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from bot.logsafe import PiiFilter, mask_pii, setup_logging
+
+TOKEN = "7123456789:AAHk3xQ_9v-ZpLm2NbCdEfGhIjKlMnOpQrS"
+SECRETS = [
+    "0912345678",
+    "0912 345 678",
+    "091.234.5678",
+    "+84912345678",
+    "+84 912 345 678",
+    "(+84) 912-345-678",
+    "001099012345",
+    "001 099 012 345",
+    TOKEN,
+]
+
+
+@pytest.fixture
+def masked_logging() -> Iterator[None]:
+    factory = logging.getLogRecordFactory()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    setup_logging("DEBUG", secrets=["zalo-secret-value-123"])
+    yield
+    logging.setLogRecordFactory(factory)
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.mark.parametrize("secret", SECRETS)
+def test_mask_pii_hides_each_form(secret: str) -> None:
+    masked = mask_pii(f"Liên hệ: {secret}, cảm ơn")
+    assert secret not in masked
+    digits = "".join(ch for ch in secret if ch.isdigit())
+    assert digits[-6:] not in "".join(ch for ch in masked if ch.isdigit())
+    assert masked.startswith("Liên hệ: [") and masked.endswith("], cảm ơn")
+
+
+def test_mask_pii_keeps_ordinary_numbers() -> None:
+    text = "Điều 113 khoản 1, phạt 5.000.000 đồng, thiệt hại 100.000.000.000 đồng, năm 2019, update 123456789"
+    assert mask_pii(text) == text
+
+
+def test_every_log_record_is_masked(masked_logging: None, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    log = logging.getLogger("bot.some.module")
+    log.info("citizen %s wrote: %s", "u1", "gọi tôi 0912 345 678 hoặc CCCD 001099012345")
+    log.warning("POST https://api.telegram.org/bot%s/sendMessage failed", TOKEN)
+    logging.getLogger("telegram.ext").error("token %s", "zalo-secret-value-123")
+    try:
+        raise ValueError(f"bad chat for +84 912 345 678 via bot{TOKEN}")
+    except ValueError:
+        log.exception("delivery failed")
+    text = caplog.text
+    for secret in [*SECRETS, "zalo-secret-value-123"]:
+        assert secret not in text
+    assert "[phone]" in text and "[cccd]" in text and "[token]" in text and "[secret]" in text
+    assert "delivery failed" in text and "ValueError" in text  # the message itself survives
+
+
+def test_http_client_loggers_are_quiet(masked_logging: None) -> None:
+    assert logging.getLogger("httpx").getEffectiveLevel() == logging.WARNING
+    assert logging.getLogger("httpcore").getEffectiveLevel() == logging.WARNING
+
+
+def test_filter_masks_records_made_elsewhere() -> None:
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "phone %s", ("0987654321",), None)
+    assert PiiFilter().filter(record) is True
+    assert record.getMessage() == "phone [phone]"
