@@ -71,6 +71,10 @@ def _child_button(
     return _child["assistant"].handle_button(channel, user_id, chat_id, action, max_chars)  # type: ignore[no-any-return]
 
 
+def _child_article(article_id: str) -> Any:
+    return _child["assistant"].article(article_id)
+
+
 # --- parent side -----------------------------------------------------------------------------
 
 
@@ -133,6 +137,10 @@ class PooledAssistant:
         self, channel: Channel, user_id: str, chat_id: str, action: ButtonAction, max_chars: int
     ) -> Reply:
         return self._submit(_child_button, channel, user_id, chat_id, action, max_chars)
+
+    def article(self, article_id: str) -> Any:
+        """An article of the serving index (the desk shows it), looked up in a child."""
+        return self._submit(_child_article, article_id)
 
     @property
     def pids(self) -> list[int]:

@@ -95,7 +95,7 @@ def index_engine(
 ) -> Callable[[str | None], Loaded[AssistantLike]]:
     """The production loader: the CURRENT index build, the FAQ, the writer and the SQL stores,
     assembled into an Assistant. Imported lazily: tests with their own assistant skip all this."""
-    from bot.adapters.faq_search import YamlFaqSearch
+    from bot.adapters.faq_search import ReloadingFaqSearch, YamlFaqSearch
     from bot.adapters.retriever import IndexRetriever
     from bot.core.config import AssistantConfig
     from bot.core.service import Assistant
@@ -106,6 +106,7 @@ def index_engine(
     from retrieval.index import load_index
 
     embedder_box: list[Any] = []  # made once, on first load (in a worker thread): it loads a model
+    register = _load_register(settings)
 
     def load(expected_embedder_id: str | None) -> Loaded[AssistantLike]:
         if not embedder_box:
@@ -121,13 +122,18 @@ def index_engine(
             )
         except EmbedderMismatch as exc:
             raise IncompatibleIndex(str(exc)) from None
-        retriever = IndexRetriever(index)
+        retriever = IndexRetriever(index, register=register)
+        retriever.warm()
         faq = None
         if settings.faq_dir.is_dir():
-            faq = YamlFaqSearch(
-                settings.faq_dir,
-                embedder=embedder,
-                article_exists=lambda article_id: index.get(article_id) is not None,
+
+            def citation_ok(c: Any) -> bool:
+                return retriever.get_cited(c.article_id, c.doc_number, c.article) is not None
+
+            # Lexical FAQ matching only: dense FAQ vectors added nothing on citizen_eval dev and
+            # cost start-up time. Reloads itself when an admin approves an entry in the desk.
+            faq = ReloadingFaqSearch(
+                settings.faq_dir, lambda folder: YamlFaqSearch(folder, citation_ok=citation_ok)
             )
         writer: Any = ExtractiveWriter(built_at=index.built_at)
         if settings.llm_base_url:
@@ -150,6 +156,21 @@ def index_engine(
         return Loaded(index.build_id, running, assistant)
 
     return load
+
+
+def _load_register(settings: Settings) -> dict[str, Any]:
+    """The document register (status of each cited document); empty, with a warning, if unreadable."""
+    from retrieval.register import RegisterError, load_register
+
+    path = settings.documents_register
+    if not path.is_file():
+        log.warning("no document register at %s: FAQ answers cite indexed articles only", path)
+        return {}
+    try:
+        return dict(load_register(path))
+    except (RegisterError, OSError, ValueError) as exc:
+        log.error("document register %s unreadable (%s): FAQ answers cite indexed articles only", path, exc)
+        return {}
 
 
 @dataclass
@@ -227,11 +248,13 @@ def build_app(
     index_poll_interval: float = 3.0,
     metrics: Metrics | None = None,
     answer_processes: int = 0,
+    with_desk: bool = False,
 ) -> Starlette:
     """Build the ASGI app. Keyword arguments replace parts for tests: `assistant` (fixed, no index
     reload), `database`, `channels`, `inbox`/`outbox` (e.g. faster backoff), `worker_options`.
     `answer_processes` > 0 computes answers in that many child processes (what `lawbot serve` does:
-    the event loop then never waits for retrieval); 0 computes them in threads of this process."""
+    the event loop then never waits for retrieval); 0 computes them in threads of this process.
+    `with_desk` mounts the staff desk at /staff (what `lawbot serve` does) unless `desk_app` is given."""
     quiet_token_loggers()
     database = database or Database(settings.database_url)
     outbox = outbox or Outbox(database)
@@ -300,11 +323,47 @@ def build_app(
         Route("/healthz", _health, methods=["GET"]),
         Route("/metrics", _metrics, methods=["GET"]),
     ]
+    if desk_app is None and with_desk:
+        desk_app = _desk(settings, database, outbox, channels, current)
     if desk_app is not None:
         routes.append(Mount("/staff", app=desk_app, name="staff"))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.lawbot = rt
     return app
+
+
+def _desk(
+    settings: Settings,
+    database: Database,
+    outbox: Outbox,
+    channels: dict[Channel, ChannelAdapter],
+    current: Current[AssistantLike],
+) -> ASGIApp:
+    """The staff desk over the app's database and outbox; articles come from the serving index."""
+    from bot.desk import build_desk
+    from bot.desk.notify import StaffNotifier
+    from bot.storage.tickets import SqlTicketStore
+
+    def article_lookup(article_id: str) -> Any:
+        loaded = current.loaded
+        lookup = getattr(loaded.value, "article", None) if loaded is not None else None
+        return lookup(article_id) if lookup is not None else None
+
+    notifier = None
+    if settings.staff_telegram_chat_id and Channel.TELEGRAM in channels:
+        desk_url = f"{settings.public_url.rstrip('/')}/staff" if settings.public_url else None
+        notifier = StaffNotifier(
+            database, settings.staff_telegram_chat_id, desk_url=desk_url, outbox=outbox
+        )
+    # Approved FAQ entries are written to settings.faq_dir; the serving FAQ reloads itself from
+    # there (ReloadingFaqSearch), so approval needs no hook and no restart.
+    return build_desk(
+        database,
+        settings=settings,
+        notifier=notifier,
+        article_lookup=article_lookup,
+        tickets=SqlTicketStore(database, outbox=outbox),
+    )
 
 
 async def _start(rt: Runtime) -> None:

@@ -1,17 +1,115 @@
-"""`lawbot` command line (minimal: index and eval; the lead extends it)."""
+"""`lawbot` command line: serve, chat, ask, index, eval, kb, staff, db, purge."""
 
 from __future__ import annotations
 
+import json
+import sys
+import uuid
+from typing import Annotated, Any
+
 import typer
 
+from bot.cli_db import db_app, purge_command
+from bot.cli_kb import kb_app
 from bot.cli_retrieval import eval_retrieval, index_app
+from bot.cli_serve import serve
+from bot.cli_staff import staff_app
+from bot.eval_chat import eval_chat
 
-app = typer.Typer(add_completion=False, help="lawbot: Vietnamese legal Q&A assistant.")
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="lawbot: Vietnamese legal Q&A assistant for Zalo and Telegram.")
+app.command("serve")(serve)
 app.add_typer(index_app, name="index")
+app.add_typer(kb_app, name="kb", help="Knowledge base: import, export, check.")
+app.add_typer(staff_app, name="staff")
+app.add_typer(db_app, name="db")
+app.command("purge")(purge_command)
 
-eval_app = typer.Typer(add_completion=False, help="Measure the assistant on labelled data.")
+eval_app = typer.Typer(add_completion=False, no_args_is_help=True,
+                       help="Measure the assistant on labelled data.")
 eval_app.command("retrieval")(eval_retrieval)
+eval_app.command("chat")(eval_chat)
 app.add_typer(eval_app, name="eval")
+
+# A terminal has no hard limit; this keeps answers as short as on Telegram.
+CLI_MAX_CHARS = 4096
+
+
+def _assistant(echo: Any) -> Any:
+    """The same Assistant the bots use: CURRENT index (the default one is built if there is none),
+    the FAQ, the configured writer and the SQL stores of LAWBOT_DATABASE_URL."""
+    from bot.app import index_engine, quiet_token_loggers
+    from bot.default_index import ensure_index
+    from bot.logsafe import setup_logging
+    from bot.settings import Settings
+    from bot.storage.db import Database
+    from bot.storage.outbox import Outbox
+
+    settings = Settings()
+    setup_logging("WARNING", secrets=[])
+    quiet_token_loggers()
+    ensure_index(settings, echo=echo)
+    database = Database(settings.database_url)
+    database.migrate()
+    return index_engine(settings, database, Outbox(database))(None).value
+
+
+def _message(text: str, user_id: str) -> Any:
+    from bot.core.models import Channel, IncomingMessage
+
+    return IncomingMessage(Channel.CLI, user_id, user_id, text, uuid.uuid4().hex)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, as a citizen would type it.")],
+    json_: Annotated[bool, typer.Option("--json", help="Print the reply as one JSON object.")] = False,
+    user: Annotated[str, typer.Option(help="Conversation id (follow-ups reuse it).")] = "cli-ask",
+) -> None:
+    """Answer one question with the same service as the bots."""
+    assistant = _assistant(lambda line: typer.echo(line, err=True))
+    reply = assistant.handle(_message(question, user), CLI_MAX_CHARS)
+    if json_:
+        typer.echo(json.dumps(reply.to_dict(), ensure_ascii=False))
+    else:
+        typer.echo(reply.text)
+
+
+@app.command()
+def chat(
+    user: Annotated[str, typer.Option(help="Conversation id kept in the database.")] = "cli-chat",
+) -> None:
+    """Chat in the terminal with the same service as the bots (empty line or Ctrl-D quits)."""
+    from bot.core.models import Channel
+
+    assistant = _assistant(typer.echo)
+    typer.echo("lawbot: gõ câu hỏi (/start, /help, /chude, /canbo, /moi, /xoadulieu); dòng trống để thoát.")
+    reply = None
+    while True:
+        try:
+            text = input("> " if sys.stdin.isatty() else "")
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not text.strip():
+            break
+        choice = _button_choice(text, reply)
+        if choice is not None:
+            reply = assistant.handle_button(Channel.CLI, user, user, choice, CLI_MAX_CHARS)
+        else:
+            reply = assistant.handle(_message(text, user), CLI_MAX_CHARS)
+        typer.echo(reply.text)
+        for i, button in enumerate(reply.buttons, 1):
+            typer.echo(f"  [{i}] {button.label}")
+        if reply.buttons:
+            typer.echo("  (gõ số để chọn)")
+
+
+def _button_choice(text: str, reply: Any) -> Any:
+    """'2' picks the second button of the last reply; anything else is a message."""
+    if reply is None or not text.strip().isdigit():
+        return None
+    n = int(text.strip())
+    return reply.buttons[n - 1].action if 1 <= n <= len(reply.buttons) else None
 
 
 if __name__ == "__main__":

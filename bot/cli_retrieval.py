@@ -39,6 +39,14 @@ def build(
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
+    allow_empty: Annotated[
+        bool,
+        typer.Option(
+            "--allow-empty",
+            help="Skip sources that do not exist and build an empty index when no article is "
+            "found (a fresh knowledge base without law texts), instead of failing.",
+        ),
+    ] = False,
 ) -> None:
     """Build a new versioned index and switch CURRENT to it (the old build keeps serving until then)."""
     from retrieval.build import build_index
@@ -70,6 +78,7 @@ def build(
             progress=not quiet,
             register=docs,
             echo=typer.echo,
+            allow_empty=allow_empty,
         )
     except ValueError as exc:
         typer.echo(f"Error: {exc}", err=True)
@@ -82,14 +91,21 @@ def status(
     index_dir: Annotated[Path, typer.Argument(help="Index folder given to `index build --out`.")],
 ) -> None:
     """Show the build CURRENT points to and the other builds present."""
-    from retrieval.build import BUILDS, current_build, read_manifest
+    import time
+
+    from retrieval.build import BUILDS, IndexFormatError, current_build, read_manifest
+    from retrieval.index import load_index
 
     try:
         current = current_build(index_dir)
-    except FileNotFoundError as exc:
+        t0 = time.perf_counter()
+        # Load it as a server would (BM25 part, about a second): a corrupt build shows here.
+        load_index(index_dir, dense=False).close()
+        load_seconds = time.perf_counter() - t0
+        m = read_manifest(current)
+    except (FileNotFoundError, IndexFormatError) as exc:
         typer.echo(f"No usable index: {exc}", err=True)
         raise typer.Exit(1) from exc
-    m = read_manifest(current)
     typer.echo(f"CURRENT: {m['build_id']} (built {m['created_at']}, {m['build_seconds']} s)")
     typer.echo(
         f"  articles: {m['n_articles']} ({m['n_indexed']} indexed; {m['n_duplicates']} duplicates)"
@@ -103,9 +119,16 @@ def status(
     typer.echo(f"  corpus hash: {m['corpus_hash'][:16]}")
     if m.get("skipped"):
         typer.echo(f"  skipped at import: {m['skipped']}")
-    others = sorted(p.name for p in (index_dir / BUILDS).iterdir() if p.is_dir() and p != current)
+    typer.echo(f"  loads (BM25 part) in {load_seconds:.1f} s")
+    folders = [p for p in (index_dir / BUILDS).iterdir() if p.is_dir() and p != current]
+    others = sorted(p.name for p in folders if not p.name.startswith("."))
     if others:
         typer.echo("Other builds: " + ", ".join(others))
+    unfinished = sorted(p.name for p in folders if p.name.startswith("."))
+    if unfinished:
+        typer.echo(
+            "Unfinished (running, or killed: the next build removes them): " + ", ".join(unfinished)
+        )
 
 
 def eval_retrieval(

@@ -39,11 +39,14 @@ def serve(
         )
     ]
     setup_logging(settings.log_level, secrets=secrets)  # masks tokens, phones, CCCD everywhere
+    from bot.default_index import ensure_index
+
+    ensure_index(settings, echo=typer.echo)  # first start: the default index from knowledge_base/
     # The event loop shares the GIL with database threads: hand it over sooner than every 5 ms,
     # so webhook acknowledgements do not queue behind them.
     sys.setswitchinterval(0.001)
     uvicorn.run(
-        build_app(settings, answer_processes=answer_processes),
+        build_app(settings, answer_processes=answer_processes, with_desk=True),
         host=host or settings.host,
         port=port or settings.port,
         log_level=settings.log_level.lower(),

@@ -369,7 +369,8 @@ class DiacriticRestorer:
         for sid, syl in enumerate(voc.syllables):
             by_fold.setdefault(strip_diacritics(syl), []).append(sid)
         self.candidates = {
-            f: sorted(ids, key=lambda s: -self.syl_df[s])[:max_candidates] for f, ids in by_fold.items()
+            f: sorted(ids, key=lambda s: -self.syl_df[s])[:max_candidates]
+            for f, ids in by_fold.items()
         }
         self.n_docs = max(index.n_docs, 1)
 
@@ -382,6 +383,8 @@ class DiacriticRestorer:
 
     def restore(self, text: str) -> str:
         """'nghi phep nam' -> 'nghỉ phép năm' (syllables already accented, or unknown, are kept)."""
+        if self.index.vocab.n_syl == 0:  # an empty index knows no syllable to restore
+            return text
         out: list[str] = []
         phrase: list[str] = []
         for tok in [*token_stream(text), ""]:

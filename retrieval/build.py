@@ -29,6 +29,31 @@ FORMAT_VERSION = 1
 BUILDS = "builds"
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
+TMP_PREFIX = ".tmp-"
+# Files every build holds (relative to the build folder); a dense build also holds DENSE_FILES.
+REQUIRED_FILES = (
+    "articles.jsonl",
+    "articles.offsets.npy",
+    "article_ids.json",
+    "status.npy",
+    "indexed_rows.npy",
+    "aliases.json",
+    "bm25/data.csc.index.npy",
+    "bm25/indices.csc.index.npy",
+    "bm25/indptr.csc.index.npy",
+    "bm25/params.index.json",
+    "bm25/vocab.json",
+    "bm25/bigrams.npz",
+    "bm25/tokenizer.json",
+)
+DENSE_FILES = ("dense/dense.faiss",)
+
+
+class IndexFormatError(ValueError):
+    """A build folder that cannot be served: unreadable manifest, unknown format, missing files.
+
+    Not an EmbedderMismatch: a server keeps its old index and reports a failed (not refused) switch.
+    """
 
 
 def build_index(
@@ -41,6 +66,7 @@ def build_index(
     register: dict[str, Document] | None = None,
     config: TokenizerConfig | None = None,
     echo: Callable[[str], None] = print,
+    allow_empty: bool = False,
 ) -> Path:
     """Build an index of `sources` under `<out_dir>/builds/<id>/` and point `<out_dir>/CURRENT` at it.
 
@@ -48,30 +74,47 @@ def build_index(
     after everything is on disk, so a crash mid-build leaves the previous build serving. Dense
     vectors are made only when `embedder` is given, through the embedding cache at `cache_path`
     (so a rebuild embeds only new or changed text and an interrupted build resumes).
+    Temporary folders left by builds that were killed (their process is gone) are removed first;
+    their embeddings are in the cache, so the new build resumes where they stopped.
+
+    `allow_empty`: sources that do not exist are skipped with a message, and a corpus without
+    any article gives an empty build (it loads, and every search returns no hit) instead of a
+    ValueError; for a fresh clone whose knowledge base holds no law text yet.
     Returns the new build folder.
     """
     started = time.perf_counter()
     out = Path(out_dir)
     builds = out / BUILDS
     builds.mkdir(parents=True, exist_ok=True)
+    for stale in clean_stale_tmp(out):
+        echo(f"Removed {stale}, left by a build that was stopped (its process is gone)")
     config = config or TokenizerConfig()
     steps: dict[str, float] = {}
 
     t0 = time.perf_counter()
+    sources = [Path(s) for s in sources]
+    if allow_empty:
+        for missing in [s for s in sources if not s.exists()]:
+            echo(f"Source {missing} does not exist: skipped")
+        sources = [s for s in sources if s.exists()]
     articles, report = load_sources(sources, progress=progress)
     if register:
         matched = attach_status(articles, register)
         echo(f"Register: status for {matched} of {len(articles)} articles")
     echo(report.summary())
     if not articles:
-        raise ValueError("no article was imported; nothing to index (see the skipped list above)")
+        if not allow_empty:
+            raise ValueError(
+                "no article was imported; nothing to index (see the skipped list above)"
+            )
+        echo("No article in the sources: building an empty index (searches find nothing)")
     steps["load"] = time.perf_counter() - t0
 
     canonical, aliases = group_duplicates(articles)
     corpus_hash = _corpus_hash(articles)
     created = dt.datetime.now(dt.UTC)
     build_id = _new_build_id(builds, created, corpus_hash)
-    tmp = builds / f".tmp-{build_id}-{os.getpid()}"
+    tmp = builds / f"{TMP_PREFIX}{build_id}-{os.getpid()}"
     tmp.mkdir()
     try:
         t0 = time.perf_counter()
@@ -150,14 +193,90 @@ def current_build(out_dir: Path | str) -> Path:
         )
     build_id = pointer.read_text(encoding="utf-8").strip()
     path = out / BUILDS / build_id
-    if not (path / MANIFEST).is_file():
-        raise FileNotFoundError(f"CURRENT points to {build_id}, but {path / MANIFEST} is missing")
+    if not build_id or "/" in build_id or not (path / MANIFEST).is_file():
+        raise FileNotFoundError(f"CURRENT points to {build_id!r}, but {path / MANIFEST} is missing")
     return path
 
 
 def read_manifest(build_dir: Path) -> dict[str, Any]:
-    manifest: dict[str, Any] = json.loads((build_dir / MANIFEST).read_text(encoding="utf-8"))
+    """The manifest of a build; IndexFormatError (naming the folder) when it is not readable."""
+    try:
+        manifest = json.loads((build_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise IndexFormatError(
+            f"index build {build_dir}: {MANIFEST} is unreadable ({exc}); rebuild the index"
+        ) from exc
+    if not isinstance(manifest, dict):
+        raise IndexFormatError(f"index build {build_dir}: {MANIFEST} is not a JSON object")
     return manifest
+
+
+def check_build(build_dir: Path, manifest: dict[str, Any], *, dense: bool = True) -> None:
+    """Refuse a build this code cannot serve (IndexFormatError naming the folder): another format
+    version, or files missing (a copy cut short, a disk cleaned by hand)."""
+    version = manifest.get("format")
+    if version != FORMAT_VERSION:
+        raise IndexFormatError(
+            f"index build {build_dir} has format {version!r}; this lawbot reads format "
+            f"{FORMAT_VERSION}: rebuild it with `lawbot index build`"
+        )
+    for key in ("build_id", "created_at", "n_articles", "n_indexed"):
+        if key not in manifest:
+            raise IndexFormatError(f"index build {build_dir}: {MANIFEST} lacks {key!r}")
+    wanted = list(REQUIRED_FILES)
+    if dense and manifest.get("embedder"):
+        wanted += DENSE_FILES
+    missing = [name for name in wanted if not (build_dir / name).is_file()]
+    if missing:
+        raise IndexFormatError(
+            f"index build {build_dir} is incomplete: missing {', '.join(missing)}; "
+            "rebuild it with `lawbot index build`"
+        )
+
+
+def clean_stale_tmp(out_dir: Path | str) -> list[Path]:
+    """Remove the temporary folders (and CURRENT temp files) of builds whose process is gone.
+
+    A build writes into builds/.tmp-<id>-<pid> and renames it when done; a build killed with
+    SIGKILL, or by a power cut, leaves it behind. Folders of a running build (pid alive, e.g. a
+    second build into the same folder) are kept. Returns what was removed.
+    """
+    out = Path(out_dir)
+    removed: list[Path] = []
+    candidates = list((out / BUILDS).glob(TMP_PREFIX + "*")) if (out / BUILDS).is_dir() else []
+    candidates += list(out.glob(f".{CURRENT}.*.tmp"))
+    for path in candidates:
+        pid = _pid_of(path.name)
+        if pid is None or pid == os.getpid() or _pid_alive(pid):
+            continue
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        if not path.exists():
+            removed.append(path)
+    return removed
+
+
+def _pid_of(name: str) -> int | None:
+    """The pid at the end of '.tmp-<build id>-<pid>' or '.CURRENT.<pid>.tmp'."""
+    if name.startswith(TMP_PREFIX):
+        tail = name.rsplit("-", 1)[-1]
+    elif name.startswith(f".{CURRENT}.") and name.endswith(".tmp"):
+        tail = name[len(CURRENT) + 2 : -4]
+    else:
+        return None
+    return int(tail) if tail.isdigit() else None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by another user
+        return True
+    return True
 
 
 def group_duplicates(articles: list[Article]) -> tuple[list[int], dict[str, list[str]]]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from retrieval.bm25_index import BM25Index
-from retrieval.build import current_build, read_manifest
+from retrieval.build import IndexFormatError, check_build, current_build, read_manifest
 from retrieval.hybrid import FusionConfig, fuse
 from retrieval.normalize import has_diacritics
 from retrieval.parse import best_clause
@@ -138,11 +138,16 @@ def load_index(
     `expected_embedder_id`: the embedder the caller runs; a build made with another one (or with
     none) is refused with EmbedderMismatch, before anything large is read. `embedder`: the one to
     embed queries with (default: recreated from the manifest). `dense=False` serves BM25 only.
+
+    Raises FileNotFoundError when there is no build yet (no CURRENT), IndexFormatError (a
+    ValueError naming the build folder) when the build is corrupt, incomplete or of another
+    format version, and EmbedderMismatch as above. A server keeps its old index on any of them.
     """
     from retrieval.embed import EmbedderMismatch
 
     build_dir = current_build(index_dir)
     manifest = read_manifest(build_dir)
+    check_build(build_dir, manifest, dense=dense)
     built_with = manifest.get("embedder")
     if expected_embedder_id is not None and built_with != expected_embedder_id:
         raise EmbedderMismatch(
@@ -150,19 +155,62 @@ def load_index(
             f"{built_with or 'none (BM25 only)'}, not {expected_embedder_id}: rebuild it with "
             f"that embedder (lawbot index build ... --embedder) or configure {built_with or 'none'}"
         )
-    bm25 = BM25Index.load(build_dir / "bm25", mmap=mmap)
-    store = ArticleStore(build_dir)
+    try:
+        bm25 = BM25Index.load(build_dir / "bm25", mmap=mmap)
+        store = ArticleStore(build_dir)
+    except (OSError, ValueError, KeyError, EOFError) as exc:
+        # Truncated .npy / JSON files (a copy cut short, a full disk) surface as these.
+        raise IndexFormatError(
+            f"index build {build_dir} is corrupt ({type(exc).__name__}: {exc}); rebuild it"
+        ) from exc
     dense_index = None
     if dense and built_with:
         from retrieval.dense import DenseIndex
         from retrieval.embed import check_compatible, make_embedder
 
-        dense_index = DenseIndex.load(build_dir / "dense", mmap=mmap)
+        try:
+            dense_index = DenseIndex.load(build_dir / "dense", mmap=mmap)
+        except (OSError, RuntimeError, ValueError) as exc:  # faiss raises RuntimeError
+            store.close()
+            raise IndexFormatError(
+                f"index build {build_dir}: dense index unreadable ({exc}); rebuild it"
+            ) from exc
         if embedder is None:
             embedder = make_embedder(embedder_name(built_with))
-        if embedder is None:
-            raise EmbedderMismatch(f"build {manifest['build_id']} needs embedder {built_with}")
-        check_compatible(built_with, int(manifest["dimension"]), embedder)
+        try:
+            if embedder is None:
+                raise EmbedderMismatch(f"build {manifest['build_id']} needs embedder {built_with}")
+            check_compatible(built_with, int(manifest["dimension"]), embedder)
+        except EmbedderMismatch:
+            store.close()
+            raise
     else:
         embedder = None
-    return SearchIndex(build_dir, manifest, bm25, store, dense_index, embedder, fusion)
+    try:
+        index = SearchIndex(build_dir, manifest, bm25, store, dense_index, embedder, fusion)
+    except (OSError, ValueError, KeyError, EOFError, IndexError) as exc:
+        store.close()
+        raise IndexFormatError(
+            f"index build {build_dir} is corrupt ({type(exc).__name__}: {exc}); rebuild it"
+        ) from exc
+    _check_consistent(index)
+    return index
+
+
+def _check_consistent(index: SearchIndex) -> None:
+    """Counts that must agree across the files of one build (else rows point at wrong articles)."""
+    m, problems = index.manifest, []
+    if len(index.store) != m["n_articles"]:
+        problems.append(f"{len(index.store)} articles stored, manifest says {m['n_articles']}")
+    if len(index.indexed_rows) != index.bm25.n_docs or index.bm25.n_docs != m["n_indexed"]:
+        problems.append(
+            f"BM25 holds {index.bm25.n_docs} documents for {len(index.indexed_rows)} indexed rows "
+            f"(manifest: {m['n_indexed']})"
+        )
+    if index.dense is not None and len(index.dense) != index.bm25.n_docs:
+        problems.append(f"{len(index.dense)} vectors for {index.bm25.n_docs} BM25 documents")
+    if problems:
+        index.close()
+        raise IndexFormatError(
+            f"index build {index.build_dir} is inconsistent: {'; '.join(problems)}"
+        )

@@ -10,6 +10,10 @@ and unaccented), so "dense" there ranks that pool and "hybrid" fuses BM25 over t
 with dense scores of the pool (a conservative stand-in for dense search over all 42k articles).
 
     python scripts/bench_retrieval.py --data ../shared/data --cache var/embed_cache.sqlite3
+
+Two BM25-only modes (no dense): `--units syllables,bigrams,pyvi` compares lexical units (build
+time including segmentation, quality as written and unaccented); `--serving-index DIR` measures
+an existing build as a server loads it (load time, RSS per 10k articles, search latency).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from retrieval.tokenize import TokenizerConfig  # noqa: E402
 from retrieval.types import Article  # noqa: E402
 
 Search = Callable[[str, int], list[tuple[str, ...]]]
+SWEEP: list[tuple[str, float]] = []  # (fusion method, dense weight) pairs tried by --sweep
 
 
 def rss_mb() -> float:
@@ -213,6 +218,22 @@ def bench_phapdien(
                 row(name, "hybrid", len(articles), *run(hybrid_search(corpus, qv, fusion), qs))
             )
             extra["dense_docs"] = len(docs)
+            for method, weight in SWEEP:
+                tried = FusionConfig(
+                    **{**fusion.to_dict(), "method": method, "dense_weight": weight}
+                )
+                r = row(
+                    name,
+                    f"hybrid {method} w={weight}",
+                    len(articles),
+                    *run(hybrid_search(corpus, qv, tried), qs),
+                )
+                rows.append(r)
+                print(
+                    f"{r['method']}: MRR@10 {r['accented']['MRR@10']} / "
+                    f"unaccented {r['unaccented']['MRR@10']}",
+                    flush=True,
+                )
     del corpus
     gc.collect()
     return rows, extra
@@ -262,6 +283,126 @@ def faiss_search_ms(n: int, dim: int) -> float:
     return float(np.percentile(lat, 95))
 
 
+UNITS: dict[str, dict[str, object]] = {
+    "syllables": {"bigrams": False},
+    "bigrams": {},  # the default: syllables + syllable bigrams
+    "pyvi": {"bigrams": False},  # pyvi words (one term per multi-syllable word)
+    "pyvi+bigrams": {"bigrams": True},  # pyvi words and word bigrams
+}
+
+
+def _pyvi_segmenter() -> Callable[[str], str]:
+    """pyvi word segmentation, a word's syllables glued into one term ('lao_động' -> 'laođộng';
+    the BM25 tokenizer splits on '_'). Question boilerplate is removed before segmenting, as
+    the index does for syllables."""
+    from pyvi import ViTokenizer
+
+    def seg(text: str) -> str:
+        return ViTokenizer.tokenize(text).replace("_", "") if text else text
+
+    return seg
+
+
+def bench_units(data: Path, units: list[str], corpora: list[str]) -> list[dict]:
+    """BM25 only, one row per (corpus, lexical unit): build seconds and quality both ways."""
+    from retrieval.tokenize import strip_question_phrases
+
+    sets = {
+        "alqac": (
+            "ALQAC",
+            [
+                data / "alqac" / "corpus_alqac_2022.jsonl",
+                data / "alqac" / "corpus_alqac_2023_2025.jsonl",
+            ],
+            data / "alqac" / "questions_dev.jsonl",
+        ),
+        "phapdien": (
+            "pháp điển/Zalo",
+            [data / "phapdien"],
+            data / "zalo_ltr_2021" / "questions_dev.jsonl",
+        ),
+    }
+    out = []
+    for key in corpora:
+        name, paths, qpath = sets[key]
+        articles, _ = load_sources(paths)
+        qs = load_questions(qpath)
+        rows, aliases = group_duplicates(articles)
+        keys = [(articles[r].id, *aliases.get(articles[r].id, [])) for r in rows]
+        for unit in units:
+            config = TokenizerConfig(**UNITS[unit])  # type: ignore[arg-type]
+            seg: Callable[[str], str] = lambda t: t  # noqa: E731
+            if unit.startswith("pyvi"):
+                seg = _pyvi_segmenter()
+            t0 = time.perf_counter()
+            fields = [
+                [(seg(text), w) for text, w in article_fields(articles[r], config)] for r in rows
+            ]
+            seg_s = time.perf_counter() - t0
+            bm25 = BM25Index.build(fields, config)
+            build_s = time.perf_counter() - t0
+            del fields
+            if unit.startswith("pyvi"):
+                config = TokenizerConfig(**{**config.to_dict(), "drop_question_phrases": False})
+                bm25.config = config
+
+            def search(
+                text: str, k: int, bm25: BM25Index = bm25, seg=seg, unit=unit, keys=keys
+            ) -> list:
+                if unit.startswith("pyvi"):
+                    text = seg(strip_question_phrases(text))
+                return [keys[d] for d, _ in top_k(bm25.scores(text), k)]
+
+            r = row(name, f"BM25 {unit}", len(articles), *run(search, qs))
+            r["build_seconds"] = round(build_s, 1)
+            r["segment_seconds"] = round(seg_s, 1)
+            r["terms"] = bm25.vocab.size
+            print(
+                f"{name} {unit}: build {build_s:.1f} s (fields+segmentation {seg_s:.1f} s), "
+                f"MRR@10 {r['accented']['MRR@10']} / unaccented {r['unaccented']['MRR@10']}",
+                flush=True,
+            )
+            out.append(r)
+            del bm25
+            gc.collect()
+    return out
+
+
+def serving_index_numbers(index_dir: Path, qs_path: Path) -> dict:
+    """An existing build as a server loads it (BM25 part): load time, RSS, search latency."""
+    from retrieval.index import load_index
+
+    gc.collect()
+    before = rss_mb()
+    t0 = time.perf_counter()
+    index = load_index(index_dir, dense=False)
+    load_s = time.perf_counter() - t0
+    loaded = rss_mb()
+    qs = load_questions(qs_path)
+
+    def search(t: str, k: int) -> list[tuple[str, ...]]:
+        return [(h.article.id, *index.aliases(h.article.id)) for h in index.search(t, k)]
+
+    acc = evaluate(search, qs)
+    unacc = evaluate(search, qs, unaccented=True)
+    after = rss_mb()
+    n = len(index)
+    out = {
+        "build_id": index.build_id,
+        "articles": n,
+        "load_seconds": round(load_s, 2),
+        "rss_mb_loaded": round(loaded - before, 1),
+        "rss_mb_after_queries": round(after - before, 1),
+        "rss_mb_per_10k": round((after - before) / max(n, 1) * 10_000, 1),
+        "search_p50_ms": acc["p50_ms"],
+        "search_p95_ms": acc["p95_ms"],
+        "search_p50_ms_unaccented": unacc["p50_ms"],
+        "search_p95_ms_unaccented": unacc["p95_ms"],
+    }
+    index.close()
+    return out
+
+
 def row(corpus: str, method: str, n_articles: object, acc: dict, unacc: dict) -> dict:
     return {
         "corpus": corpus,
@@ -308,7 +449,44 @@ def main() -> None:
         help="pháp điển: embed only the BM25 top-k of each dev question (0 = whole corpus).",
     )
     parser.add_argument("--json", type=Path, help="Also write all numbers to this JSON file.")
+    parser.add_argument(
+        "--units",
+        help=f"BM25 only: compare lexical units ({', '.join(UNITS)}), comma-separated.",
+    )
+    parser.add_argument(
+        "--serving-index", type=Path, help="BM25 only: measure loading and searching this build."
+    )
+    parser.add_argument(
+        "--sweep",
+        action="store_true",
+        help="pháp điển: also try convex and RRF fusion at several dense weights.",
+    )
     args = parser.parse_args()
+    if args.sweep:
+        SWEEP.extend(
+            [("convex", w) for w in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)]
+            + [("rrf", w) for w in (0.3, 0.5)]
+        )
+
+    if args.units or args.serving_index:
+        report: dict = {}
+        if args.serving_index:
+            report["serving"] = serving_index_numbers(
+                args.serving_index, args.data / "zalo_ltr_2021" / "questions_dev.jsonl"
+            )
+            print(json.dumps(report["serving"], indent=1))
+        if args.units:
+            unit_rows = bench_units(args.data, args.units.split(","), args.corpora.split(","))
+            report["units"] = unit_rows
+            print()
+            print_table(unit_rows)
+            for r in unit_rows:
+                print(
+                    f"{r['corpus']} {r['method']}: build {r['build_seconds']} s, {r['terms']} terms"
+                )
+        if args.json:
+            args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1))
+        return
 
     config, fusion = TokenizerConfig(), FusionConfig()
     dense_ctx = None

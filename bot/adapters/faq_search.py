@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -64,12 +66,18 @@ class YamlFaqSearch:
 
     def __init__(self, faq_dir: Path | str | None = None, *, entries: list[FaqEntry] | None = None,
                  embedder: Any | None = None, dense_floor: float = 0.92, dense_ceiling: float = 1.0,
-                 article_exists: Callable[[str], bool] | None = None) -> None:
+                 article_exists: Callable[[str], bool] | None = None,
+                 citation_ok: Callable[[Citation], bool] | None = None) -> None:
         if entries is None:
             entries = load_faq(faq_dir) if faq_dir is not None else []
         if article_exists is not None:
-            # a citation that does not resolve in the index must never reach a citizen
-            entries = [dataclasses.replace(e, citations=[c for c in e.citations if article_exists(c.article_id)])
+            def exists(c: Citation) -> bool:
+                return article_exists(c.article_id)
+
+            citation_ok = citation_ok or exists
+        if citation_ok is not None:
+            # a citation that does not resolve (index or register) must never reach a citizen
+            entries = [dataclasses.replace(e, citations=[c for c in e.citations if citation_ok(c)])
                        for e in entries]
         self.entries = entries
         self.matcher = FaqMatcher(entries)
@@ -104,3 +112,56 @@ class YamlFaqSearch:
         scores = {i: max(lexical.get(i, 0.0), dense.get(i, 0.0)) for i in set(lexical) | set(dense)}
         ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:k]
         return [FaqMatch(self.entries[i], min(1.0, s)) for i, s in ranked if self.entries[i].citations]
+
+
+def faq_signature(faq_dir: Path | str) -> tuple[tuple[str, int, int], ...]:
+    """What changes when a FAQ file is added, removed or rewritten (names, sizes, mtimes)."""
+    out = []
+    for path in sorted(Path(faq_dir).glob("*.yaml")):
+        try:
+            st = path.stat()
+        except OSError:
+            continue  # removed while listing
+        out.append((path.name, st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+class ReloadingFaqSearch:
+    """A YamlFaqSearch that reloads itself when the FAQ folder changes (an admin approved an entry
+    in the desk, or `lawbot kb import` ran): only the FAQ is re-read, never the law index, and every
+    process serving answers picks the change up within `check_every` seconds, without a restart."""
+
+    def __init__(self, faq_dir: Path | str, make: Callable[[Path], YamlFaqSearch],
+                 check_every: float = 2.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.faq_dir = Path(faq_dir)
+        self._make = make
+        self._check_every = check_every
+        self._clock = clock
+        self._signature = faq_signature(self.faq_dir)
+        self._current = make(self.faq_dir)
+        self._checked = clock()
+        self._lock = threading.Lock()
+
+    @property
+    def entries(self) -> list[FaqEntry]:
+        return self._current.entries
+
+    def _refresh(self) -> None:
+        now = self._clock()
+        if now - self._checked < self._check_every or not self._lock.acquire(blocking=False):
+            return  # checked recently, or another thread is reloading: serve the current FAQ
+        try:
+            self._checked = now
+            signature = faq_signature(self.faq_dir)
+            if signature != self._signature:
+                fresh = self._make(self.faq_dir)  # a broken file is skipped inside, never fatal
+                self._current, self._signature = fresh, signature
+                log.info("FAQ reloaded: %d entries", len(fresh.entries))
+        except Exception:
+            log.exception("FAQ reload failed; the previous FAQ keeps answering")
+        finally:
+            self._lock.release()
+
+    def search(self, query: str, k: int = 3) -> list[FaqMatch]:
+        self._refresh()
+        return self._current.search(query, k)

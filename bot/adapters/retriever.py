@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.models import DocStatus, Passage
+from retrieval.register import normalize_doc_number
 
 
 def _status(value: Any) -> DocStatus:
@@ -34,12 +35,64 @@ def to_passage(article: Any, score: float = 0.0, best_clause: Any | None = None)
     )
 
 
+def register_passage(doc: Any, article_id: str, article: str) -> Passage:
+    """A cited article known only through the document register: metadata and status, no text."""
+    return Passage(
+        article_id=article_id,
+        doc_number=doc.number,
+        doc_title=doc.title or "",
+        doc_type=doc.type or "",
+        article=article,
+        title="",
+        text="",
+        score=0.0,
+        status=_status(doc.status),
+        effective_from=doc.effective,
+        replaced_by=getattr(doc, "replaced_by", None),
+    )
+
+
 class IndexRetriever:
     """Retriever port. `index` is a retrieval.index.SearchIndex, or a callable returning the current
-    one (so a reloaded index is picked up without rebuilding the assistant)."""
+    one (so a reloaded index is picked up without rebuilding the assistant).
 
-    def __init__(self, index: Any) -> None:
+    `register` (doc number -> retrieval Document) lets vetted FAQ answers name their legal basis
+    when the index holds no text at all of the cited document (a fresh install built from
+    knowledge_base/ alone): see `get_cited`."""
+
+    def __init__(self, index: Any, register: dict[str, Any] | None = None) -> None:
         self._index = index
+        self._register = register or {}
+        self._docs_of: tuple[Any, frozenset[str]] | None = None  # (index, its doc numbers)
+
+    def _indexed_docs(self) -> frozenset[str]:
+        index = self.index
+        if self._docs_of is None or self._docs_of[0] is not index:
+            store = getattr(index, "store", None)
+            rows = range(len(store)) if store is not None else range(0)
+            # one pass over the build (about a second for the whole pháp điển), then cached
+            self._docs_of = (index, frozenset(
+                normalize_doc_number(store.article(r, clauses=False).doc_number) for r in rows
+            ))
+        return self._docs_of[1]
+
+    def get_cited(self, article_id: str, doc_number: str, article: str) -> Passage | None:
+        """The cited article from the index; else, only when the index holds no article of that
+        document, a text-less passage from the register. Never a document the register lacks, and
+        never an article missing from a document the index does hold (that citation is wrong)."""
+        found = self.get(article_id) or self.get(f"{doc_number}::{article}")
+        if found is not None:
+            return found
+        key = normalize_doc_number(doc_number)
+        doc = self._register.get(key)
+        if doc is None or key in self._indexed_docs():
+            return None
+        return register_passage(doc, article_id, article)
+
+    def warm(self) -> None:
+        """Compute what `get_cited` needs now, at load time, not during a citizen's question."""
+        if self._register:
+            self._indexed_docs()
 
     @property
     def index(self) -> Any:

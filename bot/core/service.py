@@ -275,9 +275,9 @@ class Assistant:
         relevance: list[float] = []
         sources: list[Citation] = []
         for c in entry.citations:
-            p = self.retriever.get(c.article_id)
+            p = self._cited(c)
             if p is None:
-                continue  # never cite what the index does not hold
+                continue  # never cite what neither the index nor the register holds
             passages.append(p)
             # the clause that answers the citizen's own words (the FAQ answer when nothing matches)
             chosen = _clause_unit(p, c.clause, scoring)
@@ -431,6 +431,18 @@ class Assistant:
         state.pending_ticket_id = ticket_id
         text = _join_fitting([lead, self._fmt(texts.ESCALATED, ticket_id=ticket_id), texts.CONSENT_QUESTION], max_chars)
         return Reply(ReplyKind.ESCALATED, text, buttons=list(CONSENT_BUTTONS), ticket_id=ticket_id), state
+
+    def article(self, article_id: str) -> Passage | None:
+        """An article of the index by id (the staff desk shows sources with it)."""
+        return self._safe_get(article_id)
+
+    def _cited(self, c: Citation) -> Passage | None:
+        """A FAQ citation as a passage: the indexed article or, when the retriever knows the
+        document register and the index holds nothing of that document, a text-less passage."""
+        get_cited = getattr(self.retriever, "get_cited", None)
+        if get_cited is not None:
+            return get_cited(c.article_id, c.doc_number, c.article)  # type: ignore[no-any-return]
+        return self.retriever.get(c.article_id)
 
     def _safe_get(self, article_id: str) -> Passage | None:
         try:

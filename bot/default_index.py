@@ -1,0 +1,79 @@
+"""The embedded default index: built from knowledge_base/ alone when no index exists yet."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Law texts an admin imported with `lawbot kb import` (see bot/kb.py), relative to knowledge_base/.
+LAW_FOLDERS = ("laws", "phapdien")
+
+
+def knowledge_base_dir(settings: Settings) -> Path:
+    """knowledge_base/: the folder that holds the register (and, next to it, faq/, laws/, phapdien/)."""
+    return Path(settings.documents_register).parent
+
+
+def default_sources(settings: Settings) -> list[Path]:
+    """The law folders of knowledge_base/ that exist (none on a fresh clone: FAQ and register only)."""
+    kb = knowledge_base_dir(settings)
+    return [kb / name for name in LAW_FOLDERS if (kb / name).is_dir()]
+
+
+def has_index(index_dir: Path) -> bool:
+    """True when a CURRENT pointer exists, usable or not: a broken index is reported by the loader,
+    never silently replaced by the default one."""
+    from retrieval.build import CURRENT
+
+    return (Path(index_dir) / CURRENT).exists()
+
+
+def build_default_index(
+    settings: Settings, *, progress: bool = True, echo: Callable[[str], None] = print
+) -> Path:
+    """Build settings.index_dir from knowledge_base/ with the configured embedder (dense included).
+
+    On a fresh clone the law folders are empty: the build then holds no article, the FAQ answers
+    with the legal basis named from the register, and other questions go to a person. An admin
+    adds law texts with `lawbot kb import` (or builds the whole pháp điển with `lawbot index build`).
+    """
+    from retrieval.build import build_index
+    from retrieval.embed import make_embedder
+    from retrieval.register import load_register
+
+    register = (
+        load_register(settings.documents_register)
+        if Path(settings.documents_register).is_file()
+        else None
+    )
+    embedder = make_embedder(settings.embedder)
+    return build_index(
+        default_sources(settings),
+        settings.index_dir,
+        embedder,
+        settings.embed_cache if embedder is not None else None,
+        progress=progress,
+        register=register,
+        echo=echo,
+        allow_empty=True,
+    )
+
+
+def ensure_index(settings: Settings, *, echo: Callable[[str], None] = print) -> bool:
+    """Build the default index when settings.index_dir has none; True when one was built."""
+    if has_index(Path(settings.index_dir)):
+        return False
+    sources = default_sources(settings)
+    echo(
+        f"No index in {settings.index_dir}: building the default one from "
+        f"{knowledge_base_dir(settings)} ("
+        + (", ".join(str(s) for s in sources) if sources else "FAQ and register only, no law text yet")
+        + ")"
+    )
+    build_default_index(settings, progress=False, echo=echo)
+    return True
