@@ -287,7 +287,7 @@ class Workers:
             return
         if isinstance(event, NoticeEvent):
             text = self.notices[event.notice]
-            payload = {
+            payload: dict[str, Any] = {
                 "kind": ReplyKind.INFO.value,
                 "text": text,
                 "buttons": [],

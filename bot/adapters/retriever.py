@@ -69,11 +69,14 @@ class IndexRetriever:
         index = self.index
         if self._docs_of is None or self._docs_of[0] is not index:
             store = getattr(index, "store", None)
-            rows = range(len(store)) if store is not None else range(0)
-            # one pass over the build (about a second for the whole pháp điển), then cached
-            self._docs_of = (index, frozenset(
-                normalize_doc_number(store.article(r, clauses=False).doc_number) for r in rows
-            ))
+            docs: frozenset[str] = frozenset()
+            if store is not None:
+                # one pass over the build (about a second for the whole pháp điển), then cached
+                docs = frozenset(
+                    normalize_doc_number(store.article(r, clauses=False).doc_number)
+                    for r in range(len(store))
+                )
+            self._docs_of = (index, docs)
         return self._docs_of[1]
 
     def get_cited(self, article_id: str, doc_number: str, article: str) -> Passage | None:

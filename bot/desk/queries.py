@@ -79,8 +79,8 @@ def decide_proposal(
                 decided_at=now,
                 **(edits or {}),
             )
-        ).rowcount
-        if not taken:
+        )
+        if not taken.rowcount:  # type: ignore[attr-defined]  # a CursorResult for UPDATE
             raise ProposalDecided(proposal_id)
         faq_id = publish() if approve and publish is not None else None
         if faq_id is not None:

@@ -171,14 +171,15 @@ class ZaloClient:
         except ValueError:
             body = None
         if not isinstance(body, dict):
-            code = response.status_code
+            status = response.status_code
             raise _error_for(
-                code if code >= 400 else 502, f"{method}: HTTP {code}, no JSON body", None
+                status if status >= 400 else 502, f"{method}: HTTP {status}, no JSON body", None
             )
         if body.get("ok") is True and response.status_code < 400:
             return body.get("result")
-        code = body.get("error_code")
-        if not isinstance(code, int) or isinstance(code, bool):
+        raw_code = body.get("error_code")
+        code: int | None = raw_code if isinstance(raw_code, int) and not isinstance(raw_code, bool) else None
+        if code is None:
             code = response.status_code if response.status_code >= 400 else None
         description = str(body.get("description") or f"HTTP {response.status_code}")
         raise _error_for(code, f"{method}: {description}", _retry_after(response, body))
