@@ -53,6 +53,9 @@ def test_injured_person_gets_115_first() -> None:
         ("Bà nội tôi 85 tuổi bị chú tôi lấy hết lương hưu, không cho ăn uống đầy đủ", "elder_abuse"),
         ("Chồng cũ đưa con gái 3 tuổi ra nước ngoài rồi không cho về, chặn hết liên lạc", "child_abduction"),
         ("Chồng tôi bị máy cán đứt 2 ngón tay lúc làm ca đêm ở xưởng, chủ xưởng không bồi thường", "workplace_accident"),
+        ("toi muon to cao chu tich xa nhan hoi lo", "denunciation"),
+        ("cong ty no luong toi 3 thang roi, toi da lam don nhung ho khong tra, gio toi muon kien", "dispute"),
+        ("me toi mat khong de lai di chuc, anh em tranh chap nha dat", "dispute"),
     ],
 )
 def test_cases_for_a_person_are_escalated_with_their_category(text: str, category: str) -> None:
@@ -71,6 +74,8 @@ def test_cases_for_a_person_are_escalated_with_their_category(text: str, categor
         "Người bị tạm giam có được gặp gia đình không?",
         "Tranh chấp đất đai thì phải hòa giải ở xã trước khi ra tòa đúng không?",
         "ba toi 82 tuoi di kham benh vien phai xep hang cho lau qua, nguoi gia co duoc uu tien kham truoc khong",
+        "Công ty nợ lương thì người lao động có được nghỉ việc không cần báo trước không?",
+        "Luật xử lý tội nhận hối lộ thế nào?",
     ],
 )
 def test_questions_about_the_law_are_not_escalated(text: str) -> None:

@@ -122,9 +122,12 @@ CUES: tuple[Cue, ...] = (
     _c("complained_already", "complaint", 0.4, r"(da|gui) (khieu nai|to cao|nop don|gui don|lam don|viet don)[^.?!]{0,25}(\d|hai|ba|nhieu) lan|(khong|chua) (co )?ai (giai quyet|tra loi|xu ly)|khieu nai (\d|hai|ba|nhieu) lan|chua (co )?(ai )?(tra loi|giai quyet|phan hoi)[^.?!]{0,20}(lan|thang|nam)"),
     _c("enforcement", "dispute", 0.8, r"cuong che|pha do nha|giai toa (nha|dat)|thu hoi dat[^.?!]{0,60}(mai|ngay|tuan)"),
     _c("compensation_claim", "dispute", 0.4, r"doi boi thuong|doi den bu|boi thuong[^.?!]{0,20}(khong chiu|chi dua|qua thap|khong du)|chi (dua|tra|boi thuong) [^.?!]{0,15}(trieu|dong)[^.?!]{0,25}(roi thoi|roi bao|nghi luon)|den bu (qua )?thap"),
+    # a party to the quarrel is named: the dispute is the citizen's own, not a question about the law
+    _c("family_dispute", "dispute", 0.7, r"\b(anh em|chi em|ho hang|cac con|con chau|vo chong|hang xom|ben kia)\b[^.?!]{0,20}\b(dang |lai |van )?(tranh chap|tranh gianh|gianh nhau|kien nhau|khong chiu chia)"),
+    _c("owed", "dispute", 0.4, r"\bno (luong|tien|bao hiem)\b[^.?!]{0,30}\b(\d+|hai|ba|bon|nam|sau|nhieu) (thang|nam)\b|\b(khong|van khong|chua|khong chiu) tra (luong|tien|no)\b"),
     _c("active_dispute", "dispute", 0.3, r"\btranh chap\b|\blan chiem\b|\bchiem dat\b|\bdoi no\b[^.?!]{0,20}(toi|nha)", _NEGATED),
     _c("evidence", "dispute", 0.3, r"ghi am|quay (lai )?clip|co (bang chung|chung cu|giay to chung minh)"),
-    _c("bribery", "denunciation", 0.3, r"boi duong|hoi lo|dut lot|phong bi|doi [^.?!]{0,10}(trieu|tien) moi (chiu )?(lam|giai quyet|ky|cap)"),
+    _c("bribery", "denunciation", 0.4, r"boi duong|hoi lo|dut lot|phong bi|doi [^.?!]{0,10}(trieu|tien) moi (chiu )?(lam|giai quyet|ky|cap)"),
     _c("medical_harm", "dispute", 0.5, r"soc phan ve|bien chung|di chung|sai sot (y te|chuyen mon)|tai bien|chet oan|tu vong (tai|o) (benh vien|tram y te)"),
     _c("no_lawyer_money", "dispute", 0.5, r"khong (co )?tien (de )?thue luat su|khong du tien thue|can luat su|thue luat su|khong biet (lam|viet) (giay to|don)"),
     _c("time_critical", "dispute", 0.3, r"\b(sang|chieu|toi) mai\b|\bngay mai\b|\btuan sau\b|\bgap lam\b|\b(can|giup|rat|that) gap\b|\bgap gap\b|khan cap|cang som cang tot|\bcuu\b"),
