@@ -92,12 +92,12 @@ def build_index(
     steps: dict[str, float] = {}
 
     t0 = time.perf_counter()
-    sources = [Path(s) for s in sources]
+    paths = [Path(s) for s in sources]
     if allow_empty:
-        for missing in [s for s in sources if not s.exists()]:
+        for missing in [p for p in paths if not p.exists()]:
             echo(f"Source {missing} does not exist: skipped")
-        sources = [s for s in sources if s.exists()]
-    articles, report = load_sources(sources, progress=progress)
+        paths = [p for p in paths if p.exists()]
+    articles, report = load_sources(paths, progress=progress)
     if register:
         matched = attach_status(articles, register)
         echo(f"Register: status for {matched} of {len(articles)} articles")

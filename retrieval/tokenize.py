@@ -192,6 +192,11 @@ ABBREVIATIONS: dict[str, str] = {
     "dbqh": "đại biểu quốc hội",
     "bds": "bất động sản",
     "kcn": "khu công nghiệp",
+    # Chat shorthand seen in citizens' questions (citizen_eval dev).
+    "nvqs": "nghĩa vụ quân sự",
+    "cty": "công ty",
+    "tmdt": "thương mại điện tử",
+    "sdt": "số điện thoại",
 }
 
 

@@ -358,8 +358,8 @@ def bench_units(data: Path, units: list[str], corpora: list[str]) -> list[dict]:
             r["segment_seconds"] = round(seg_s, 1)
             r["terms"] = bm25.vocab.size
             print(
-                f"{name} {unit}: build {build_s:.1f} s (fields+segmentation {seg_s:.1f} s), "
-                f"MRR@10 {r['accented']['MRR@10']} / unaccented {r['unaccented']['MRR@10']}",
+                f"{name} {unit}: build {build_s:.1f} s (fields+segmentation {seg_s:.1f} s); "
+                f"as written {json.dumps(r['accented'])}; unaccented {json.dumps(r['unaccented'])}",
                 flush=True,
             )
             out.append(r)

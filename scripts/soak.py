@@ -2,9 +2,11 @@
 """Soak run: a local `lawbot serve` + fake Telegram and Zalo servers on 127.0.0.1, modest steady load.
 
 A population of citizens keeps talking (questions, follow-ups, /canbo, /moi, the odd replayed
-delivery) at --rate updates per second for --minutes. Every --sample seconds the server's resident
-memory (RSS) is read from /proc. At the end it waits for every reply and prints a summary: memory at
-start and end, growth and slope (least squares, MB per hour), acknowledgements, replies, errors.
+delivery) at --rate updates per second for --minutes. Every --sample seconds the resident memory
+(RSS) of the server, and apart that of its child processes together (the answer processes that
+hold the index), is read from /proc. At the end it waits for every reply and prints a summary:
+memory at start and end, growth and slope (least squares, MB per hour), acknowledgements, replies,
+errors.
 
     python scripts/soak.py                 # 30 minutes, 5 updates/s
     python scripts/soak.py --minutes 5     # a short one
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import random
 import sys
@@ -64,8 +67,9 @@ class Tally:
 @dataclass
 class Sample:
     at: float  # seconds since the load started
-    rss_mb: float
+    rss_mb: float  # the web process
     replies: int
+    children_rss_mb: float = 0.0  # its child processes together (answer processes: the index)
 
 
 def rss_mb(pid: int) -> float:
@@ -75,12 +79,34 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
-def slope_per_hour(samples: list[Sample]) -> float:
+def descendants(pid: int) -> list[int]:
+    """Child processes of `pid`, recursively (Linux /proc/<pid>/task/*/children)."""
+    found: list[int] = []
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            kids = [int(k) for k in children.read_text().split()]
+        except (OSError, ValueError):
+            continue
+        for kid in kids:
+            found += [kid, *descendants(kid)]
+    return found
+
+
+def children_rss_mb(pid: int) -> float:
+    """RSS of all descendants together; a child that exits between listing and reading counts 0."""
+    total = 0.0
+    for kid in descendants(pid):
+        with contextlib.suppress(OSError, RuntimeError):
+            total += rss_mb(kid)
+    return total
+
+
+def slope_per_hour(samples: list[Sample], children: bool = False) -> float:
     """Least-squares slope of RSS over time, in MB per hour."""
     if len(samples) < 2:
         return 0.0
     xs = [s.at for s in samples]
-    ys = [s.rss_mb for s in samples]
+    ys = [s.children_rss_mb if children else s.rss_mb for s in samples]
     mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
     var = sum((x - mx) ** 2 for x in xs)
     if var == 0:
@@ -155,8 +181,11 @@ async def sample(pid: int, tg: FakeTelegram, zalo: FakeZalo, every: float, stop_
     while True:
         now = time.monotonic()
         replies = len(tg.sent()) + len(zalo.sent())
-        out.append(Sample(round(now - t0, 1), round(rss_mb(pid), 1), replies))
-        print(f"  t={now - t0:6.0f} s  rss={out[-1].rss_mb:7.1f} MB  replies={replies}", flush=True)
+        out.append(
+            Sample(round(now - t0, 1), round(rss_mb(pid), 1), replies, round(children_rss_mb(pid), 1))
+        )
+        print(f"  t={now - t0:6.0f} s  rss={out[-1].rss_mb:7.1f} MB  "
+              f"children={out[-1].children_rss_mb:7.1f} MB  replies={replies}", flush=True)
         if now + every > stop_at + 1:
             return
         await asyncio.sleep(max(0.0, t0 + len(out) * every - time.monotonic()))
@@ -209,6 +238,7 @@ async def main(args: argparse.Namespace) -> int:
     log_errors = [line for line in log.splitlines() if " ERROR " in line or "Traceback" in line]
     warm = [s for s in samples if s.at >= args.warmup] or samples
     growth = warm[-1].rss_mb - warm[0].rss_mb if warm else 0.0
+    children_growth = warm[-1].children_rss_mb - warm[0].children_rss_mb if warm else 0.0
     acks = sorted(tally.ack_ms)
     summary = {
         "minutes": args.minutes,
@@ -228,6 +258,10 @@ async def main(args: argparse.Namespace) -> int:
         "rss_slope_mb_per_hour": round(slope_per_hour(warm), 1),
         # the first minutes still fill caches (SQLAlchemy, allocator arenas): the tail says more
         "rss_slope_mb_per_hour_second_half": round(slope_per_hour(warm[len(warm) // 2 :]), 1),
+        "children_rss_mb_after_warmup": warm[0].children_rss_mb if warm else None,
+        "children_rss_mb_last_sample": warm[-1].children_rss_mb if warm else None,
+        "children_rss_growth_mb_after_warmup": round(children_growth, 1),
+        "children_rss_slope_mb_per_hour": round(slope_per_hour(warm, children=True), 1),
         "errors": {
             "failed_acks": len(tally.ack_errors),
             "lost": lost,
@@ -235,7 +269,7 @@ async def main(args: argparse.Namespace) -> int:
             "server_died": not alive,
             "log_errors": len(log_errors),
         },
-        "samples": [[s.at, s.rss_mb, s.replies] for s in samples],
+        "samples": [[s.at, s.rss_mb, s.replies, s.children_rss_mb] for s in samples],
     }
     print(json.dumps({k: v for k, v in summary.items() if k != "samples"}, indent=1))
     if args.output:
@@ -243,6 +277,11 @@ async def main(args: argparse.Namespace) -> int:
     failures = []
     if growth > args.max_growth_mb:
         failures.append(f"memory grew {growth:.1f} MB after warm-up (limit {args.max_growth_mb})")
+    if children_growth > args.max_growth_mb:
+        failures.append(
+            f"child processes' memory grew {children_growth:.1f} MB after warm-up "
+            f"(limit {args.max_growth_mb})"
+        )
     if any(summary["errors"].values()):  # type: ignore[union-attr]
         failures.append(f"errors: {summary['errors']}")
         for line in (tally.ack_errors[:5] + log_errors[:5]):
@@ -261,7 +300,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--sample", type=float, default=30.0, help="seconds between RSS samples")
     p.add_argument("--warmup", type=float, default=60.0, help="seconds before the memory baseline")
     p.add_argument("--max-growth-mb", type=float, default=25.0,
-                   help="fail when RSS grows more than this after warm-up")
+                   help="fail when RSS (web process, or its children together) grows more than this after warm-up")
     p.add_argument("--index-dir", type=Path, default=None, help="default: a small built-in index")
     p.add_argument("--embedder", default="none", help="LAWBOT_EMBEDDER for the server")
     p.add_argument("--database-url", default=None, help="default: a fresh SQLite file")

@@ -26,6 +26,7 @@ DOCS = [
     ],
     [("Phạm vi điều chỉnh", 3.0), ("Luật này quy định như thế nào về việc thế nào là đúng.", 1.0)],
     [("Nhiệm vụ của Hội đồng nhân dân", 3.0), ("Hội đồng nhân dân xã quyết định ngân sách xã.", 1.0)],
+    [("Tạm hoãn gọi nhập ngũ", 3.0), ("Công dân đang học được tạm hoãn nghĩa vụ quân sự.", 1.0)],
 ]
 
 
@@ -76,6 +77,13 @@ def test_official_abbreviations_are_spelled_out(index: BM25Index) -> None:
     assert top(index, "luat quy dinh ve hdnd") == 6
     plain = BM25Index.build(DOCS, TokenizerConfig(expand_abbreviations=False))
     assert top(plain, "luật quy định về HĐND") != 6
+
+
+def test_chat_shorthand_is_spelled_out(index: BM25Index) -> None:
+    assert top(index, "có phải đi nvqs ko") == 7
+    assert top(index, "co phai di NVQS ko") == 7
+    plain = BM25Index.build(DOCS, TokenizerConfig(expand_abbreviations=False))
+    assert plain.search("có phải đi nvqs ko", 3) == []
 
 
 def test_diacritics_are_restored_from_the_index_statistics(index: BM25Index) -> None:
