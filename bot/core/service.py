@@ -41,6 +41,7 @@ from bot.core.writer import (
     pick_units,
     rerank,
     score_units,
+    unique_citations,
     units,
     widen,
 )
@@ -302,7 +303,7 @@ class Assistant:
         intro = f"{entry.answer.strip()}\n\n{texts.FAQ_SOURCES}"
         # entry.note is an authoring note (corpus caveats for reviewers), not shown to citizens
         text, n = fit(intro, blocks, "", footer(passages, self.retriever.built_at), max_chars, 300)
-        return Reply(ReplyKind.ANSWER, text, citations=_unique([b.citation for b in blocks[:n]]),
+        return Reply(ReplyKind.ANSWER, text, citations=unique_citations([b.citation for b in blocks[:n]]),
                      buttons=list(ANSWER_BUTTONS), sources=passages, confidence=match.score)
 
     def _answer(self, question: str, passages: list[Passage], max_chars: int) -> Reply:
@@ -326,7 +327,7 @@ class Assistant:
                                 "• {label}:", p.title, quote, question, min_quote=80))
         text, n = fit(texts.LOW_CONFIDENCE, blocks, texts.LOW_CONFIDENCE_TAIL,
                       footer(shown, self.retriever.built_at), max_chars, 240)
-        return Reply(ReplyKind.ANSWER, text, citations=_unique([b.citation for b in blocks[:n]]),
+        return Reply(ReplyKind.ANSWER, text, citations=unique_citations([b.citation for b in blocks[:n]]),
                      buttons=[ANSWER_BUTTONS[2], ANSWER_BUTTONS[0], ANSWER_BUTTONS[1]], sources=passages,
                      confidence=conf, low_confidence=True)
 
@@ -541,15 +542,6 @@ def _clause_unit(p: Passage, clause: str | None, focus: str) -> Unit | None:
     return widen(max(cands, key=lambda u: u.score), p.text)
 
 
-def _unique(citations: list[Citation]) -> list[Citation]:
-    seen: set[tuple[str, str | None, str | None]] = set()
-    out = []
-    for c in citations:
-        key = (c.article_id, c.clause, c.point)
-        if key not in seen:
-            seen.add(key)
-            out.append(c)
-    return out
 
 
 def _join_fitting(parts: list[str], max_chars: int, optional: set[str] | None = None) -> str:

@@ -355,10 +355,11 @@ class ExtractiveWriter:
         blocks = self.blocks(question, passages)
         shown = passages[: self.max_articles]
         text, n = fit("", blocks, "", footer(shown, self._built_at()), max_chars, self.quote_chars)
-        return WrittenAnswer(text=text, citations=_unique([b.citation for b in blocks[:n]]))
+        return WrittenAnswer(text=text, citations=unique_citations([b.citation for b in blocks[:n]]))
 
 
-def _unique(citations: list[Citation]) -> list[Citation]:
+def unique_citations(citations: list[Citation]) -> list[Citation]:
+    """Citations in order, each (article, khoản, điểm) once."""
     seen: set[tuple[str, str | None, str | None]] = set()
     out = []
     for c in citations:
