@@ -109,3 +109,15 @@ def test_chat_answers_follow_up_and_takes_feedback(env: Path) -> None:
         tickets = s.scalars(sa.select(Ticket)).all()
     assert [f.positive for f in feedback] == [True]
     assert len(tickets) == 1
+
+
+def test_a_near_miss_is_offered_the_closest_faq_question_which_then_answers(env: Path) -> None:
+    first = ask("chong toi no nan co bat vo tra khong")
+    assert first["kind"] == "clarify"  # fresh install: no law text, and the FAQ is not sure
+    text = str(first["text"])
+    assert "Có phải bạn muốn hỏi: «" in text
+    suggested = text.split("«", 1)[1].split("»", 1)[0]
+    second = ask(suggested)
+    assert second["kind"] == "answer"
+    cited = {(c["doc_number"], c["article"]) for c in second["citations"]}  # type: ignore[union-attr]
+    assert ("52/2014/QH13", "37") in cited  # nghĩa vụ chung về tài sản của vợ chồng

@@ -14,6 +14,8 @@ class AssistantConfig:
     # ... or, lower, when one of the FAQ's cited articles is also among the top `faq_agree_k` retrieved.
     faq_agree_threshold: float = 0.25
     faq_agree_k: int = 10
+    # When nothing answers, the closest FAQ question at or above this is offered to send as it is.
+    faq_suggest_threshold: float = 0.2
     top_k: int = 10  # articles retrieved
     cite_k: int = 3  # articles quoted in an answer
     low_confidence_k: int = 3  # articles listed as "có thể liên quan"

@@ -11,7 +11,7 @@ from bot.core.clean import expand_teencode, extract_question, legal_terms, strip
 from bot.core.ports import FaqEntry, FaqMatch
 
 _STOP = frozenset(
-    ["la", "va", "cua", "co", "khong", "duoc", "thi", "ma", "nhung", "cac", "cho", "toi", "em", "minh", "anh", "chi", "ban", "voi", "ve", "nay", "do", "vay", "a", "oi", "nhe", "hay", "hoac", "trong", "theo", "tai", "khi", "neu", "de", "tu", "den", "da", "dang", "se", "bi", "phai", "can", "lam", "nao", "gi", "sao", "the", "nhu", "bao", "nhieu", "lau", "may", "moi", "nguoi", "ai", "ho", "no", "mot", "rat", "qua", "lai", "con", "nua", "roi", "cung", "van", "chua", "ra", "vao", "len", "o", "tren", "duoi", "hoi", "xin", "cam", "on", "a", "u", "ha", "ak", "nhi", "ne", "day", "kia"]
+    ["la", "va", "cua", "co", "khong", "duoc", "thi", "ma", "nhung", "cac", "cho", "toi", "em", "minh", "anh", "chi", "ban", "voi", "ve", "nay", "do", "vay", "a", "oi", "nhe", "hay", "hoac", "trong", "theo", "tai", "khi", "neu", "de", "tu", "den", "da", "dang", "se", "bi", "phai", "can", "lam", "nao", "gi", "sao", "the", "nhu", "bao", "nhieu", "lau", "may", "moi", "nguoi", "ai", "ho", "mot", "rat", "qua", "lai", "con", "nua", "roi", "cung", "van", "chua", "ra", "vao", "len", "o", "tren", "duoi", "hoi", "xin", "cam", "on", "a", "u", "ha", "ak", "nhi", "ne", "day", "kia"]
 )
 _WORD = re.compile(r"[a-z0-9]+")
 _LEAD_ZERO = re.compile(r"\b0+(\d)")

@@ -308,13 +308,25 @@ class Assistant:
 
     def _answer(self, question: str, passages: list[Passage], max_chars: int) -> Reply:
         if not passages:
-            return Reply(ReplyKind.CLARIFY, texts.NOTHING_FOUND, buttons=list(HUMAN_BUTTON))
+            suggestion = self._faq_suggestion(question)
+            text = f"{texts.NOTHING_FOUND}\n\n{suggestion}" if suggestion else texts.NOTHING_FOUND
+            return Reply(ReplyKind.CLARIFY, text, buttons=list(HUMAN_BUTTON))
         ranked, conf = rerank(question, passages)
         if conf >= self.config.answer_threshold:
             written = self.writer.write(question, ranked[: self.config.cite_k], max_chars)
             return Reply(ReplyKind.ANSWER, written.text, citations=list(written.citations),
                          buttons=list(ANSWER_BUTTONS), sources=ranked[: self.config.top_k], confidence=conf)
         return self._low_confidence(question, ranked, conf, max_chars)
+
+    def _faq_suggestion(self, question: str) -> str | None:
+        """The closest vetted FAQ question, offered when nothing answers: resending it word for word
+        gets the vetted answer (a citizen often just phrased the same question differently)."""
+        if self.faq is None or not question.strip():
+            return None
+        matches = self.faq.search(question, 1)
+        if not matches or matches[0].score < self.config.faq_suggest_threshold:
+            return None
+        return self._fmt(texts.FAQ_SUGGESTION, question=matches[0].entry.questions[0])
 
     def _low_confidence(self, question: str, passages: list[Passage], conf: float, max_chars: int) -> Reply:
         shown = passages[: self.config.low_confidence_k]
@@ -325,7 +337,9 @@ class Assistant:
             quote = (f"{u.lead} … {u.point}) {u.text}" if u and u.point and u.lead else u.text) if u else p.text
             blocks.append(Block(citation_for(p, u.clause if u else None, u.point if u else None),
                                 "• {label}:", p.title, quote, question, min_quote=80))
-        text, n = fit(texts.LOW_CONFIDENCE, blocks, texts.LOW_CONFIDENCE_TAIL,
+        suggestion = self._faq_suggestion(question)
+        tail = f"{suggestion}\n{texts.LOW_CONFIDENCE_TAIL}" if suggestion else texts.LOW_CONFIDENCE_TAIL
+        text, n = fit(texts.LOW_CONFIDENCE, blocks, tail,
                       footer(shown, self.retriever.built_at), max_chars, 240)
         return Reply(ReplyKind.ANSWER, text, citations=unique_citations([b.citation for b in blocks[:n]]),
                      buttons=[ANSWER_BUTTONS[2], ANSWER_BUTTONS[0], ANSWER_BUTTONS[1]], sources=passages,

@@ -152,6 +152,9 @@ LOW_CONFIDENCE = (
 LOW_CONFIDENCE_TAIL = (
     "Bạn có thể hỏi lại cụ thể hơn, hoặc bấm \"Gặp cán bộ\" / gõ /canbo để cán bộ trợ giúp pháp lý xem giúp."
 )
+FAQ_SUGGESTION = (
+    "Có phải bạn muốn hỏi: «{question}» Nếu đúng, hãy gửi lại nguyên câu đó để mình trả lời."
+)
 NOTHING_FOUND = (
     "Mình chưa tìm thấy quy định phù hợp với câu hỏi này. Bạn thử diễn đạt lại (việc gì, ai, ở đâu), "
     "hoặc gõ /canbo để gặp cán bộ trợ giúp pháp lý."
