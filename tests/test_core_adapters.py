@@ -99,3 +99,27 @@ def test_memory_stores_keep_state_feedback_and_tickets() -> None:
     tid = tickets.open_ticket(TicketDraft(Channel.CLI, "u", "c", "court", "high", "q", [], [], None))
     tickets.set_consent(tid, False)
     assert tickets.tickets[tid].consent is False
+
+
+def test_register_fallback_only_for_documents_the_index_lacks(tmp_path: Path) -> None:
+    """A FAQ citation resolves to the indexed article; to the register only when the index holds no
+    article of that document; never to an article missing from a document the index holds."""
+    from retrieval.index import load_index
+    from retrieval.types import Document
+    from tests.auxil.mini_index import build_mini_index
+
+    build_mini_index(tmp_path / "index")
+    register = {
+        "45/2019/QH14": Document("45/2019/QH14", "Bộ luật", "Bộ luật Lao động", status=Status.IN_FORCE),
+        "52/2014/QH13": Document("52/2014/QH13", "Luật", "Luật Hôn nhân và gia đình", status=Status.IN_FORCE),
+    }
+    retriever = IndexRetriever(load_index(tmp_path / "index"), register=register)
+    retriever.warm()
+
+    indexed = retriever.get_cited("20.2.LQ.113", "45/2019/QH14", "113")
+    assert indexed is not None and "12 tháng" in indexed.text  # the article itself, by its other id
+    assert retriever.get_cited("20.2.LQ.999", "45/2019/QH14", "999") is None  # indexed doc, no such article
+    named = retriever.get_cited("8.4.LQ.37", "52/2014/QH13", "37")
+    assert named is not None and named.text == "" and named.doc_title == "Luật Hôn nhân và gia đình"
+    assert named.status == DocStatus.IN_FORCE
+    assert retriever.get_cited("1.1.LQ.1", "99/2099/QH99", "1") is None  # not in the register either
