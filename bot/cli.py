@@ -51,7 +51,11 @@ def _assistant(echo: Any) -> Any:
     ensure_index(settings, echo=echo)
     database = Database(settings.database_url)
     database.migrate()
-    return index_engine(settings, database, Outbox(database))(None).value
+    try:
+        return index_engine(settings, database, Outbox(database))(None).value
+    except (FileNotFoundError, ValueError, RuntimeError) as exc:  # corrupt, missing, other embedder
+        typer.echo(f"Error: no usable index in {settings.index_dir}: {exc}", err=True)
+        raise typer.Exit(1) from None
 
 
 def _message(text: str, user_id: str) -> Any:

@@ -85,7 +85,8 @@ def test_a_broken_index_is_reported_not_replaced(env: Path) -> None:
     current = (env / "index" / "CURRENT").read_text().strip()
     shutil.rmtree(env / "index" / "builds" / current)
     result = CliRunner().invoke(app, ["ask", "nghỉ phép năm", "--json"])
-    assert result.exit_code != 0
+    assert result.exit_code == 1
+    assert "no usable index" in result.stderr and current in result.stderr
     assert (env / "index" / "CURRENT").read_text().strip() == current  # no silent rebuild
 
 
