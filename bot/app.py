@@ -123,17 +123,12 @@ def index_engine(
         except EmbedderMismatch as exc:
             raise IncompatibleIndex(str(exc)) from None
         retriever = IndexRetriever(index, register=register)
-        retriever.warm()
         faq = None
         if settings.faq_dir.is_dir():
-
-            def citation_ok(c: Any) -> bool:
-                return retriever.get_cited(c.article_id, c.doc_number, c.article) is not None
-
             # Lexical FAQ matching only: dense FAQ vectors added nothing on citizen_eval dev and
             # cost start-up time. Reloads itself when an admin approves an entry in the desk.
             faq = ReloadingFaqSearch(
-                settings.faq_dir, lambda folder: YamlFaqSearch(folder, citation_ok=citation_ok)
+                settings.faq_dir, lambda folder: YamlFaqSearch(folder, citation_ok=retriever.resolves)
             )
         writer: Any = ExtractiveWriter(built_at=index.built_at)
         if settings.llm_base_url:

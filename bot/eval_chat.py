@@ -160,7 +160,7 @@ def build_assistant(index: Path | str, faq_dir: Path | str | None = "knowledge_b
     retriever = IndexRetriever(load_index(index, dense=dense))
     faq = None
     if faq_dir is not None and Path(faq_dir).is_dir():
-        faq = YamlFaqSearch(faq_dir, article_exists=lambda a: retriever.index.get(a) is not None)
+        faq = YamlFaqSearch(faq_dir, citation_ok=retriever.resolves)
     writer = ExtractiveWriter(built_at=lambda: retriever.built_at)
     return Assistant(retriever, faq, writer, InMemoryConversationStore(), InMemoryTicketStore(),
                      config or AssistantConfig())

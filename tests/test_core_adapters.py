@@ -51,7 +51,7 @@ def test_faq_yaml_is_loaded_and_matched_without_diacritics(tmp_path: Path) -> No
 
 def test_faq_citations_missing_from_the_index_are_dropped(tmp_path: Path) -> None:
     (tmp_path / "lao-dong.yaml").write_text(FAQ_YAML, encoding="utf-8")
-    faq = YamlFaqSearch(tmp_path, article_exists=lambda a: a != "20.2.LQ.9999")
+    faq = YamlFaqSearch(tmp_path, citation_ok=lambda c: c.article_id != "20.2.LQ.9999")
     assert all(m.entry.id != "lao-dong-002" for m in faq.search("Thử việc tối đa bao lâu?", 3))
 
 
@@ -114,7 +114,6 @@ def test_register_fallback_only_for_documents_the_index_lacks(tmp_path: Path) ->
         "52/2014/QH13": Document("52/2014/QH13", "Luật", "Luật Hôn nhân và gia đình", status=Status.IN_FORCE),
     }
     retriever = IndexRetriever(load_index(tmp_path / "index"), register=register)
-    retriever.warm()
 
     indexed = retriever.get_cited("20.2.LQ.113", "45/2019/QH14", "113")
     assert indexed is not None and "12 tháng" in indexed.text  # the article itself, by its other id

@@ -66,15 +66,9 @@ class YamlFaqSearch:
 
     def __init__(self, faq_dir: Path | str | None = None, *, entries: list[FaqEntry] | None = None,
                  embedder: Any | None = None, dense_floor: float = 0.92, dense_ceiling: float = 1.0,
-                 article_exists: Callable[[str], bool] | None = None,
                  citation_ok: Callable[[Citation], bool] | None = None) -> None:
         if entries is None:
             entries = load_faq(faq_dir) if faq_dir is not None else []
-        if article_exists is not None:
-            def exists(c: Citation) -> bool:
-                return article_exists(c.article_id)
-
-            citation_ok = citation_ok or exists
         if citation_ok is not None:
             # a citation that does not resolve (index or register) must never reach a citizen
             entries = [dataclasses.replace(e, citations=[c for c in e.citations if citation_ok(c)])

@@ -92,10 +92,10 @@ class IndexRetriever:
             return None
         return register_passage(doc, article_id, article)
 
-    def warm(self) -> None:
-        """Compute what `get_cited` needs now, at load time, not during a citizen's question."""
-        if self._register:
-            self._indexed_docs()
+    def resolves(self, citation: Any) -> bool:
+        """Whether a FAQ citation (doc_number, article, article_id) can be cited: see `get_cited`.
+        Filtering a FAQ with it at load also computes, once, what `get_cited` needs later."""
+        return self.get_cited(citation.article_id, citation.doc_number, citation.article) is not None
 
     @property
     def index(self) -> Any:

@@ -230,10 +230,11 @@ class Assistant:
         # everyday words -> legal terms also help pick the clause to quote
         scoring = " ".join([question, *legal_terms(question)])
         passages = self.retriever.search(query, self.config.top_k) if query.strip() else []
-        faq_reply = self._faq_answer(question, scoring, passages, max_chars)
+        matches: list[FaqMatch] = self.faq.search(question, 5) if self.faq is not None else []
+        faq_reply = self._faq_answer(matches, scoring, passages, max_chars)
         if faq_reply is not None:
             return faq_reply, state
-        return self._answer(scoring, passages, max_chars), state
+        return self._answer(scoring, passages, max_chars, matches), state
 
     def _is_followup(self, text: str, state: ConversationState) -> bool:
         if not state.last_question:
@@ -251,11 +252,8 @@ class Assistant:
     # ------------------------------------------------------------------------------------------
     # answers
 
-    def _pick_faq(self, question: str, passages: list[Passage]) -> FaqMatch | None:
+    def _pick_faq(self, matches: list[FaqMatch], passages: list[Passage]) -> FaqMatch | None:
         """The FAQ entry to answer with: very similar, or similar and backed by the retrieved articles."""
-        if self.faq is None:
-            return None
-        matches: list[FaqMatch] = self.faq.search(question, 5)
         retrieved = {p.article_id for p in passages[: self.config.faq_agree_k]}
         best: tuple[float, FaqMatch] | None = None
         for m in matches:
@@ -266,8 +264,9 @@ class Assistant:
                 best = (value, m)
         return best[1] if best else None
 
-    def _faq_answer(self, question: str, scoring: str, retrieved: list[Passage], max_chars: int) -> Reply | None:
-        match = self._pick_faq(question, retrieved)
+    def _faq_answer(self, matches: list[FaqMatch], scoring: str, retrieved: list[Passage],
+                    max_chars: int) -> Reply | None:
+        match = self._pick_faq(matches, retrieved)
         if match is None:
             return None
         entry = match.entry
@@ -306,9 +305,10 @@ class Assistant:
         return Reply(ReplyKind.ANSWER, text, citations=unique_citations([b.citation for b in blocks[:n]]),
                      buttons=list(ANSWER_BUTTONS), sources=passages, confidence=match.score)
 
-    def _answer(self, question: str, passages: list[Passage], max_chars: int) -> Reply:
+    def _answer(self, question: str, passages: list[Passage], max_chars: int,
+                matches: list[FaqMatch]) -> Reply:
         if not passages:
-            suggestion = self._faq_suggestion(question)
+            suggestion = self._faq_suggestion(matches)
             text = f"{texts.NOTHING_FOUND}\n\n{suggestion}" if suggestion else texts.NOTHING_FOUND
             return Reply(ReplyKind.CLARIFY, text, buttons=list(HUMAN_BUTTON))
         ranked, conf = rerank(question, passages)
@@ -316,19 +316,17 @@ class Assistant:
             written = self.writer.write(question, ranked[: self.config.cite_k], max_chars)
             return Reply(ReplyKind.ANSWER, written.text, citations=list(written.citations),
                          buttons=list(ANSWER_BUTTONS), sources=ranked[: self.config.top_k], confidence=conf)
-        return self._low_confidence(question, ranked, conf, max_chars)
+        return self._low_confidence(question, ranked, conf, max_chars, matches)
 
-    def _faq_suggestion(self, question: str) -> str | None:
+    def _faq_suggestion(self, matches: list[FaqMatch]) -> str | None:
         """The closest vetted FAQ question, offered when nothing answers: resending it word for word
         gets the vetted answer (a citizen often just phrased the same question differently)."""
-        if self.faq is None or not question.strip():
-            return None
-        matches = self.faq.search(question, 1)
         if not matches or matches[0].score < self.config.faq_suggest_threshold:
             return None
         return self._fmt(texts.FAQ_SUGGESTION, question=matches[0].entry.questions[0])
 
-    def _low_confidence(self, question: str, passages: list[Passage], conf: float, max_chars: int) -> Reply:
+    def _low_confidence(self, question: str, passages: list[Passage], conf: float, max_chars: int,
+                        matches: list[FaqMatch]) -> Reply:
         shown = passages[: self.config.low_confidence_k]
         blocks = []
         for p in shown:
@@ -337,7 +335,7 @@ class Assistant:
             quote = (f"{u.lead} … {u.point}) {u.text}" if u and u.point and u.lead else u.text) if u else p.text
             blocks.append(Block(citation_for(p, u.clause if u else None, u.point if u else None),
                                 "• {label}:", p.title, quote, question, min_quote=80))
-        suggestion = self._faq_suggestion(question)
+        suggestion = self._faq_suggestion(matches)
         tail = f"{suggestion}\n{texts.LOW_CONFIDENCE_TAIL}" if suggestion else texts.LOW_CONFIDENCE_TAIL
         text, n = fit(texts.LOW_CONFIDENCE, blocks, tail,
                       footer(shown, self.retriever.built_at), max_chars, 240)
