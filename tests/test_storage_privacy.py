@@ -4,6 +4,7 @@ the retention purge deletes what is past its time and nothing else."""
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 
@@ -165,3 +166,25 @@ def test_purge_deletes_old_data_but_keeps_open_cases(db: Database) -> None:
 def test_purge_rejects_negative_retention(db: Database) -> None:
     with pytest.raises(ValueError):
         purge(db, -1)
+
+
+def test_deletion_racing_a_delivery_leaves_no_outbox_row(db: Database) -> None:
+    """The deletion's confirmation is often being sent while the deletion runs (the worker is woken
+    at once): whichever commits first, the row must not survive as 'sent' with A's chat id."""
+    outbox = Outbox(db)
+    conversations = SqlConversationStore(db)
+    for round_ in range(40):
+        outbox.enqueue(None, "telegram", A_ID, {"text": f"Đã xoá dữ liệu ({round_})"})
+        [item] = outbox.claim_due(5, "w")
+        start = threading.Barrier(2)
+
+        def deliver(item_id: int = item.id, start: threading.Barrier = start) -> None:
+            start.wait()
+            outbox.sent(item_id)
+
+        worker = threading.Thread(target=deliver)
+        worker.start()
+        start.wait()
+        conversations.delete_user_data(Channel.TELEGRAM, A_ID)
+        worker.join()
+        assert count(db, OutboxRecord) == 0, f"round {round_}: {outbox.counts()}"

@@ -70,19 +70,21 @@ def erase_user(db: Database, channel: str, external_id: str, *, now: dt.datetime
             )
         )
 
-        # outbox: delivered rows go now; rows in flight go once delivered
+        # outbox: rows in flight go once delivered; delivered rows go now. Flag first: the flag
+        # locks rows still in flight, and a delivery that commits meanwhile (its row is then no
+        # longer in flight) is seen by the DELETE, which reads after the UPDATE (PostgreSQL).
         ours = sa.or_(
             OutboxRecord.message_id.in_(message_ids),
             OutboxRecord.ticket_id.in_(ticket_ids),
             sa.and_(OutboxRecord.channel == channel, OutboxRecord.chat_id == external_id),
         )
-        counts["outbox"] = affected(
-            s.execute(sa.delete(OutboxRecord).where(ours, OutboxRecord.status.not_in(IN_FLIGHT)))
-        )
         s.execute(
             sa.update(OutboxRecord)
             .where(ours, OutboxRecord.status.in_(IN_FLIGHT))
             .values(erase_after_send=True, message_id=None, ticket_id=None)
+        )
+        counts["outbox"] = affected(
+            s.execute(sa.delete(OutboxRecord).where(ours, OutboxRecord.status.not_in(IN_FLIGHT)))
         )
 
         # tickets: kept for the statistics and the staff's records, without the person

@@ -122,7 +122,8 @@ class Outbox:
 
     def sent(self, item_id: int) -> None:
         with self.db.session() as s:
-            row = s.get(OutboxRecord, item_id)
+            # locked: a concurrent /xoadulieu may be flagging this row erase_after_send right now
+            row = s.get(OutboxRecord, item_id, with_for_update=True)
             if row is None:
                 return
             if row.erase_after_send:
@@ -141,7 +142,7 @@ class Outbox:
         Returns when the next try is due, or None if the message ran out of attempts and failed.
         """
         with self.db.session() as s:
-            row = s.get(OutboxRecord, item_id)
+            row = s.get(OutboxRecord, item_id, with_for_update=True)
             attempts = row.attempts if row is not None else 1
             delay = max(self.backoff.delay(attempts, self.rng), retry_after or 0.0)
             when = release_for_retry(
@@ -161,7 +162,7 @@ class Outbox:
     def failed_permanently(self, item_id: int, error: str) -> None:
         """The platform refused the message for good (blocked bot, unknown chat ...)."""
         with self.db.session() as s:
-            row = s.get(OutboxRecord, item_id)
+            row = s.get(OutboxRecord, item_id, with_for_update=True)
             if row is None:
                 return
             if row.erase_after_send:
