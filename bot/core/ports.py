@@ -16,6 +16,11 @@ class Retriever(Protocol):
 
     def get(self, article_id: str) -> Passage | None: ...
 
+    def get_cited(self, article_id: str, doc_number: str, article: str) -> Passage | None:
+        """A FAQ citation as a passage (by id, else by document number and article), or None
+        when it does not resolve (the FAQ answer is then not given)."""
+        ...
+
     @property
     def built_at(self) -> str:
         """ISO date the index was built (shown to citizens)."""
@@ -43,6 +48,11 @@ class FaqSearch(Protocol):
     """Matches a question against vetted FAQ entries."""
 
     def search(self, query: str, k: int = 3) -> list[FaqMatch]: ...
+
+    @property
+    def entries(self) -> list[FaqEntry]:
+        """Every entry (their topics are listed by /chude)."""
+        ...
 
 
 @dataclass(frozen=True)

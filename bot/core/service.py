@@ -452,10 +452,7 @@ class Assistant:
     def _cited(self, c: Citation) -> Passage | None:
         """A FAQ citation as a passage: the indexed article or, when the retriever knows the
         document register and the index holds nothing of that document, a text-less passage."""
-        get_cited = getattr(self.retriever, "get_cited", None)
-        if get_cited is not None:
-            return get_cited(c.article_id, c.doc_number, c.article)  # type: ignore[no-any-return]
-        return self.retriever.get(c.article_id)
+        return self.retriever.get_cited(c.article_id, c.doc_number, c.article)
 
     def _safe_get(self, article_id: str) -> Passage | None:
         try:
@@ -497,7 +494,7 @@ class Assistant:
 
     def _topics(self) -> str:
         topics = list(texts.DEFAULT_TOPICS)
-        entries = getattr(self.faq, "entries", None) or []
+        entries = self.faq.entries if self.faq is not None else []
         known = {fold(t) for t in topics}
         for t in dict.fromkeys(e.topic for e in entries):
             if t and not any(fold(t).strip() in k for k in known):

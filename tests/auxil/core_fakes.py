@@ -131,6 +131,9 @@ class FakeRetriever:
     def get(self, article_id: str) -> Passage | None:
         return next((p for p in self.articles if p.article_id == article_id), None)
 
+    def get_cited(self, article_id: str, doc_number: str, article: str) -> Passage | None:
+        return self.get(article_id) or self.get(f"{doc_number}::{article}")
+
     @property
     def built_at(self) -> str:
         return self._built_at
