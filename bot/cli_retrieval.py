@@ -134,7 +134,14 @@ def status(
 def eval_retrieval(
     index: Annotated[Path, typer.Option("--index", help="Index folder (with CURRENT).")],
     questions: Annotated[
-        Path, typer.Option("--questions", help="Question file (Zalo, ALQAC, citizen_eval).")
+        Path,
+        typer.Option(
+            "--questions",
+            help="Question file (Zalo, ALQAC, citizen_eval).",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+        ),
     ],
     json_: Annotated[
         bool, typer.Option("--json", help="End with one JSON line of the metrics.")
@@ -153,7 +160,11 @@ def eval_retrieval(
     if not qs:
         typer.echo(f"No usable labelled question in {questions}", err=True)
         raise typer.Exit(1)
-    idx = load_index(index, dense=not no_dense)
+    try:
+        idx = load_index(index, dense=not no_dense)
+    except (FileNotFoundError, ValueError, RuntimeError) as exc:  # missing, corrupt, other embedder
+        typer.echo(f"No usable index: {exc}", err=True)
+        raise typer.Exit(1) from None
 
     def search(text: str, n: int) -> list[tuple[str, ...]]:
         return [(h.article.id, *idx.aliases(h.article.id)) for h in idx.search(text, n)]

@@ -167,7 +167,8 @@ def build_assistant(index: Path | str, faq_dir: Path | str | None = "knowledge_b
 
 
 def eval_chat(
-    cases: Annotated[Path, typer.Option("--cases", help="citizen_eval-format JSONL file.")],
+    cases: Annotated[Path, typer.Option("--cases", help="citizen_eval-format JSONL file.", exists=True,
+                                        dir_okay=False, readable=True)],
     index: Annotated[Path | None, typer.Option("--index", help="Index directory (default: LAWBOT_INDEX_DIR).")] = None,
     json_: Annotated[bool, typer.Option("--json", help="End with one JSON object of the metrics.")] = False,
     faq_dir: Annotated[Path, typer.Option("--faq-dir", help="FAQ YAML folder.")] = Path("knowledge_base/faq"),
@@ -179,7 +180,11 @@ def eval_chat(
         from bot.settings import Settings
 
         index = Settings().index_dir  # type: ignore[call-arg]
-    assistant = build_assistant(index, faq_dir)
+    try:
+        assistant = build_assistant(index, faq_dir)
+    except (FileNotFoundError, ValueError, RuntimeError) as exc:  # missing, corrupt, other embedder
+        typer.echo(f"No usable index: {exc}", err=True)
+        raise typer.Exit(1) from None
     details: list[dict[str, Any]] = []
     metrics = run_chat_eval(assistant, load_cases(cases), max_chars, details)
     if verbose:

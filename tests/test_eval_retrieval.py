@@ -84,6 +84,25 @@ def test_status_of_a_missing_index_fails_clearly(tmp_path: Path) -> None:
     assert "CURRENT" in result.output
 
 
+def test_eval_commands_report_a_wrong_path_without_a_traceback(tmp_path: Path) -> None:
+    questions = tmp_path / "questions.jsonl"
+    record = {"qid": "a", "question": "Q?", "phapdien_gold_ids": ["1.1.LQ.1"], "phapdien_mapping": "full"}
+    questions.write_text(json.dumps(record) + "\n", "utf-8")
+    cases = [
+        (["retrieval", "--index", str(tmp_path), "--questions", str(tmp_path / "nope.jsonl")], "does not exist"),
+        (["retrieval", "--index", str(tmp_path), "--questions", str(tmp_path)], "is a directory"),
+        (["retrieval", "--index", str(tmp_path / "none"), "--questions", str(questions)], "No usable index"),
+        (["chat", "--cases", str(tmp_path / "nope.jsonl")], "does not exist"),
+        (["chat", "--cases", str(questions), "--index", str(tmp_path / "none")], "No usable index"),
+    ]
+    for args, message in cases:
+        result = runner.invoke(app, ["eval", *args])
+        assert result.exit_code != 0, args
+        flat = " ".join(result.output.replace("│", " ").split())  # typer boxes wrap long paths
+        assert message in flat, (args, result.output)
+        assert isinstance(result.exception, SystemExit), (args, result.exception)  # no traceback
+
+
 def test_question_files_are_filtered_to_usable_labels() -> None:
     zalo = {
         "qid": "a",
