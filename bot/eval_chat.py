@@ -44,13 +44,22 @@ def answer_correct(assistant: Any, case: dict[str, Any], reply: Reply) -> bool:
     return bool(gold & cited) and any(normalise(f) in text for f in case.get("must_contain_any") or [])
 
 
+def confident_wrong(assistant: Any, case: dict[str, Any], reply: Reply) -> bool:
+    """An answer given as sure (not the "not sure" list) that cites none of the case's gold articles."""
+    gold = set(case.get("gold_ids") or [])
+    if not gold or reply.kind != ReplyKind.ANSWER or reply.low_confidence:
+        return False
+    cited = set().union(*[_ids_of(assistant, c.article_id) for c in reply.citations]) if reply.citations else set()
+    return not (gold & cited)
+
+
 def run_chat_eval(assistant: Any, cases: Iterable[dict[str, Any]], max_chars: int = DEFAULT_MAX_CHARS,
                   details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Run every case as the first message of a fresh chat; return the metrics."""
     cases = list(cases)
     counts = {"answer": 0, "answer_ok": 0, "escalate": 0, "escalated_ok": 0, "escalated": 0,
               "out_of_scope": 0, "refused_ok": 0, "crashes": 0, "outside_index": 0, "low_conf_ok": 0,
-              "faq_ok": 0, "over_limit": 0}
+              "faq_ok": 0, "over_limit": 0, "confident_wrong": 0}
     times: list[float] = []
     for i, case in enumerate(cases):
         kind = case.get("kind")
@@ -77,6 +86,8 @@ def run_chat_eval(assistant: Any, cases: Iterable[dict[str, Any]], max_chars: in
             counts["answer_ok"] += ok
             counts["low_conf_ok"] += ok and reply.low_confidence
             counts["faq_ok"] += ok and f"\n{texts.FAQ_SOURCES}\n" in reply.text  # the FAQ reply's sources header
+            # the failure that hurts: a confident answer whose citations miss every gold article
+            counts["confident_wrong"] += confident_wrong(assistant, case, reply)
         elif kind == "escalate":
             counts["escalate"] += 1
             ok = reply.kind == ReplyKind.ESCALATED
@@ -107,6 +118,7 @@ def run_chat_eval(assistant: Any, cases: Iterable[dict[str, Any]], max_chars: in
         "citations_outside_index": counts["outside_index"],
         "answers_correct_via_low_confidence": counts["low_conf_ok"],
         "answers_correct_via_faq": counts["faq_ok"],
+        "confident_wrong_answers": counts["confident_wrong"],
         "replies_over_limit": counts["over_limit"],
         "p50_ms": round(statistics.median(ms), 1) if ms else 0.0,
         "p95_ms": round(ms[min(len(ms) - 1, int(0.95 * len(ms)))], 1) if ms else 0.0,

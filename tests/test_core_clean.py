@@ -57,6 +57,19 @@ def test_everyday_words_gain_legal_terms() -> None:
     assert "ly hôn" in legal_terms("muốn ly dị thì làm sao")
 
 
+def test_money_lent_and_not_repaid_is_searched_as_a_loan_not_as_its_amount() -> None:
+    for text in ("ban toi no tien 50 trieu khong tra thi lam sao", "Tôi cho mượn 20 triệu đồng, giờ nó không trả"):
+        c = clean_message(text)
+        assert "vay tài sản" in strip_diacritics(c.query).replace("tai san", "tài sản") or "vay tai san" in c.query
+        # the sum stays in what the citizen said, but does not steer the search
+        assert "20" not in c.query and "50" not in c.query
+        assert ("50" in c.text) or ("20" in c.text)
+    # figures that are the law's own wording, or not money, are kept
+    for text, kept in (("phạt 2.000.000 đồng có đúng không", "2.000.000"), ("con 16 tuổi có được đi làm", "16"),
+                       ("điều 5 luật hôn nhân", "5")):
+        assert kept in clean_message(text).query
+
+
 def test_the_question_is_pulled_out_of_a_long_story() -> None:
     story = (
         "Tôi làm công nhân may ở Long An từ 2017 đến tháng 5/2025 thì nghỉ việc. Từ đó tôi ở nhà buôn bán nhỏ, "

@@ -32,6 +32,9 @@ def test_run_chat_eval_counts_each_kind() -> None:
     assert m["escalation_recall"] == 1.0 and m["escalation_precision"] == 1.0
     assert m["refusal_rate"] == 1.0 and m["crashes"] == 0 and m["n"] == 5
     assert m["citations_outside_index"] == 0
+    assert m["confident_wrong_answers"] == 0  # the wrong one above misses a figure, not the article
+    wrong_gold = [{**cases[0], "gold_ids": ["8.4.LQ.5"]}]
+    assert run_chat_eval(assistant, wrong_gold)["confident_wrong_answers"] == 1
 
 
 def test_eval_chat_command_ends_with_one_json_line(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -150,6 +150,14 @@ def test_follow_up_is_combined_with_the_previous_question(world: World) -> None:
     assert "thai" in world.retriever.queries[-1] and "sinh doi" in world.retriever.queries[-1].replace("đôi", "doi")
 
 
+def test_a_new_question_that_ends_like_a_follow_up_is_not_merged(world: World) -> None:
+    world.say("nghỉ thai sản được mấy tháng?")
+    world.say("sinh đôi thì sao?")  # short: leans on the previous question
+    assert "thai" in world.retriever.queries[-1]
+    world.say("bạn tôi nợ tiền mấy tháng nay không chịu trả thì làm sao")
+    assert "thai" not in world.retriever.queries[-1] and "nợ" in world.retriever.queries[-1]
+
+
 def test_new_conversation_forgets_the_previous_question(world: World) -> None:
     world.say("nghỉ thai sản được mấy tháng?")
     r = world.say("/moi")

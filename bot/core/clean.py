@@ -371,6 +371,7 @@ _LEGAL_TERMS: tuple[tuple[str, str], ...] = (
     (r"(tre|muon|qua) tuoi.{0,20}(hoc|truong)|di hoc tre", "độ tuổi đi học"),
     (r"giay khai sinh", "đăng ký khai sinh thời hạn"),
     (r"(cho|meo|trau|bo|ngua|suc vat|vat nuoi|ong)[^.?!]{0,15}(can|huc|da|dot)\b", "bồi thường thiệt hại do súc vật gây ra"),
+    (r"(no|muon|vay|cho vay|cho muon) (tien|\d+)|vay no|quyt no|xu no|bung no|chay no|khong (chiu )?tra (tien|no)|doi no", "hợp đồng vay tài sản nghĩa vụ trả nợ của bên vay"),
     (r"lai suat|lai (cao|nang|\d+ ?%)|cho vay[^.?!]{0,30}lai", "lãi suất cho vay theo thỏa thuận không vượt quá 20%/năm"),
     (r"(kien|doi no|doi tien|doi lai tien|muon tien|vay tien)[^.?!]{0,60}(thoi hieu|con kien duoc|qua han kien)|thoi hieu[^.?!]{0,40}(kien|doi no)", "thời hiệu khởi kiện về hợp đồng"),
     (r"(con duoi|con nho|con moi)[^.?!]{0,20}(\d+|mot|hai) (tuoi|thang)[^.?!]{0,40}(nuoi|ly hon)|ly hon[^.?!]{0,60}(con (duoi|moi|nho)|\d+ tuoi)[^.?!]{0,30}nuoi", "con dưới 36 tháng tuổi được giao cho mẹ trực tiếp nuôi"),
@@ -393,7 +394,7 @@ _LEGAL_TERMS: tuple[tuple[str, str], ...] = (
     (r"(dang|cong khai|tiet lo|dua)[^.?!]{0,30}(anh|thong tin|diem|bai kiem tra|chuyen)[^.?!]{0,60}(con|chau|hoc sinh|tre)", "quyền bí mật đời sống riêng tư của trẻ em"),
     # consumers
     (r"(shop|cua hang|ben ban|nguoi ban)[^.?!]{0,60}(im lang|khong tra loi|khong phan hoi|chua phan hoi|khong giai quyet)", "thời hạn tiếp nhận giải quyết yêu cầu của người tiêu dùng"),
-    (r"khong (giong|dung) (mo ta|hinh|quang cao)|hang (gia|nhai|kem chat luong)|khong chiu (doi|tra|hoan)", "hành vi bị cấm không đền bù trả lại tiền đổi lại sản phẩm người tiêu dùng"),
+    (r"khong (giong|dung) (mo ta|hinh|quang cao)|hang (gia|nhai|kem chat luong)|khong chiu (doi|hoan)|khong chiu tra (lai|hang)", "hành vi bị cấm không đền bù trả lại tiền đổi lại sản phẩm người tiêu dùng"),
     # inheritance
     (r"(bo|ba|cha|me)[^.?!]{0,20}mat truoc (ong|ba)|chau[^.?!]{0,30}(huong|phan)[^.?!]{0,20}(ong|ba)", "thừa kế thế vị cháu được hưởng phần di sản"),
     (r"(bo|bo mac|khong nuoi|nguoc dai|bien biet)[^.?!]{0,60}(cha me|bo me|ba me)|khong (duoc|co quyen) huong (thua ke|di san)", "người không được quyền hưởng di sản vi phạm nghiêm trọng nghĩa vụ nuôi dưỡng"),
@@ -482,6 +483,15 @@ class Cleaned:
     truncated: bool
 
 
+# A sum of money in a citizen's story ("nợ 50 triệu", "lương 7tr") is a fact of their case, not a
+# search term: left in the query it pulls up budget and fee articles that happen to quote the figure.
+_AMOUNT = re.compile(
+    r"(?<![\w.,])\d+(?:[.,]\d+)*\s*(?:triệu|trieu|tr|nghìn|nghin|ngàn|ngan|k|tỷ|tỉ|ty|ti|củ|cu)(?!\w)"
+    r"(?:\s*(?:đồng|dong|đ|vnđ|vnd)(?!\w))?",
+    re.IGNORECASE,
+)
+
+
 def clean_message(raw: str, max_chars: int = 2000) -> Cleaned:
     """Normalise a citizen message; processes at most `max_chars` characters of it."""
     raw = raw or ""
@@ -500,7 +510,7 @@ def clean_message(raw: str, max_chars: int = 2000) -> Cleaned:
     expanded = expand_teencode(masked)
     question = extract_question(expanded)
     terms = legal_terms(expanded)
-    query = " ".join([question, *terms]).strip()
+    query = " ".join([_AMOUNT.sub(" ", question), *terms]).strip()
     if plain:
         # A question typed without accents is matched on folded terms only; keep the whole query folded.
         query = strip_diacritics(query)

@@ -245,9 +245,12 @@ class Assistant:
         if last_bot is not None and last_bot.reply_kind not in (ReplyKind.ANSWER.value, None):
             return False
         folded = fold(text)
-        if len(folded.split()) > self.config.followup_max_words:
+        words = len(folded.split())
+        if words > self.config.followup_max_words:
             return False
-        return bool(_FOLLOWUP_START.match(folded) or _FOLLOWUP_END.search(folded))
+        if _FOLLOWUP_START.match(folded):
+            return True
+        return words <= self.config.followup_end_max_words and bool(_FOLLOWUP_END.search(folded))
 
     # ------------------------------------------------------------------------------------------
     # answers
