@@ -28,8 +28,21 @@ def normalise(text: str) -> str:
 
 
 def load_cases(path: Path | str) -> list[dict[str, Any]]:
+    """citizen_eval cases; Zalo-format questions mapped to pháp điển become answer cases (the
+    article alone decides: they carry no expected wording)."""
+    cases = []
     with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+        for line in fh:
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            if "kind" not in record and "phapdien_gold_ids" in record:
+                if record.get("phapdien_mapping") != "full":
+                    continue
+                record = {"id": record.get("qid"), "kind": "answer", "text": record["question"],
+                          "gold_ids": record["phapdien_gold_ids"], "must_contain_any": []}
+            cases.append(record)
+    return cases
 
 
 def _ids_of(assistant: Any, article_id: str) -> set[str]:
@@ -41,7 +54,8 @@ def answer_correct(assistant: Any, case: dict[str, Any], reply: Reply) -> bool:
     gold = set(case.get("gold_ids") or [])
     cited = set().union(*[_ids_of(assistant, c.article_id) for c in reply.citations]) if reply.citations else set()
     text = normalise(reply.text)
-    return bool(gold & cited) and any(normalise(f) in text for f in case.get("must_contain_any") or [])
+    wording = case.get("must_contain_any") or []
+    return bool(gold & cited) and (not wording or any(normalise(f) in text for f in wording))
 
 
 def confident_wrong(assistant: Any, case: dict[str, Any], reply: Reply) -> bool:

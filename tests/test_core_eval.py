@@ -59,3 +59,25 @@ def test_eval_chat_command_ends_with_one_json_line(tmp_path, monkeypatch) -> Non
     last = json.loads(result.output.strip().splitlines()[-1])
     assert {"answer_acc", "escalation_recall", "escalation_precision", "refusal_rate", "crashes", "n"} <= set(last)
     assert last["refusal_rate"] == 1.0 and last["n"] == 1
+
+
+def test_zalo_questions_are_scored_by_the_cited_article(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from bot.eval_chat import load_cases
+
+    zalo = tmp_path / "questions.jsonl"
+    rows = [
+        {"qid": "a", "question": "nghỉ thai sản được mấy tháng", "phapdien_gold_ids": ["20.2.LQ.139"],
+         "phapdien_mapping": "full"},
+        {"qid": "b", "question": "nghỉ thai sản được mấy tháng", "phapdien_gold_ids": ["8.4.LQ.5"],
+         "phapdien_mapping": "full"},
+        {"qid": "c", "question": "x", "phapdien_gold_ids": ["1.1.LQ.1"], "phapdien_mapping": "partial"},
+    ]
+    zalo.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    cases = load_cases(zalo)
+    assert [c["id"] for c in cases] == ["a", "b"]  # partly mapped questions cannot be scored
+    assistant = Assistant(FakeRetriever(), None, ExtractiveWriter(built_at="2025-11-20"), InMemoryConversationStore(),
+                          InMemoryTicketStore(), AssistantConfig())
+    m = run_chat_eval(assistant, cases)
+    assert m["answer_acc"] == 0.5 and m["confident_wrong_answers"] == 1
