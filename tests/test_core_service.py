@@ -245,6 +245,19 @@ def test_a_message_with_no_question_gets_a_clarifying_question(world: World) -> 
     assert world.retriever.queries == []
 
 
+def test_a_question_without_a_subject_is_asked_what_it_is_about(world: World) -> None:
+    for i, text in enumerate(["cần giấy tờ gì?", "mất bao lâu", "có bị phạt không ạ", "nộp ở đâu vậy ad",
+                              "thủ tục thế nào", "có đúng luật không"]):
+        r = world.say(text, user=f"v{i}")
+        assert r.kind == ReplyKind.CLARIFY and r.text == texts.CLARIFY_GENERIC and not r.citations, text
+    assert world.retriever.queries == []  # nothing was guessed
+    # the same words after a question are a follow-up to it; real short questions are answered
+    world.say("nghỉ thai sản được mấy tháng?")
+    assert world.say("vậy cần giấy tờ gì?").kind != ReplyKind.CLARIFY
+    assert "thai" in world.retriever.queries[-1]
+    assert world.say("thử việc tối đa bao lâu", user="w").kind == ReplyKind.ANSWER
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(max_size=400), limit=st.integers(min_value=200, max_value=4096))
 def test_any_input_gets_a_reply_within_the_limit(world: World, text: str, limit: int) -> None:

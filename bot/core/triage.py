@@ -377,10 +377,31 @@ TOPIC_WORDS: dict[str, str] = {
 }
 
 
+# Words that frame a question (how long, where, how much, may I, is it lawful ...) without saying
+# what it is about. A first message made only of these and filler ("cần giấy tờ gì?", "mất bao
+# lâu?", "có bị phạt không?") has no subject: any article found for it would be a guess.
+_FRAME = frozenset(
+    [
+        "vay", "v", "z", "phai", "lam", "thi", "nop", "duoc", "dc", "co", "bi", "k", "ah", "ak", "ha",
+        "nhi", "roi", "chua", "nua", "nhu", "giup", "ntn", "sao", "ai", "dau", "o", "tai", "xong",
+        "bao", "lau", "nhieu", "ngay", "gio", "nao", "khi", "luc", "ra", "mat", "ton", "het", "phi",
+        "thu", "tuc", "giai", "quyet", "dung", "giay", "to", "nhung", "can", "ad", "mn", "moi",
+        "nguoi",
+    ]
+)
+
+_FRAME_PHRASES = re.compile(r"\bbi phat\b")
+
+
 def is_vague(text: str) -> bool:
-    """Nothing but greetings and filler words ("cho em hỏi về luật với ạ")."""
+    """Nothing but greetings, filler and question-frame words ("cho em hỏi về luật với ạ",
+    "cần giấy tờ gì?", "mất bao lâu?")."""
     folded = fold(text).replace("?", " ")
-    return bool(folded.split()) and not [w for w in folded.split() if w not in _FILLER and not w.isdigit()]
+    if not folded.split():
+        return False
+    # "(có) bị phạt (không)" with nothing else: fined for what?
+    words = _FRAME_PHRASES.sub(" ", folded).split()
+    return all(w in _FILLER or w in _FRAME or w.isdigit() for w in words)
 
 
 def topic_only(text: str) -> str | None:
