@@ -57,6 +57,16 @@ def test_everyday_words_gain_legal_terms() -> None:
     assert "ly hôn" in legal_terms("muốn ly dị thì làm sao")
 
 
+def test_splitting_property_on_divorce_is_not_read_as_an_inheritance() -> None:
+    terms = legal_terms("vợ chồng ly hôn thì chia nhà thế nào")
+    assert "chia tài sản chung của vợ chồng khi ly hôn" in terms
+    assert not any("thừa kế" in t for t in terms)
+    # when someone died, it is an inheritance; a parent's death is not a leave question unless leave is asked
+    terms = legal_terms("bố mẹ mất không để lại di chúc chia nhà thế nào")
+    assert any("thừa kế" in t for t in terms) and "nghỉ việc riêng" not in terms
+    assert "nghỉ việc riêng" in legal_terms("bố mất được nghỉ mấy ngày")
+
+
 def test_money_lent_and_not_repaid_is_searched_as_a_loan_not_as_its_amount() -> None:
     for text in ("ban toi no tien 50 trieu khong tra thi lam sao", "Tôi cho mượn 20 triệu đồng, giờ nó không trả"):
         c = clean_message(text)

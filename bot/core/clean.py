@@ -294,6 +294,8 @@ def _dialect(low: str, prev: str, nxt: str, rep: str) -> str | None:
 # Everyday words -> legal terms (appended to the retrieval query, never shown)
 
 # (pattern on folded text, legal wording). Patterns are folded so they match with or without accents.
+_DIVORCE_SPLIT = "chia tài sản chung của vợ chồng khi ly hôn"
+_INHERITANCE = "thừa kế theo pháp luật hàng thừa kế chia di sản"
 _LEGAL_TERMS: tuple[tuple[str, str], ...] = (
     (r"so do|so hong|giay do", "giấy chứng nhận quyền sử dụng đất"),
     (r"lam so|cap so|cap giay chung nhan", "cấp giấy chứng nhận quyền sử dụng đất lần đầu"),
@@ -320,7 +322,8 @@ _LEGAL_TERMS: tuple[tuple[str, str], ...] = (
     (r"tang ca|lam them gio|lam them", "làm thêm giờ"),
     (r"lam (toi da )?may tieng|tieng (1|mot) ngay|gio lam viec|lam \d+ tieng", "thời giờ làm việc bình thường không quá 08 giờ trong 01 ngày"),
     (r"nghia vu quan su|di bo doi|di linh|nhap ngu|xuat ngu|nvqs", "nghĩa vụ quân sự"),
-    (r"chia (tai san|dat|nha|di san|thua ke)|thua ke|khong (de lai )?di chuc|chet khong de lai", "thừa kế theo pháp luật hàng thừa kế chia di sản"),
+    (r"(ly hon|ly di|bo nhau)[^.?!]{0,50}chia|chia[^.?!]{0,50}(ly hon|ly di)", _DIVORCE_SPLIT),
+    (r"chia (tai san|dat|nha|di san|thua ke)|thua ke|khong (de lai )?di chuc|chet khong de lai", _INHERITANCE),
     (r"di chuc mieng", "di chúc miệng"),
     (r"coc|dat coc|tien coc", "đặt cọc"),
     (r"cham luong|no luong|chua tra luong|khong tra luong|tre luong|chua thanh toan luong", "thời hạn trả lương thanh toán tiền lương"),
@@ -335,7 +338,7 @@ _LEGAL_TERMS: tuple[tuple[str, str], ...] = (
     (r"ky (tiep|them|lai) (hop dong|\d|mot|hai)|hop dong (co|xac dinh) thoi han|hop dong lao dong (1|mot|2|hai) nam", "hợp đồng lao động xác định thời hạn ký thêm"),
     (r"ky luat", "thời hiệu xử lý kỷ luật lao động"),
     (r"tet|nghi le", "nghỉ lễ, tết"),
-    (r"nghi (cuoi|ket hon)|cuoi.{0,20}nghi|con ket hon|bo me mat", "nghỉ việc riêng"),
+    (r"nghi (cuoi|ket hon)|cuoi.{0,20}nghi|con ket hon|(bo|me|bo me|cha me) (mat|qua doi)[^.?!]{0,30}(nghi|phep)|(nghi|phep)[^.?!]{0,30}(bo|me|bo me|cha me) (mat|qua doi)", "nghỉ việc riêng"),
     (r"thue (nha|phong|tro)|chu nha", "hợp đồng thuê nhà ở"),
     (r"shop|mua hang|hang loi|doi tra|tmdt|thuong mai dien tu|mua online", "quyền của người tiêu dùng"),
     (r"khieu nai", "khiếu nại thời hạn giải quyết khiếu nại"),
@@ -417,7 +420,12 @@ def legal_terms(text: str) -> list[str]:
     for pattern, term in _LEGAL_RE:
         if pattern.search(folded) and term not in out:
             out.append(term)
+    if _DIVORCE_SPLIT in out and _INHERITANCE in out and not _DEATH.search(folded):
+        out.remove(_INHERITANCE)  # "ly hôn thì chia nhà thế nào": the spouses' property, nobody died
     return out
+
+
+_DEATH = re.compile(r"\b(mat|chet|qua doi|tu tran|di chuc|thua ke|di san)\b")
 
 
 # ---------------------------------------------------------------------------------------------
