@@ -67,6 +67,11 @@ def test_splitting_property_on_divorce_is_not_read_as_an_inheritance() -> None:
     assert "nghỉ việc riêng" in legal_terms("bố mất được nghỉ mấy ngày")
 
 
+def test_traffic_everyday_words_gain_the_decree_wording() -> None:
+    assert any("tạm giữ" in t for t in legal_terms("bị công an giữ xe bao lâu thì lấy được"))
+    assert any("sang tên xe" in t for t in legal_terms("xe không chính chủ có bị phạt không"))
+
+
 def test_money_lent_and_not_repaid_is_searched_as_a_loan_not_as_its_amount() -> None:
     for text in ("ban toi no tien 50 trieu khong tra thi lam sao", "Tôi cho mượn 20 triệu đồng, giờ nó không trả"):
         c = clean_message(text)

@@ -375,6 +375,8 @@ _LEGAL_TERMS: tuple[tuple[str, str], ...] = (
     (r"giay khai sinh", "đăng ký khai sinh thời hạn"),
     (r"(cho|meo|trau|bo|ngua|suc vat|vat nuoi|ong)[^.?!]{0,15}(can|huc|da|dot)\b", "bồi thường thiệt hại do súc vật gây ra"),
     (r"(no|muon|vay|cho vay|cho muon) (tien|\d+)|vay no|quyt no|xu no|bung no|chay no|khong (chiu )?tra (tien|no)|doi no", "hợp đồng vay tài sản nghĩa vụ trả nợ của bên vay"),
+    (r"(giu|tam giu|thu) (xe|phuong tien|bang lai|giay phep lai xe|gplx)|giu xe", "tạm giữ tang vật, phương tiện vi phạm hành chính thời hạn tạm giữ"),
+    (r"xe (khong|ko|k) chinh chu|chua sang ten|khong sang ten|sang ten xe", "xử phạt chủ phương tiện không làm thủ tục đăng ký sang tên xe"),
     (r"lai suat|lai (cao|nang|\d+ ?%)|cho vay[^.?!]{0,30}lai", "lãi suất cho vay theo thỏa thuận không vượt quá 20%/năm"),
     (r"(kien|doi no|doi tien|doi lai tien|muon tien|vay tien)[^.?!]{0,60}(thoi hieu|con kien duoc|qua han kien)|thoi hieu[^.?!]{0,40}(kien|doi no)", "thời hiệu khởi kiện về hợp đồng"),
     (r"(con duoi|con nho|con moi)[^.?!]{0,20}(\d+|mot|hai) (tuoi|thang)[^.?!]{0,40}(nuoi|ly hon)|ly hon[^.?!]{0,60}(con (duoi|moi|nho)|\d+ tuoi)[^.?!]{0,30}nuoi", "con dưới 36 tháng tuổi được giao cho mẹ trực tiếp nuôi"),
