@@ -113,7 +113,7 @@ def test_chat_answers_follow_up_and_takes_feedback(env: Path) -> None:
 
 
 def test_a_near_miss_is_offered_the_closest_faq_question_which_then_answers(env: Path) -> None:
-    first = ask("chong toi no nan co bat vo tra khong")
+    first = ask("chồng tôi nợ nần, chủ nợ có bắt vợ trả không")
     assert first["kind"] == "clarify"  # fresh install: no law text, and the FAQ is not sure
     text = str(first["text"])
     assert "Có phải bạn muốn hỏi: «" in text
