@@ -246,7 +246,7 @@ def test_a_message_with_no_question_gets_a_clarifying_question(world: World) -> 
 
 
 def test_a_question_without_a_subject_is_asked_what_it_is_about(world: World) -> None:
-    for i, text in enumerate(["cần giấy tờ gì?", "mất bao lâu", "có bị phạt không ạ", "nộp ở đâu vậy ad",
+    for i, text in enumerate(["cần giấy tờ gì?", "mất bao lâu", "có bị phạt không ạ", "có phải trả không", "nộp ở đâu vậy ad",
                               "thủ tục thế nào", "có đúng luật không"]):
         r = world.say(text, user=f"v{i}")
         assert r.kind == ReplyKind.CLARIFY and r.text == texts.CLARIFY_GENERIC and not r.citations, text

@@ -386,7 +386,7 @@ _FRAME = frozenset(
         "nhi", "roi", "chua", "nua", "nhu", "giup", "ntn", "sao", "ai", "dau", "o", "tai", "xong",
         "bao", "lau", "nhieu", "ngay", "gio", "nao", "khi", "luc", "ra", "mat", "ton", "het", "phi",
         "thu", "tuc", "giai", "quyet", "dung", "giay", "to", "nhung", "can", "ad", "mn", "moi",
-        "nguoi",
+        "nguoi", "tra",
     ]
 )
 
