@@ -126,7 +126,7 @@ def start_servers(
     env = {
         **os.environ,
         "LAWBOT_DATABASE_URL": db_url,
-        "LAWBOT_INDEX_DIR": str(args.index_dir),
+        "LAWBOT_INDEX_DIR": str(args.index_dir.resolve()),  # the servers run in the repo folder
         "LAWBOT_EMBEDDER": args.embedder,
         "LAWBOT_PUBLIC_URL": "https://lawbot.invalid",  # webhook mode; the fakes never call it
         "LAWBOT_TELEGRAM_TOKEN": fake_telegram.TOKEN,

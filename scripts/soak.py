@@ -193,7 +193,8 @@ async def sample(pid: int, tg: FakeTelegram, zalo: FakeZalo, every: float, stop_
 
 async def main(args: argparse.Namespace) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="lawbot-soak-"))
-    index_dir = args.index_dir
+    # absolute: the server runs in its own folder, where a relative path would find no index
+    index_dir = args.index_dir.resolve() if args.index_dir is not None else None
     if index_dir is None:
         from tests.auxil.mini_index import build_mini_index
 
