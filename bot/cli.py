@@ -11,7 +11,7 @@ import typer
 
 from bot.cli_db import db_app, purge_command
 from bot.cli_kb import kb_app
-from bot.cli_retrieval import eval_retrieval, index_app
+from bot.cli_retrieval import UNUSABLE_INDEX, eval_retrieval, index_app
 from bot.cli_serve import serve
 from bot.cli_staff import staff_app
 from bot.eval_chat import eval_chat
@@ -53,7 +53,7 @@ def _assistant(echo: Any) -> Any:
     database.migrate()
     try:
         return index_engine(settings, database, Outbox(database))(None).value
-    except (FileNotFoundError, ValueError, RuntimeError) as exc:  # corrupt, missing, other embedder
+    except UNUSABLE_INDEX as exc:
         typer.echo(f"Error: no usable index in {settings.index_dir}: {exc}", err=True)
         raise typer.Exit(1) from None
 

@@ -11,6 +11,9 @@ import typer
 index_app = typer.Typer(add_completion=False, help="Build and inspect the search index.")
 
 DEFAULT_REGISTER = Path("knowledge_base/documents.yaml")
+# What loading an index raises when it cannot be used: no CURRENT (FileNotFoundError), a corrupt or
+# other-format build or another embedder (ValueError), an incompatible serving index (RuntimeError).
+UNUSABLE_INDEX = (FileNotFoundError, ValueError, RuntimeError)
 DEFAULT_CACHE = Path("var/embed_cache.sqlite3")
 
 
@@ -162,7 +165,7 @@ def eval_retrieval(
         raise typer.Exit(1)
     try:
         idx = load_index(index, dense=not no_dense)
-    except (FileNotFoundError, ValueError, RuntimeError) as exc:  # missing, corrupt, other embedder
+    except UNUSABLE_INDEX as exc:
         typer.echo(f"No usable index: {exc}", err=True)
         raise typer.Exit(1) from None
 

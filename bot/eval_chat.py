@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from bot.cli_retrieval import UNUSABLE_INDEX
 from bot.core import texts
 from bot.core.models import Channel, IncomingMessage, Reply, ReplyKind
 
@@ -50,9 +51,14 @@ def _ids_of(assistant: Any, article_id: str) -> set[str]:
     return {article_id, *(aliases(article_id) if aliases else ())}
 
 
+def _cited_ids(assistant: Any, reply: Reply) -> set[str]:
+    """Every id the reply's citations answer to (an article and its identical copies)."""
+    return set().union(*[_ids_of(assistant, c.article_id) for c in reply.citations])
+
+
 def answer_correct(assistant: Any, case: dict[str, Any], reply: Reply) -> bool:
     gold = set(case.get("gold_ids") or [])
-    cited = set().union(*[_ids_of(assistant, c.article_id) for c in reply.citations]) if reply.citations else set()
+    cited = _cited_ids(assistant, reply)
     text = normalise(reply.text)
     wording = case.get("must_contain_any") or []
     return bool(gold & cited) and (not wording or any(normalise(f) in text for f in wording))
@@ -63,8 +69,7 @@ def confident_wrong(assistant: Any, case: dict[str, Any], reply: Reply) -> bool:
     gold = set(case.get("gold_ids") or [])
     if not gold or reply.kind != ReplyKind.ANSWER or reply.low_confidence:
         return False
-    cited = set().union(*[_ids_of(assistant, c.article_id) for c in reply.citations]) if reply.citations else set()
-    return not (gold & cited)
+    return not (gold & _cited_ids(assistant, reply))
 
 
 def run_chat_eval(assistant: Any, cases: Iterable[dict[str, Any]], max_chars: int = DEFAULT_MAX_CHARS,
@@ -208,7 +213,7 @@ def eval_chat(
         index = Settings().index_dir  # type: ignore[call-arg]
     try:
         assistant = build_assistant(index, faq_dir)
-    except (FileNotFoundError, ValueError, RuntimeError) as exc:  # missing, corrupt, other embedder
+    except UNUSABLE_INDEX as exc:
         typer.echo(f"No usable index: {exc}", err=True)
         raise typer.Exit(1) from None
     details: list[dict[str, Any]] = []

@@ -413,6 +413,7 @@ _LEGAL_TERMS: tuple[tuple[str, str], ...] = (
     (r"(14|lan dau)[^.?!]{0,40}(can cuoc|cccd)[^.?!]{0,40}(le phi|mat tien|phi)", "không phải nộp lệ phí cấp thẻ căn cước lần đầu"),
 )
 _LEGAL_RE = tuple((re.compile(r"\b(?:" + p + r")\b"), t) for p, t in _LEGAL_TERMS)
+_DEATH = re.compile(r"\b(mat|chet|qua doi|tu tran|di chuc|thua ke|di san)\b")
 
 
 def legal_terms(text: str) -> list[str]:
@@ -425,9 +426,6 @@ def legal_terms(text: str) -> list[str]:
     if _DIVORCE_SPLIT in out and _INHERITANCE in out and not _DEATH.search(folded):
         out.remove(_INHERITANCE)  # "ly hôn thì chia nhà thế nào": the spouses' property, nobody died
     return out
-
-
-_DEATH = re.compile(r"\b(mat|chet|qua doi|tu tran|di chuc|thua ke|di san)\b")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -554,8 +554,6 @@ def _clause_unit(p: Passage, clause: str | None, focus: str) -> Unit | None:
     return widen(max(cands, key=lambda u: u.score), p.text)
 
 
-
-
 def _join_fitting(parts: list[str], max_chars: int, optional: set[str] | None = None) -> str:
     """Join paragraphs; drop optional ones (from the end) and then trim, to stay under max_chars."""
     parts = [p for p in parts if p]

@@ -377,16 +377,15 @@ TOPIC_WORDS: dict[str, str] = {
 }
 
 
-# Words that frame a question (how long, where, how much, may I, is it lawful ...) without saying
-# what it is about. A first message made only of these and filler ("cần giấy tờ gì?", "mất bao
-# lâu?", "có bị phạt không?") has no subject: any article found for it would be a guess.
+# Words (besides _FILLER) that frame a question (how long, where, how much, may I, is it lawful ...)
+# without saying what it is about. A first message made only of these and filler ("cần giấy tờ
+# gì?", "mất bao lâu?", "có bị phạt không?") has no subject: any article found would be a guess.
 _FRAME = frozenset(
     [
-        "vay", "v", "z", "phai", "lam", "thi", "nop", "duoc", "dc", "co", "bi", "k", "ah", "ak", "ha",
-        "nhi", "roi", "chua", "nua", "nhu", "giup", "ntn", "sao", "ai", "dau", "o", "tai", "xong",
-        "bao", "lau", "nhieu", "ngay", "gio", "nao", "khi", "luc", "ra", "mat", "ton", "het", "phi",
-        "thu", "tuc", "giai", "quyet", "dung", "giay", "to", "nhung", "can", "ad", "mn", "moi",
-        "nguoi", "tra",
+        "vay", "v", "z", "phai", "lam", "thi", "nop", "duoc", "dc", "bi", "k", "ah", "ha", "nhi",
+        "roi", "chua", "nua", "nhu", "giup", "ntn", "sao", "ai", "dau", "o", "tai", "xong", "bao",
+        "lau", "nhieu", "ngay", "gio", "khi", "luc", "ra", "mat", "ton", "het", "phi", "thu", "tuc",
+        "giai", "quyet", "dung", "giay", "to", "nhung", "ad", "mn", "moi", "nguoi", "tra",
     ]
 )
 
