@@ -17,7 +17,7 @@ _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the register has 
 
 _DOC_FIELDS = {f.name for f in fields(Document)}
 # Keys the register file may carry besides Document's fields: bookkeeping for scripts/build_register.py.
-_EXTRA_KEYS = {"curated", "source"}
+_EXTRA_KEYS = {"curated", "source", "suspended_articles", "suspended_until", "suspended_by"}
 _ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Agency codes typed without "Đ" (keyboards without Vietnamese input): only whole codes are fixed,
 # so "UBND" in "QĐ-UBND" stays as it is.
