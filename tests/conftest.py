@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# Most tests run the assistant with lexical FAQ matching and rule triage (no sentence model to load
+# and no thousands of FAQ questions to embed per test); the tests of understanding opt in.
+os.environ.setdefault("LAWBOT_UNDERSTANDING_EMBEDDER", "none")
 SHARED_DATA = Path(os.environ.get("LAWBOT_SHARED_DATA", REPO.parent / "shared" / "data"))
 # the PostgreSQL server of this machine (trust auth); override to point elsewhere
 POSTGRES_ADMIN_URL = os.environ.get(

@@ -275,3 +275,104 @@ def test_yaml_export_imports_back(kb: Path, tmp_path: Path) -> None:
 
     assert result.exit_code == 0, result.output
     assert [r.answer for r in load_faq(second / "faq")] == [r.answer for r in load_faq(kb / "faq")]
+
+
+def _import_rows(kb: Path, tmp_path: Path, rows: list[dict[str, str]]) -> None:
+    src = tmp_path / "rows.csv"
+    _write_csv(src, rows)
+    result = runner.invoke(kb_app, ["import", str(src), "--to", str(kb)])
+    assert result.exit_code == 0, result.output
+
+
+FIVE = (
+    "Một năm được nghỉ phép mấy ngày? | nghi phep nam duoc bao nhieu ngay | Phép năm có bao nhiêu ngày? | "
+    "Làm đủ 12 tháng được nghỉ mấy ngày phép? | ngay phep nam la bao nhieu"
+)
+
+
+def test_check_refuses_an_expired_document_even_with_a_note(kb: Path, tmp_path: Path) -> None:
+    with (kb / "documents.yaml").open("a", encoding="utf-8") as fh:
+        fh.write("  - {number: 10/2012/QH13, type: Bộ luật, status: expired, replaced_by: 45/2019/QH14}\n")
+    row = dict(FAQ_ROWS[0], questions=FIVE, citations="10/2012/QH13 Điều 111 [20.2.LQ.111]")
+    _import_rows(kb, tmp_path, [row])
+    path = kb / "faq" / "lao-dong.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("note: null", "note: Luật cũ"), encoding="utf-8")
+
+    result = runner.invoke(kb_app, ["check", "--kb", str(kb), "--data", str(tmp_path / "absent")])
+
+    assert result.exit_code == 1, result.output
+    assert "lao-dong-001: citation 1 (10/2012/QH13 Điều 111 [20.2.LQ.111]): document is expired; cite 45/2019/QH14 instead" in result.output
+
+
+def test_check_refuses_a_suspended_article_but_not_its_neighbours(kb: Path, tmp_path: Path) -> None:
+    with (kb / "documents.yaml").open("a", encoding="utf-8") as fh:
+        fh.write(
+            "  - {number: 101/2024/NĐ-CP, type: Nghị định, status: partly_expired, suspended_articles: '21, 22, 28-49, 60',"
+            " suspended_until: '2999-03-01', suspended_by: 151/2025/NĐ-CP}\n"
+        )
+    suspended = dict(
+        FAQ_ROWS[0], id="dat-dai-001", topic="Đất đai", answer="Cấp đổi sổ đỏ làm theo thủ tục của Nghị định.",
+        questions="Cấp đổi sổ đỏ thế nào? | cap doi so do | Đổi sổ đỏ cũ ở đâu? | doi so do cu | Sổ đỏ rách thì đổi sao?",
+        citations="101/2024/NĐ-CP Điều 38 [101/2024/NĐ-CP::38]",
+    )
+    in_force = dict(
+        suspended, id="dat-dai-002", answer="Điều tra đất đai do Nhà nước thực hiện.",
+        questions="Ai điều tra đất đai? | ai dieu tra dat dai | Điều tra cơ bản đất đai là gì? | "
+        "dieu tra co ban dat dai | Cơ quan nào điều tra đất?",
+        citations="101/2024/NĐ-CP Điều 5 [101/2024/NĐ-CP::5]",
+    )
+    _import_rows(kb, tmp_path, [suspended, in_force])
+
+    result = runner.invoke(kb_app, ["check", "--kb", str(kb), "--data", str(tmp_path / "absent")])
+
+    assert result.exit_code == 1, result.output
+    assert "dat-dai-001: citation 1 (101/2024/NĐ-CP Điều 38 [101/2024/NĐ-CP::38]): Điều 38 is suspended by 151/2025/NĐ-CP until 2999-03-01" in result.output
+    assert "dat-dai-002" not in result.output
+    assert "1 error(s), 0 warning(s)" in result.output
+
+
+def test_check_refuses_two_entries_asking_the_same_question(kb: Path, tmp_path: Path, data: Path) -> None:
+    first = dict(FAQ_ROWS[0], questions=FIVE)
+    # same words without diacritics and another order of punctuation: the same question
+    same = dict(
+        FAQ_ROWS[1], id="lao-dong-002",
+        questions="Lao động chưa thành niên nghỉ phép mấy ngày? | MOT NAM DUOC NGHI PHEP MAY NGAY | a | b | c",
+    )
+    # one extra word in a long question: Jaccard 15/16 >= 0.9
+    near = dict(
+        FAQ_ROWS[1], id="lao-dong-003",
+        questions="Người chưa thành niên đi làm một năm nghỉ phép bao nhiêu ngày vậy ạ | x1 | x2 | x3 | x4",
+    )
+    near_twin = dict(
+        FAQ_ROWS[1], id="lao-dong-004",
+        questions="Người chưa thành niên đi làm một năm được nghỉ phép bao nhiêu ngày vậy ạ | y1 | y2 | y3 | y4",
+    )
+    different = dict(
+        FAQ_ROWS[1], id="lao-dong-005",
+        questions="Người khuyết tật đi làm một năm nghỉ phép bao nhiêu ngày vậy ạ | z1 | z2 | z3 | z4",
+    )
+    _import_rows(kb, tmp_path, [first, same, near, near_twin, different])
+
+    result = runner.invoke(kb_app, ["check", "--kb", str(kb), "--data", str(data)])
+
+    assert result.exit_code == 1, result.output
+    out = result.output
+    assert "lao-dong-002: question 'MOT NAM DUOC NGHI PHEP MAY NGAY' is also a question of lao-dong-001" in out
+    assert "lao-dong-004: question 'Người chưa thành niên đi làm một năm được nghỉ phép bao nhiêu ngày vậy ạ' nearly repeats" in out
+    assert "lao-dong-005" not in out  # 'khuyết tật' instead of 'chưa thành niên': another question
+    assert "2 error(s)" in out
+
+
+def test_check_warns_about_entries_with_fewer_than_five_variants_and_counts_them(
+    kb: Path, tmp_path: Path, data: Path
+) -> None:
+    _import_rows(kb, tmp_path, [dict(FAQ_ROWS[0], questions=FIVE), FAQ_ROWS[1]])
+
+    result = runner.invoke(kb_app, ["check", "--kb", str(kb), "--data", str(data)])
+
+    assert result.exit_code == 0, result.output  # a warning: writers are topping entries up
+    assert "[warning] " in result.output and "lao-dong-002: has 2 question variant(s); write 5" in result.output
+    assert "FAQ: 2 entries in 1 topics, 7 question variants" in result.output
+    assert "  Lao động: 2 entries, 7 variants" in result.output
+    assert "0 error(s), 1 warning(s)" in result.output
+    assert runner.invoke(kb_app, ["check", "--kb", str(kb), "--data", str(data), "--strict"]).exit_code == 1

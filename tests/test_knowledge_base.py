@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 
 from retrieval.faq import FaqRecord, Problem, duplicate_id_problems, faq_files, read_faq_file
-from retrieval.faq_check import CitedArticle, check_records, load_cited_articles, missing_numbers
+from retrieval.faq_check import (
+    CitedArticle,
+    check_records,
+    duplicate_question_problems,
+    load_cited_articles,
+    missing_numbers,
+)
 from retrieval.normalize import has_diacritics
 from retrieval.register import load_register, normalize_doc_number, status_of
 from retrieval.types import Document, Status
@@ -113,6 +119,12 @@ def test_number_check_accepts_the_same_number_written_differently() -> None:
 
 def test_entry_ids_unique_across_files(all_records: list[FaqRecord]) -> None:
     problems = duplicate_id_problems(all_records)
+    assert not problems, _fail(problems)
+
+
+def test_no_two_entries_ask_the_same_question(all_records: list[FaqRecord]) -> None:
+    """No two entries answer the same question differently (same folded variant, or word sets >= 90% alike)."""
+    problems = duplicate_question_problems(all_records)
     assert not problems, _fail(problems)
 
 

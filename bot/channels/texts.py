@@ -10,6 +10,7 @@ ZALO_HINTS = {
     "feedback": "Câu trả lời có hữu ích không? Gõ 👍 hoặc 👎 để góp ý.",
     "human": "Gõ /canbo để gặp cán bộ trợ giúp pháp lý.",
     "consent": "Gõ /dongy để đồng ý, hoặc /khong để từ chối.",
+    "faq": "Gửi số của câu hỏi (1, 2 hoặc 3) để xem câu trả lời.",
 }
 
 # To the staff Telegram group (LAWBOT_STAFF_TELEGRAM_CHAT_ID) when an urgent ticket opens; no citizen data.

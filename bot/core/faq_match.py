@@ -69,17 +69,27 @@ class FaqMatcher:
         vec = {t: w * self._idf.get(t, self._default_idf) for t, w in f.items()}
         return vec, math.sqrt(sum(x * x for x in vec.values())) or 1.0
 
-    def scores(self, query: str) -> dict[int, float]:
-        """Entry index -> best variant cosine in [0, 1]."""
+    @property
+    def owners(self) -> list[int]:
+        """Entry index of each question variant, in variant order."""
+        return [i for i, _ in self._vecs]
+
+    def variant_scores(self, query: str) -> dict[int, float]:
+        """Variant index -> cosine in [0, 1] (variants sharing no term are left out)."""
         qvec, qnorm = self._weigh(features(query))
         dots: dict[int, float] = {}
         for t, w in qvec.items():
             for v in self._index.get(t, ()):
                 dots[v] = dots.get(v, 0.0) + w * self._vecs[v][1][0][t]
+        return {v: dot / (qnorm * self._vecs[v][1][1]) for v, dot in dots.items()}
+
+    def scores(self, query: str, skip: frozenset[int] = frozenset()) -> dict[int, float]:
+        """Entry index -> best variant cosine in [0, 1]; variants in `skip` are ignored (leave-one-out)."""
         best: dict[int, float] = {}
-        for v, dot in dots.items():
-            entry, (_, vnorm) = self._vecs[v]
-            s = dot / (qnorm * vnorm)
+        for v, s in self.variant_scores(query).items():
+            if v in skip:
+                continue
+            entry = self._vecs[v][0]
             if s > best.get(entry, 0.0):
                 best[entry] = s
         return best

@@ -104,6 +104,9 @@ class ButtonAction(StrEnum):
     HUMAN = "human"
     CONSENT_YES = "consent_yes"
     CONSENT_NO = "consent_no"
+    FAQ_1 = "faq1"  # pick the first / second / third FAQ question offered
+    FAQ_2 = "faq2"
+    FAQ_3 = "faq3"
 
 
 @dataclass(frozen=True)

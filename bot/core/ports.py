@@ -44,6 +44,24 @@ class FaqMatch:
     score: float  # calibrated similarity in [0, 1]
 
 
+@dataclass(frozen=True)
+class IntentScores:
+    """What a learned model reads in a message: P(answer | escalate | urgent | out_of_scope) and the likeliest category."""
+
+    labels: dict[str, float]
+    category: str = ""  # e.g. "violence", "court", "health" (the category model's best guess)
+    category_p: float = 0.0
+
+    def p(self, label: str) -> float:
+        return self.labels.get(label, 0.0)
+
+
+class IntentModel(Protocol):
+    """Classifies a (cleaned) citizen message; implemented over sentence vectors outside the core."""
+
+    def predict(self, text: str) -> IntentScores: ...
+
+
 class FaqSearch(Protocol):
     """Matches a question against vetted FAQ entries."""
 
@@ -85,6 +103,10 @@ class ConversationState:
     last_question: str | None = None
     negative_feedback: int = 0
     pending_ticket_id: int | None = None  # ticket awaiting the citizen's consent
+    # ticket the citizen's next messages are added to, until staff resolve it or the citizen sends /moi
+    open_ticket_id: int | None = None
+    suggestions: list[str] = field(default_factory=list)  # FAQ ids offered as "1", "2", "3"
+    last_faq_id: str | None = None  # the FAQ entry that answered the last question (never re-served to a follow-up)
 
 
 @dataclass(frozen=True)
@@ -132,6 +154,10 @@ class TicketStore(Protocol):
     def open_ticket(self, draft: TicketDraft) -> int: ...
 
     def set_consent(self, ticket_id: int, consent: bool) -> None: ...
+
+    def add_citizen_message(self, ticket_id: int) -> bool:
+        """The citizen wrote again about this ticket: flag it for staff; False when it is resolved or gone."""
+        ...
 
 
 class Outbound(Protocol):

@@ -24,8 +24,11 @@ from bot.core.ports import (
     AnswerWriter,
     ConversationState,
     ConversationStore,
+    FaqEntry,
     FaqMatch,
     FaqSearch,
+    IntentModel,
+    IntentScores,
     Retriever,
     TicketDraft,
     TicketStore,
@@ -58,6 +61,7 @@ CONSENT_BUTTONS = [
     Button(texts.BUTTON_CONSENT_NO, ButtonAction.CONSENT_NO),
 ]
 HUMAN_BUTTON = [Button(texts.BUTTON_HUMAN, ButtonAction.HUMAN)]
+FAQ_PICKS = (ButtonAction.FAQ_1, ButtonAction.FAQ_2, ButtonAction.FAQ_3)
 
 # Commands: the slash form on every channel, and the same thing typed in words.
 _COMMANDS = {
@@ -95,8 +99,10 @@ class Assistant:
         conversations: ConversationStore,
         tickets: TicketStore,
         config: AssistantConfig | None = None,
+        intent: IntentModel | None = None,
     ) -> None:
         self.retriever = retriever
+        self.intent = intent
         self.faq = faq
         self.writer = writer
         self.conversations = conversations
@@ -179,10 +185,17 @@ class Assistant:
             answer = fold(stripped).replace("?", " ").strip()
             if answer in _YES or answer in _NO:
                 return self._consent(state, answer in _YES)
+        pick = stripped.rstrip(".)")
+        if state.suggestions and pick in ("1", "2", "3"):
+            return self._pick_suggestion(int(pick) - 1, state, max_chars)
 
         cleaned = clean_message(raw, self.config.max_input_chars)
         result = triage(raw[: self.config.max_input_chars * 2], cleaned.text,
-                        had_html=cleaned.had_html, had_url=cleaned.had_url)
+                        had_html=cleaned.had_html, had_url=cleaned.had_url, intent=self._intent(cleaned.text))
+        if state.open_ticket_id is not None and result.verdict != Verdict.BAD_INPUT:
+            if self.tickets.add_citizen_message(state.open_ticket_id):
+                return self._attached(state, result, max_chars), state
+            state.open_ticket_id = None  # staff resolved it: this is a new question
         reply, state = self._route(msg, state, cleaned, result, max_chars)
         notes = []
         if cleaned.truncated and reply.kind != ReplyKind.ESCALATED:
@@ -195,6 +208,22 @@ class Assistant:
                 reply.text = joined
         return reply, state
 
+    def _intent(self, text: str) -> IntentScores | None:
+        if self.intent is None or not text.strip():
+            return None
+        try:
+            return self.intent.predict(text)
+        except Exception:  # the rules still triage; a model failure must not cost the citizen a reply
+            log.exception("intent model failed")
+            return None
+
+    def _attached(self, state: ConversationState, result: TriageResult, max_chars: int) -> Reply:
+        """A message after an escalation goes to the staff handling the ticket, not to the FAQ."""
+        ticket_id = state.open_ticket_id
+        head = [self._emergency_lines(result)] if result.verdict == Verdict.ESCALATE and result.emergency else []
+        text = _join_fitting([*head, texts.ATTACHED_TO_TICKET.format(ticket_id=ticket_id)], max_chars)
+        return Reply(ReplyKind.INFO, text, ticket_id=ticket_id, urgent=result.urgent)
+
     def _route(self, msg: IncomingMessage, state: ConversationState, cleaned: Cleaned, result: TriageResult,
                max_chars: int) -> tuple[Reply, ConversationState]:
         if result.verdict == Verdict.BAD_INPUT:
@@ -202,7 +231,8 @@ class Assistant:
         if result.verdict == Verdict.ESCALATE:
             return self._escalate(msg, state, cleaned.text, cleaned.query, result, max_chars)
         if result.verdict == Verdict.OUT_OF_SCOPE:
-            text = {"politics": texts.POLITICAL, "about_bot": texts.ABOUT_BOT}.get(result.category, texts.OUT_OF_SCOPE)
+            text = {"politics": texts.POLITICAL, "about_bot": texts.ABOUT_BOT,
+                    "health": texts.OUT_OF_SCOPE_HEALTH}.get(result.category, texts.OUT_OF_SCOPE)
             return Reply(ReplyKind.REFUSED, text), state
 
         folded = fold(cleaned.text)
@@ -212,9 +242,14 @@ class Assistant:
             return Reply(ReplyKind.INFO, texts.SMALLTALK_THANKS), state
 
         question, query = cleaned.text, cleaned.query
-        if self._is_followup(cleaned.text, state):
+        matches: list[FaqMatch] = self._faq_search(question)
+        followup = False
+        if self._is_followup(cleaned.text, state, matches):
+            # the subject of the previous question carries over ("mức phạt bao nhiêu?")
             combined = f"{state.last_question} {cleaned.text}"
             question, query = combined, clean_message(combined, self.config.max_input_chars * 2).query
+            matches = self._faq_search(question)
+            followup = True
 
         if is_vague(question):
             state.last_question = None
@@ -227,18 +262,28 @@ class Assistant:
             return Reply(ReplyKind.CLARIFY, text, buttons=list(HUMAN_BUTTON)), state
 
         state.last_question = question[:1000]
+        state.suggestions = []
         # everyday words -> legal terms also help pick the clause to quote
         scoring = " ".join([question, *legal_terms(question)])
         passages = self.retriever.search(query, self.config.top_k) if query.strip() else []
-        matches: list[FaqMatch] = self.faq.search(question, 5) if self.faq is not None else []
+        if followup and state.last_faq_id:
+            # a different follow-up never gets the previous answer again
+            matches = [m for m in matches if m.entry.id != state.last_faq_id]
         faq_reply = self._faq_answer(matches, scoring, passages, max_chars)
         if faq_reply is not None:
-            return faq_reply, state
-        return self._answer(scoring, passages, max_chars, matches), state
+            state.last_faq_id = faq_reply[1]
+            return faq_reply[0], state
+        state.last_faq_id = None
+        return self._answer(scoring, passages, max_chars, matches, state), state
 
-    def _is_followup(self, text: str, state: ConversationState) -> bool:
+    def _faq_search(self, question: str) -> list[FaqMatch]:
+        return self.faq.search(question, 5) if self.faq is not None and question.strip() else []
+
+    def _is_followup(self, text: str, state: ConversationState, matches: list[FaqMatch]) -> bool:
         if not state.last_question:
             return False
+        if matches and matches[0].score >= self.config.faq_threshold:
+            return False  # answerable on its own: a new question, even if it starts like "còn ..."
         last_bot = next((t for t in reversed(state.turns) if t.role == "bot"), None)
         if last_bot is not None and last_bot.reply_kind == ReplyKind.CLARIFY.value:
             return True  # the citizen answers our clarifying question
@@ -250,6 +295,8 @@ class Assistant:
             return False
         if _FOLLOWUP_START.match(folded):
             return True
+        if words <= self.config.followup_short_words:
+            return True  # "mức phạt bao nhiêu?", "nộp ở đâu": too short to carry its own subject
         return words <= self.config.followup_end_max_words and bool(_FOLLOWUP_END.search(folded))
 
     # ------------------------------------------------------------------------------------------
@@ -268,83 +315,103 @@ class Assistant:
         return best[1] if best else None
 
     def _faq_answer(self, matches: list[FaqMatch], scoring: str, retrieved: list[Passage],
-                    max_chars: int) -> Reply | None:
+                    max_chars: int) -> tuple[Reply, str] | None:
         match = self._pick_faq(matches, retrieved)
         if match is None:
             return None
-        entry = match.entry
+        reply = self._faq_reply(match.entry, match.score, max_chars)
+        return (reply, match.entry.id) if reply is not None else None
+
+    def _faq_reply(self, entry: FaqEntry, score: float, max_chars: int) -> Reply | None:
+        """The vetted answer first, then its basis; one short quote of the clause that supports the answer."""
         passages: list[Passage] = []  # the FAQ's cited articles, as the index holds them
         blocks: list[Block] = []
         relevance: list[float] = []
-        sources: list[Citation] = []
         for c in entry.citations:
             p = self._cited(c)
             if p is None:
                 continue  # never cite what neither the index nor the register holds
             passages.append(p)
-            # the clause that answers the citizen's own words (the FAQ answer when nothing matches)
-            chosen = _clause_unit(p, c.clause, scoring)
-            if chosen is None or chosen.score <= 0:
-                chosen = _clause_unit(p, c.clause, entry.answer)
+            # the clause the FAQ answer rests on (not the citizen's words: they may name another case)
+            chosen = _clause_unit(p, c.clause, entry.answer)
             cite = citation_for(p, c.clause or (chosen.clause if chosen else None),
                                 chosen.point if chosen else None)
             quote = chosen.text if chosen else p.text
             if chosen is not None and chosen.point is not None and chosen.lead:
                 quote = f"{chosen.lead} … {chosen.point}) {chosen.text}"
-            relevance.append(chosen.score if chosen else 0.0)
-            sources.append(c)
-            blocks.append(Block(cite, "{label}:", p.title, quote, scoring, min_quote=80))
-        # quote the most relevant sources; the others are listed by label and title only
-        quoted = sorted(range(len(blocks)), key=lambda i: relevance[i], reverse=True)[:2]
-        for i, b in enumerate(blocks):
-            if i not in quoted:
-                b.quote, b.min_quote = "", 0
-                b.citation = dataclasses.replace(b.citation, clause=sources[i].clause, point=None)
+            relevance.append(chosen.score if chosen and p.text else -1.0)
+            blocks.append(Block(cite, "{label}:", p.title, quote, entry.answer, min_quote=80))
         if not blocks:
             return None
+        best = max(range(len(blocks)), key=lambda i: relevance[i])
+        for i, b in enumerate(blocks):
+            if i != best or relevance[i] < 0:
+                b.quote, b.min_quote = "", 0
+        blocks.insert(0, blocks.pop(best))
         intro = f"{entry.answer.strip()}\n\n{texts.FAQ_SOURCES}"
         # entry.note is an authoring note (corpus caveats for reviewers), not shown to citizens
-        text, n = fit(intro, blocks, "", footer(passages, self.retriever.built_at), max_chars, 300)
+        text, n = fit(intro, blocks, "", footer(passages, self.retriever.built_at), max_chars, 260)
         return Reply(ReplyKind.ANSWER, text, citations=unique_citations([b.citation for b in blocks[:n]]),
-                     buttons=list(ANSWER_BUTTONS), sources=passages, confidence=match.score)
+                     buttons=list(ANSWER_BUTTONS), sources=passages, confidence=score)
+
+    def _pick_suggestion(self, index: int, state: ConversationState, max_chars: int) -> tuple[Reply, ConversationState]:
+        """The citizen chose one of the FAQ questions we offered ("1", "2", "3" or the button)."""
+        entries = {e.id: e for e in (self.faq.entries if self.faq is not None else [])}
+        chosen = state.suggestions[index] if index < len(state.suggestions) else None
+        entry = entries.get(chosen or "")
+        reply = self._faq_reply(entry, 1.0, max_chars) if entry is not None else None
+        if entry is None or reply is None:
+            return Reply(ReplyKind.CLARIFY, texts.SUGGESTION_GONE, buttons=list(HUMAN_BUTTON)), state
+        state.suggestions = []
+        state.last_question = entry.questions[0]
+        state.last_faq_id = entry.id
+        return reply, state
 
     def _answer(self, question: str, passages: list[Passage], max_chars: int,
-                matches: list[FaqMatch]) -> Reply:
+                matches: list[FaqMatch], state: ConversationState) -> Reply:
         if not passages:
-            suggestion = self._faq_suggestion(matches)
-            text = f"{texts.NOTHING_FOUND}\n\n{suggestion}" if suggestion else texts.NOTHING_FOUND
-            return Reply(ReplyKind.CLARIFY, text, buttons=list(HUMAN_BUTTON))
+            return self._not_sure([], max_chars, matches, state)
         ranked, conf = rerank(question, passages)
         if conf >= self.config.answer_threshold:
             written = self.writer.write(question, ranked[: self.config.cite_k], max_chars)
             return Reply(ReplyKind.ANSWER, written.text, citations=list(written.citations),
                          buttons=list(ANSWER_BUTTONS), sources=ranked[: self.config.top_k], confidence=conf)
-        return self._low_confidence(question, ranked, conf, max_chars, matches)
+        shown = ranked[: self.config.low_confidence_k] if conf >= self.config.relevance_floor else []
+        reply = self._not_sure(shown, max_chars, matches, state, question)
+        reply.confidence, reply.sources = conf, ranked
+        return reply
 
-    def _faq_suggestion(self, matches: list[FaqMatch]) -> str | None:
-        """The closest vetted FAQ question, offered when nothing answers: resending it word for word
-        gets the vetted answer (a citizen often just phrased the same question differently)."""
-        if not matches or matches[0].score < self.config.faq_suggest_threshold:
-            return None
-        return self._fmt(texts.FAQ_SUGGESTION, question=matches[0].entry.questions[0])
+    def _suggestions(self, matches: list[FaqMatch], state: ConversationState) -> tuple[str, list[Button]]:
+        """Up to three close vetted questions, offered as taps (Telegram buttons; "1", "2", "3" anywhere)."""
+        offered = [m for m in matches if m.score >= self.config.faq_suggest_threshold][:3]
+        state.suggestions = [m.entry.id for m in offered]
+        if not offered:
+            return "", []
+        lines = [texts.FAQ_SUGGESTIONS_HEAD]
+        lines += [f"{i}. {m.entry.questions[0]}" for i, m in enumerate(offered, 1)]
+        return "\n".join(lines), [Button(str(i), FAQ_PICKS[i - 1]) for i in range(1, len(offered) + 1)]
 
-    def _low_confidence(self, question: str, passages: list[Passage], conf: float, max_chars: int,
-                        matches: list[FaqMatch]) -> Reply:
-        shown = passages[: self.config.low_confidence_k]
+    def _not_sure(self, shown: list[Passage], max_chars: int, matches: list[FaqMatch], state: ConversationState,
+                  question: str = "") -> Reply:
+        """Honest "not sure": possibly related articles only above the relevance floor, the closest FAQ
+        questions as taps, and the offer of a person."""
+        suggestion, picks = self._suggestions(matches, state)
         blocks = []
         for p in shown:
             picked = pick_units(question, p, 1)
             u = picked[0] if picked else None
             quote = (f"{u.lead} … {u.point}) {u.text}" if u and u.point and u.lead else u.text) if u else p.text
             blocks.append(Block(citation_for(p, u.clause if u else None, u.point if u else None),
-                                "• {label}:", p.title, quote, question, min_quote=80))
-        suggestion = self._faq_suggestion(matches)
-        tail = f"{suggestion}\n{texts.LOW_CONFIDENCE_TAIL}" if suggestion else texts.LOW_CONFIDENCE_TAIL
-        text, n = fit(texts.LOW_CONFIDENCE, blocks, tail,
-                      footer(shown, self.retriever.built_at), max_chars, 240)
+                                "• {label}:", p.title, quote, question, min_quote=0))
+        intro = texts.LOW_CONFIDENCE if blocks else texts.NOTHING_FOUND
+        tail = "\n\n".join(x for x in (suggestion, texts.LOW_CONFIDENCE_TAIL) if x)
+        text, n = fit(intro, blocks, tail, footer(shown, self.retriever.built_at) if shown else "",
+                      max_chars, 160)
+        buttons = [*picks, Button(texts.BUTTON_HUMAN, ButtonAction.HUMAN)]
+        if not blocks:
+            return Reply(ReplyKind.CLARIFY, text, buttons=buttons)
         return Reply(ReplyKind.ANSWER, text, citations=unique_citations([b.citation for b in blocks[:n]]),
-                     buttons=[ANSWER_BUTTONS[2], ANSWER_BUTTONS[0], ANSWER_BUTTONS[1]], sources=passages,
-                     confidence=conf, low_confidence=True)
+                     buttons=buttons, sources=shown, low_confidence=True)
 
     # ------------------------------------------------------------------------------------------
     # bad input
@@ -385,7 +452,7 @@ class Assistant:
                 log.exception("retrieval for a ticket draft failed")
         ticket_id = self._open_ticket(msg, state, text, result.category, result.urgency, passages, draft,
                                       result.legal_aid_hint)
-        state.pending_ticket_id = ticket_id
+        state.pending_ticket_id = state.open_ticket_id = ticket_id
         if result.category == "crisis":
             parts = [self._fmt(texts.CRISIS, ticket_id=ticket_id)]
             if "113" in result.emergency:
@@ -437,6 +504,9 @@ class Assistant:
             body = texts.ESCALATED_AGAIN.format(ticket_id=state.pending_ticket_id)
             return Reply(ReplyKind.ESCALATED, _join_fitting([body, texts.CONSENT_QUESTION], max_chars),
                          buttons=list(CONSENT_BUTTONS), ticket_id=state.pending_ticket_id), state
+        if state.open_ticket_id is not None and self.tickets.add_citizen_message(state.open_ticket_id):
+            body = texts.ESCALATED_AGAIN.format(ticket_id=state.open_ticket_id)
+            return Reply(ReplyKind.ESCALATED, body, ticket_id=state.open_ticket_id), state
         question = state.last_question or ""
         passages: list[Passage] = []
         last_bot = next((t for t in reversed(state.turns) if t.role == "bot"), None)
@@ -444,7 +514,7 @@ class Assistant:
             passages = [p for p in (self._safe_get(a) for a, _ in last_bot.sources[:5]) if p is not None]
         draft = last_bot.text if last_bot is not None and last_bot.reply_kind == ReplyKind.ANSWER.value else None
         ticket_id = self._open_ticket(msg, state, question or msg.text, category, "normal", passages, draft, False)
-        state.pending_ticket_id = ticket_id
+        state.pending_ticket_id = state.open_ticket_id = ticket_id
         text = _join_fitting([lead, self._fmt(texts.ESCALATED, ticket_id=ticket_id), texts.CONSENT_QUESTION], max_chars)
         return Reply(ReplyKind.ESCALATED, text, buttons=list(CONSENT_BUTTONS), ticket_id=ticket_id), state
 
@@ -510,6 +580,8 @@ class Assistant:
             return self._feedback(msg, state, action == ButtonAction.FEEDBACK_UP, max_chars)
         if action == ButtonAction.HUMAN:
             return self._human(msg, state, "human_request", texts.HUMAN_REQUESTED, max_chars)
+        if action in FAQ_PICKS:
+            return self._pick_suggestion(FAQ_PICKS.index(action), state, max_chars)
         return self._consent(state, action == ButtonAction.CONSENT_YES)
 
     def _feedback(self, msg: IncomingMessage, state: ConversationState, positive: bool,

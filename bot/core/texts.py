@@ -152,6 +152,19 @@ LOW_CONFIDENCE = (
 LOW_CONFIDENCE_TAIL = (
     "Bạn có thể hỏi lại cụ thể hơn, hoặc bấm \"Gặp cán bộ\" / gõ /canbo để cán bộ trợ giúp pháp lý xem giúp."
 )
+OUT_OF_SCOPE_HEALTH = (
+    "Mình chỉ hỗ trợ thông tin pháp luật nên không tư vấn được về sức khỏe, thuốc men. "
+    "Nếu đang nguy hiểm (khó thở, co giật, bất tỉnh, sốt cao không hạ...), hãy gọi ngay cấp cứu 115 "
+    "hoặc đến cơ sở y tế gần nhất."
+)
+FAQ_SUGGESTIONS_HEAD = "Có phải bạn muốn hỏi một trong các câu sau? Bấm hoặc gửi số của câu đó:"
+SUGGESTION_GONE = (
+    "Câu hỏi đó không còn trong danh sách. Bạn hãy gửi lại câu hỏi của mình, hoặc gõ /canbo để gặp cán bộ."
+)
+ATTACHED_TO_TICKET = (
+    "Mình đã chuyển tin nhắn này tới cán bộ đang xử lý yêu cầu #{ticket_id}; cán bộ sẽ trả lời bạn tại đây. "
+    "Nếu muốn hỏi một câu khác, hãy gõ /moi rồi gửi câu hỏi."
+)
 FAQ_SUGGESTION = (
     "Có phải bạn muốn hỏi: «{question}» Nếu đúng, hãy gửi lại nguyên câu đó để mình trả lời."
 )
@@ -262,4 +275,7 @@ BUTTON_TURN = {
     "human": "[Gặp cán bộ]",
     "consent_yes": "[Đồng ý]",
     "consent_no": "[Không đồng ý]",
+    "faq1": "1",
+    "faq2": "2",
+    "faq3": "3",
 }

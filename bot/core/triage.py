@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from bot.core.clean import fold, nfc, strip_diacritics
+from bot.core.ports import IntentScores
 
 
 class Verdict(StrEnum):
@@ -338,10 +339,13 @@ def legal_aid_hint(folded: str) -> bool:
     return bool(_LEGAL_AID.search(folded))
 
 
-def triage(raw: str, cleaned_text: str | None = None, *, had_html: bool = False, had_url: bool = False) -> TriageResult:
+def triage(raw: str, cleaned_text: str | None = None, *, had_html: bool = False, had_url: bool = False,
+           intent: IntentScores | None = None) -> TriageResult:
     """Decide what to do with a message before retrieval.
 
     `raw` is the message as received; `cleaned_text` the normalised text (see clean.clean_message).
+    `intent` is the learned model's reading of the message; without it (no sentence model
+    configured) the weighted cues below decide alone.
     """
     cleaned_text = raw if cleaned_text is None else cleaned_text
     bad = _bad_input(raw, cleaned_text, had_html, had_url)
@@ -350,12 +354,72 @@ def triage(raw: str, cleaned_text: str | None = None, *, had_html: bool = False,
     folded = fold(cleaned_text)
     accented = " " + nfc(cleaned_text).lower() + " "
     esc = escalation(folded, accented)
+    oos = _out_of_scope(folded)
+    if intent is not None:
+        return _with_model(folded, esc, oos, intent)
     if esc is not None:
         return esc
-    oos = _out_of_scope(folded)
     if oos is not None:
         return TriageResult(Verdict.OUT_OF_SCOPE, oos)
     return TriageResult(Verdict.ANSWER, legal_aid_hint=legal_aid_hint(folded))
+
+
+# The learned model's probabilities at which it decides on its own; the cues decide with it in
+# between. Chosen on knowledge_base/training/triage_check.jsonl (never trained on), not on any
+# evaluation set.
+URGENT_P = 0.5
+ESCALATE_P = 0.5
+CUE_OVERRULED_BY_ANSWER_P = 0.8
+OUT_OF_SCOPE_P = 0.5
+_URGENT_CATEGORIES = {"violence", "sexual_abuse", "child_abuse", "crisis", "injury", "trafficking"}
+_MODEL_CATEGORY = {"sexual_abuse": "violence", "child_abuse": "violence", "trafficking": "violence",
+                   "sued": "court", "lawsuit": "dispute"}
+
+
+def _with_model(folded: str, esc: TriageResult | None, oos: str | None, intent: IntentScores) -> TriageResult:
+    pa, pe, pu, po = (intent.p(k) for k in ("answer", "escalate", "urgent", "out_of_scope"))
+    cue_urgent = esc is not None and esc.urgent
+    if pu >= URGENT_P or (cue_urgent and pu + pe >= 0.3):
+        return esc if cue_urgent and esc is not None else _model_escalation(folded, intent, urgent=True)
+    if pe + pu >= ESCALATE_P:
+        if esc is not None:
+            return esc
+        return _model_escalation(folded, intent, urgent=False)
+    if esc is not None and pa < CUE_OVERRULED_BY_ANSWER_P and (esc.score >= 1.0 or pe + pu >= 0.25):
+        return esc
+    if po >= OUT_OF_SCOPE_P or (oos is not None and pa < 0.6):
+        kind = oos or intent.category or "general"
+        if intent.category in ("health", "politics", "about_bot", "chain_message") and po >= OUT_OF_SCOPE_P:
+            kind = intent.category
+        return TriageResult(Verdict.OUT_OF_SCOPE, kind, emergency=("115",) if kind == "health" and _HURT_RE.search(folded) else ())
+    return TriageResult(Verdict.ANSWER, legal_aid_hint=legal_aid_hint(folded))
+
+
+def _model_escalation(folded: str, intent: IntentScores, *, urgent: bool) -> TriageResult:
+    """An escalation the cues did not see: category from the category model, numbers from the category."""
+    raw_category = intent.category
+    if urgent and raw_category not in _URGENT_CATEGORIES:
+        raw_category = "violence"
+    if not urgent and raw_category in _URGENT_CATEGORIES | {"", "health", "general", "politics", "about_bot", "chain_message"}:
+        raw_category = "human_request"
+    category = _MODEL_CATEGORY.get(raw_category, raw_category)
+    child = bool(_CHILD_RE.search(folded)) or raw_category == "child_abuse"
+    emergency: list[str] = []
+    urgency = "urgent" if urgent else _CATEGORY_URGENCY.get(category, "normal")
+    if urgent:
+        if raw_category == "crisis":
+            emergency = ["115"]
+        elif raw_category == "injury":
+            emergency = ["115", "113"]
+        else:
+            emergency = ["113"]
+            if _HURT_RE.search(folded):
+                emergency.append("115")
+        if child:
+            emergency.append("111")
+    return TriageResult(Verdict.ESCALATE, category, urgency, tuple(dict.fromkeys(emergency)),
+                        legal_aid_hint(folded), round(intent.p("urgent") + intent.p("escalate"), 2),
+                        (f"model:{raw_category}",))
 
 
 # ---------------------------------------------------------------------------------------------

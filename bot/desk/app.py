@@ -20,6 +20,7 @@ from bot.desk import (
     routes_article,
     routes_auth,
     routes_faq,
+    routes_faq_review,
     routes_queue,
     routes_stats,
     routes_ticket,
@@ -34,6 +35,7 @@ from bot.desk.templating import build_templates
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.faq_proposals import FaqProposalStore
+from bot.storage.faq_reviews import FaqReviewStore
 from bot.storage.schema import utcnow
 from bot.storage.staff import StaffStore
 from bot.storage.stats import Stats
@@ -89,6 +91,7 @@ def build_desk(
         article_lookup=article_lookup,
         notifier=notifier,
         on_faq_approved=on_faq_approved,
+        faq_reviews=FaqReviewStore(db, clock=clock),
     )
     routes = [
         *routes_auth.routes,
@@ -96,6 +99,7 @@ def build_desk(
         *routes_ticket.routes,
         *routes_article.routes,
         *routes_faq.routes,
+        *routes_faq_review.routes,
         *routes_admin.routes,
         *routes_stats.routes,
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),

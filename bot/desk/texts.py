@@ -46,6 +46,7 @@ CATEGORY = {
 ROLE_IN_CHAT = {"user": "Người dân", "bot": "Trợ lý", "staff": "Cán bộ"}
 CONSENT = {True: "Đồng ý được liên hệ", False: "Không đồng ý liên hệ", None: "Chưa trả lời về liên hệ"}
 FAQ_STATUS = {"pending": "Chờ duyệt", "approved": "Đã duyệt", "rejected": "Không duyệt"}
+FAQ_REVIEW_STATE = {"unreviewed": "Chưa rà soát", "approved": "Đã duyệt", "retired": "Ngừng dùng"}
 
 TICKET_EVENT = {
     "opened": "Mở yêu cầu",
@@ -77,6 +78,10 @@ AUDIT_ACTION = {
     "faq_propose": "Đề xuất FAQ",
     "faq_approve": "Duyệt FAQ",
     "faq_reject": "Không duyệt FAQ",
+    "faq_review_approve": "Duyệt câu hỏi FAQ",
+    "faq_review_edit": "Sửa và duyệt câu trả lời FAQ",
+    "faq_review_retire": "Ngừng dùng câu hỏi FAQ",
+    "faq_review_reopen": "Đưa câu hỏi FAQ về chưa rà soát",
     "staff_add": "Thêm tài khoản",
     "staff_update": "Sửa tài khoản",
     "staff_deactivate": "Khoá tài khoản",
@@ -100,6 +105,10 @@ NOTICE = {
     "faq_approved_no_reload": "Đã duyệt và ghi vào tệp FAQ, nhưng chưa nạp lại được chỉ mục FAQ; hãy kiểm tra nhật ký.",
     "faq_rejected": "Đã từ chối đề xuất.",
     "faq_decided": "Đề xuất này đã được quản trị viên khác xử lý.",
+    "faq_review_approve": "Đã duyệt câu hỏi; trợ lý dùng câu trả lời này trong vài giây tới.",
+    "faq_review_edit": "Đã lưu câu trả lời đã sửa và duyệt; trợ lý dùng bản sửa trong vài giây tới.",
+    "faq_review_retire": "Đã ngừng dùng câu hỏi này: trợ lý không trả lời bằng nó nữa.",
+    "faq_review_reopen": "Đã đưa câu hỏi về danh sách chưa rà soát.",
     "staff_added": "Đã thêm tài khoản.",
     "staff_updated": "Đã cập nhật tài khoản.",
     "logged_out": "Bạn đã đăng xuất.",
@@ -141,11 +150,13 @@ STAFF_ALERT_LINK = "Mở bàn làm việc: {url}"
 
 FAQ_FILE_TOPIC = "Cán bộ trợ giúp pháp lý giải đáp"
 
+FAQ_REVIEW_UNKNOWN = "Không có câu hỏi {entry_id} trong thư mục FAQ (có thể vừa bị đổi mã hoặc xoá)."
+
 # Validation messages shown when an admin approves a FAQ proposal.
 FAQ_CHECK = {
     "personal": "Còn số điện thoại hoặc số CCCD của người dân: hãy xoá thông tin cá nhân trước khi duyệt.",
     "questions": "Cần từ 2 đến 5 cách hỏi (mỗi dòng một câu).",
-    "answer": "Câu trả lời cần từ 20 đến 1.500 ký tự.",
+    "answer": "Câu trả lời cần từ 20 đến 1.000 ký tự.",
     "citations": "Cần ít nhất một điều luật làm căn cứ.",
     "unknown_article": "Không tìm thấy điều luật: {ids}",
     "unknown_document": "Văn bản chưa có trong danh mục văn bản: {docs}",

@@ -109,6 +109,9 @@ class SqlConversationStore:
             last_question=state.get("last_question"),
             negative_feedback=int(state.get("negative_feedback") or 0),
             pending_ticket_id=state.get("pending_ticket_id"),
+            open_ticket_id=state.get("open_ticket_id"),
+            suggestions=[str(x) for x in state.get("suggestions") or []][:3],
+            last_faq_id=state.get("last_faq_id"),
         )
 
     # ------------------------------------------------------------------ writing
@@ -139,6 +142,7 @@ class SqlConversationStore:
                 reply_to_id=question.id,
                 topic=_topic(reply),
                 confidence=_confidence(reply),
+                low_confidence=bool(getattr(reply, "low_confidence", False)),
                 ticket_id=reply.ticket_id,
                 created_at=now,
             )
@@ -155,6 +159,9 @@ class SqlConversationStore:
                 "last_question": state.last_question,
                 "negative_feedback": state.negative_feedback,
                 "pending_ticket_id": state.pending_ticket_id,
+                "open_ticket_id": state.open_ticket_id,
+                "suggestions": list(state.suggestions),
+                "last_faq_id": state.last_faq_id,
             }
             conv.updated_at = now
             if reply.ticket_id is not None:

@@ -120,6 +120,8 @@ class Message(Base):
     external_id: Mapped[str | None] = mapped_column(sa.String(128))
     topic: Mapped[str | None] = mapped_column(sa.String(64))
     confidence: Mapped[float | None] = mapped_column(sa.Float)
+    # the bot said it is not sure (answer listing "có thể liên quan" articles); NULL before migration 0002
+    low_confidence: Mapped[bool | None] = mapped_column(sa.Boolean)
     ticket_id: Mapped[int | None] = mapped_column(_fk("tickets.id", "SET NULL"), index=True)
     staff_id: Mapped[int | None] = mapped_column(_fk("staff_users.id", "SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -264,6 +266,26 @@ class FaqProposal(Base):
     faq_id: Mapped[str | None] = mapped_column(sa.String(128))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[dt.datetime | None]
+
+
+class FaqReview(Base):
+    """Review state of one vetted FAQ entry (knowledge_base/faq), shared by every worker.
+
+    No row: the entry is reviewed when its YAML has reviewed_by/reviewed_at, unreviewed otherwise.
+    `edited_answer` replaces the YAML answer when serving (the YAML files belong to the FAQ writers).
+    """
+
+    __tablename__ = "faq_reviews"
+    __table_args__ = (
+        sa.CheckConstraint("state IN ('unreviewed', 'approved', 'retired')", name="state"),
+    )
+
+    entry_id: Mapped[str] = mapped_column(sa.String(128), primary_key=True)
+    state: Mapped[str] = mapped_column(sa.String(16), default="unreviewed")
+    reviewer_email: Mapped[str | None] = mapped_column(sa.String(255))
+    reviewed_at: Mapped[dt.datetime | None]
+    edited_answer: Mapped[str | None] = mapped_column(sa.Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 
 
 # ---------------------------------------------------------------- durable queues

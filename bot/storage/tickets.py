@@ -213,6 +213,18 @@ class SqlTicketStore:
                 )
             self._event(s, ticket_id, "consent", actor="citizen", detail={"consent": consent})
 
+    def add_citizen_message(self, ticket_id: int) -> bool:
+        """The citizen wrote again (the message itself is in the conversation the desk shows):
+        the ticket moves up as updated; False when it is resolved or deleted."""
+        now = self.clock()
+        with self.db.session() as s:
+            ticket = s.get(Ticket, ticket_id)
+            if ticket is None or ticket.status == "resolved":
+                return False
+            ticket.updated_at = now
+            self._event(s, ticket_id, "citizen_message", actor="citizen", detail={})
+            return True
+
     # ------------------------------------------------------------------ desk: reading
 
     def list_queue(

@@ -15,6 +15,9 @@ _HINT_FOR = {
     ButtonAction.HUMAN: "human",
     ButtonAction.CONSENT_YES: "consent",
     ButtonAction.CONSENT_NO: "consent",
+    ButtonAction.FAQ_1: "faq",
+    ButtonAction.FAQ_2: "faq",
+    ButtonAction.FAQ_3: "faq",
 }
 
 

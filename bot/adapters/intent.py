@@ -1,0 +1,51 @@
+"""IntentModel port: softmax regression over sentence vectors, trained on messages we wrote (bot/adapters/intent_train.py)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from bot.adapters.logreg import SoftmaxModel
+from bot.adapters.vectors import TextVectors
+from bot.core.ports import IntentScores
+
+log = logging.getLogger(__name__)
+
+MODEL_DIR = Path(__file__).resolve().parents[2] / "knowledge_base" / "training"
+LABELS_FILE = "intent_labels.npz"
+CATEGORIES_FILE = "intent_categories.npz"
+
+
+class IntentClassifier:
+    """P(answer / escalate / urgent / out_of_scope) and the likeliest category of a message."""
+
+    def __init__(self, vectors: TextVectors, model_dir: Path | str = MODEL_DIR) -> None:
+        self.vectors = vectors
+        self.labels, meta = SoftmaxModel.load(Path(model_dir) / LABELS_FILE)
+        self.categories, _ = SoftmaxModel.load(Path(model_dir) / CATEGORIES_FILE)
+        if meta.get("embedder") and meta["embedder"] != vectors.id:
+            raise ValueError(f"intent model was trained with {meta['embedder']}, not {vectors.id}")
+
+    def predict(self, text: str) -> IntentScores:
+        vec = self.vectors.one(text)
+        return self.predict_vector(vec)
+
+    def predict_vector(self, vec: np.ndarray) -> IntentScores:
+        p = self.labels.proba(vec)[0]
+        c = self.categories.proba(vec)[0]
+        best = int(np.argmax(c))
+        return IntentScores({k: float(v) for k, v in zip(self.labels.classes, p, strict=True)},
+                            self.categories.classes[best], float(c[best]))
+
+
+def load_intent(vectors: TextVectors | None, model_dir: Path | str = MODEL_DIR) -> IntentClassifier | None:
+    """The classifier, or None (rules only) without vectors or model files."""
+    if vectors is None:
+        return None
+    try:
+        return IntentClassifier(vectors, model_dir)
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("intent model unusable (%s): triage falls back to its rules", exc)
+        return None

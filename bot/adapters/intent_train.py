@@ -1,0 +1,82 @@
+"""Train the intent model from knowledge_base/training/triage_train.jsonl plus the FAQ questions (all 'answer')."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.adapters.faq_search import load_faq
+from bot.adapters.intent import CATEGORIES_FILE, LABELS_FILE, IntentClassifier
+from bot.adapters.logreg import fit_softmax
+from bot.adapters.vectors import TextVectors
+from bot.core.clean import clean_message, strip_diacritics
+
+LABELS = ("answer", "escalate", "urgent", "out_of_scope")
+
+
+def read_messages(path: Path | str) -> list[dict[str, Any]]:
+    rows = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            if row.get("label") in LABELS and str(row.get("text") or "").strip():
+                rows.append(row)
+    return rows
+
+
+def model_text(text: str) -> str:
+    """The text the model sees: what the core classifies (markup and numbers masked, teencode expanded)."""
+    return clean_message(text).text
+
+
+def train_intent(vectors: TextVectors, train_file: Path | str, faq_dir: Path | str, out_dir: Path | str,
+                 *, faq_per_entry: int = 2) -> dict[str, Any]:
+    """Fit both models, save them beside the training data, return counts."""
+    rows = read_messages(train_file)
+    texts = [model_text(r["text"]) for r in rows]
+    labels = [r["label"] for r in rows]
+    categories = [str(r.get("category") or "") for r in rows]
+    # FAQ questions teach what an answerable question looks like in every area we cover
+    for entry in load_faq(faq_dir):
+        for q in entry.questions[:faq_per_entry]:
+            texts.append(model_text(q))
+            labels.append("answer")
+            categories.append("")
+    # Half of citizens type without diacritics, which the sentence model reads less well: every
+    # accented example is also learned in its unaccented form.
+    for i in range(len(texts)):
+        plain = strip_diacritics(texts[i])
+        if plain != texts[i]:
+            texts.append(plain)
+            labels.append(labels[i])
+            categories.append(categories[i])
+    x = vectors.many(texts, desc="training messages")
+    label_model = fit_softmax(x, labels, l2=3e-2, iterations=400, balanced=0.5)
+    mask = [i for i, lab in enumerate(labels) if lab != "answer" and categories[i]]
+    category_model = fit_softmax(x[mask], [categories[i] for i in mask], l2=3e-2, iterations=400)
+    digest = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
+    out = Path(out_dir)
+    label_model.save(out / LABELS_FILE, embedder=vectors.id, data=digest)
+    category_model.save(out / CATEGORIES_FILE, embedder=vectors.id, data=digest)
+    return {"messages": len(rows), "faq_questions": len(texts) - len(rows),
+            "labels": {lab: labels.count(lab) for lab in LABELS}, "categories": len(set(categories[i] for i in mask))}
+
+
+def evaluate_intent(classifier: IntentClassifier, check_file: Path | str) -> dict[str, Any]:
+    """Per-label recall and precision of the arg-max label on messages the model never saw."""
+    rows = read_messages(check_file)
+    x = classifier.vectors.many([model_text(r["text"]) for r in rows], desc="check messages")
+    probs = classifier.labels.proba(x)
+    pred = [classifier.labels.classes[int(i)] for i in np.argmax(probs, axis=1)]
+    out: dict[str, Any] = {"n": len(rows)}
+    for lab in LABELS:
+        gold = [i for i, r in enumerate(rows) if r["label"] == lab]
+        got = [i for i, p in enumerate(pred) if p == lab]
+        hit = len(set(gold) & set(got))
+        out[lab] = {"n": len(gold), "recall": round(hit / max(1, len(gold)), 3),
+                    "precision": round(hit / max(1, len(got)), 3)}
+    return out

@@ -1,0 +1,92 @@
+"""The one place that assembles the assistant (index, FAQ, understanding, writer, stores) from Settings; no web imports."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from bot.core.config import AssistantConfig
+from bot.core.ports import ConversationStore, TicketStore
+from bot.core.service import Assistant
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def load_register(settings: Settings) -> dict[str, Any]:
+    """The document register (status of each cited document); empty, with a warning, if unreadable."""
+    from retrieval.register import RegisterError
+    from retrieval.register import load_register as read
+
+    path = settings.documents_register
+    if not path.is_file():
+        log.warning("no document register at %s: FAQ answers cite indexed articles only", path)
+        return {}
+    try:
+        return dict(read(path))
+    except (RegisterError, OSError, ValueError) as exc:
+        log.error("document register %s unreadable (%s): FAQ answers cite indexed articles only", path, exc)
+        return {}
+
+
+class Parts:
+    """What outlives one index build: the embedders (they load a model) and the register."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.register = load_register(settings)
+        self._index_embedder: list[Any] = []
+        self._vectors: list[Any] = []
+
+    def index_embedder(self) -> Any:
+        """The embedder the law index was built with (None for a BM25-only index)."""
+        from retrieval.embed import make_embedder
+
+        if not self._index_embedder:
+            self._index_embedder.append(make_embedder(self.settings.embedder))
+        return self._index_embedder[0]
+
+    def vectors(self) -> Any:
+        """Sentence vectors for FAQ matching and triage (None: lexical FAQ and rule triage only)."""
+        from bot.adapters.vectors import TextVectors
+        from retrieval.embed import make_embedder
+
+        if not self._vectors:
+            name = self.settings.understanding_embedder
+            embedder = None
+            if name != "none":
+                # one model in memory when the index uses the same one
+                same = name == self.settings.embedder
+                embedder = self.index_embedder() if same else make_embedder(name)
+            self._vectors.append(TextVectors(embedder, self.settings.embed_cache) if embedder is not None else None)
+        return self._vectors[0]
+
+
+def assemble(settings: Settings, index: Any, conversations: ConversationStore, tickets: TicketStore,
+             parts: Parts | None = None) -> Assistant:
+    """The assistant citizens talk to, over a loaded index; `serve`, the answer processes, `chat`,
+    `ask` and `eval chat` all call this, so evaluation measures what is served."""
+    from bot.adapters.faq_search import ReloadingFaqSearch, YamlFaqSearch
+    from bot.adapters.intent import load_intent
+    from bot.adapters.retriever import IndexRetriever
+    from bot.core.writer import ExtractiveWriter
+
+    parts = parts or Parts(settings)
+    retriever = IndexRetriever(index, register=parts.register)
+    vectors = parts.vectors()
+    faq = None
+    if Path(settings.faq_dir).is_dir():
+        # Reloads itself when an admin approves an entry in the desk (no restart, no index rebuild).
+        faq = ReloadingFaqSearch(
+            settings.faq_dir,
+            lambda folder: YamlFaqSearch(folder, vectors=vectors, citation_ok=retriever.resolves),
+        )
+    writer: Any = ExtractiveWriter(built_at=lambda: retriever.built_at)
+    if settings.llm_base_url:
+        from bot.adapters.llm_writer import LlmAnswerWriter
+
+        key = settings.llm_api_key.get_secret_value() if settings.llm_api_key is not None else None
+        writer = LlmAnswerWriter(writer, base_url=settings.llm_base_url, model=settings.llm_model, api_key=key)
+    return Assistant(retriever, faq, writer, conversations, tickets, AssistantConfig.from_settings(settings),
+                     intent=load_intent(vectors))
