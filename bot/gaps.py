@@ -10,9 +10,15 @@ from typing import Any
 import numpy as np
 
 from bot.storage.db import Database
-from bot.storage.gaps import UnsureQuestion, unsure_questions
+from bot.storage.gaps import DEFAULT_SCAN, UnsureQuestion, unsure_questions
 from bot.storage.stats import question_key
-from retrieval.cluster import DENSE_WEIGHT, THRESHOLD, closest_to_centroid, greedy_clusters
+from retrieval.cluster import (
+    DENSE_WEIGHT,
+    THRESHOLD,
+    background_mean,
+    closest_to_centroid,
+    greedy_clusters,
+)
 from retrieval.normalize import has_diacritics
 
 Embed = Callable[[list[str]], np.ndarray]
@@ -96,7 +102,12 @@ def cluster_gaps(
         return []
     texts = [t.text for t in items]
     groups = greedy_clusters(
-        texts, embed, weights=[len(t.citizens) for t in items], threshold=threshold, dense_weight=dense_weight
+        texts,
+        embed,
+        weights=[len(t.citizens) for t in items],
+        threshold=threshold,
+        dense_weight=dense_weight,
+        background=background_mean(getattr(embed, "id", None)),
     )
     clusters = []
     for members in groups:
@@ -130,9 +141,11 @@ def find_gaps(
     until: dt.datetime | None = None,
     limit: int = 20,
     examples: int = 3,
+    scan: int = DEFAULT_SCAN,
 ) -> list[GapCluster]:
-    """Unsure questions asked in [since, until), clustered and ranked (see cluster_gaps)."""
-    return cluster_gaps(unsure_questions(db, since, until), embed, faq_search, limit=limit, examples=examples)
+    """The newest `scan` unsure questions asked in [since, until), clustered and ranked (see cluster_gaps)."""
+    questions = unsure_questions(db, since, until, scan=scan)
+    return cluster_gaps(questions, embed, faq_search, limit=limit, examples=examples)
 
 
 def gaps_csv(clusters: Sequence[GapCluster], fmt_time: Callable[[dt.datetime], str] | None = None) -> str:
@@ -164,6 +177,7 @@ class MemoEmbed:
 
     def __init__(self, embedder: Any, memory: int = 20_000) -> None:
         self.embedder = embedder
+        self.id: str | None = getattr(embedder, "id", None)  # picks the shipped background vector
         self.memory = memory
         self._vectors: dict[str, np.ndarray] = {}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
 import re
@@ -56,8 +57,10 @@ def normalize_number(token: str) -> str:
     return token  # e.g. "1.2.3": kept as written
 
 
-def _numbers(text: str) -> tuple[set[str], set[str]]:
-    """(all numbers, numbers written as percentages) of a text, normalised."""
+@functools.lru_cache(maxsize=4096)
+def _numbers(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(all numbers, numbers written as percentages) of a text, normalised; cached, since many
+    entries cite the same article."""
     plain: set[str] = set()
     percent: set[str] = set()
     for m in _NUMBER_RE.finditer(text):
@@ -67,7 +70,7 @@ def _numbers(text: str) -> tuple[set[str], set[str]]:
             percent.add(value)
     for m in _DATE_RE.finditer(text):
         plain.update(str(int(g)) for g in m.groups())
-    return plain, percent
+    return frozenset(plain), frozenset(percent)
 
 
 def strip_related_notes(text: str) -> str:
@@ -89,6 +92,11 @@ def strip_related_notes(text: str) -> str:
         pos = i + 1
     out.append(text[pos:])
     return "".join(out)
+
+
+@functools.lru_cache(maxsize=4096)
+def _article_numbers(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    return _numbers(strip_related_notes(nfc(text)))
 
 
 @dataclass(frozen=True)
@@ -121,7 +129,7 @@ def missing_numbers(answer: str, texts: Iterable[str], allowed: Iterable[str] = 
     plain: set[str] = set(allowed)
     percent: set[str] = set()
     for text in texts:
-        p, pc = _numbers(strip_related_notes(nfc(text)))
+        p, pc = _article_numbers(text)
         plain |= p
         percent |= pc
     missing: list[str] = []
@@ -383,24 +391,39 @@ def duplicate_question_problems(
             )
         )
 
-    for n, (owner, _, key, words) in enumerate(items):
+    # AllPairs: variants by increasing size; probe with the prefix any pair at `threshold` must
+    # share, index only the shorter prefix a pair with an earlier (smaller) variant must share.
+    mid = 2 * threshold / (1 + threshold)
+    ranked = [sorted(words, key=lambda w: (df[w], w)) for *_, words in items]
+    start: dict[str, int] = {}  # postings entries too small for the current size are skipped
+    for n in sorted(range(len(items)), key=lambda i: (len(items[i][3]), i)):
+        owner, _, key, words = items[n]
         if (m := by_key.get(key)) is not None and items[m][0] != owner:
             report(m, n, same=True)
         by_key.setdefault(key, n)
-        ordered = sorted(words, key=lambda w: (df[w], w))
+        ordered = ranked[n]
         size = len(ordered)
-        prefix = size - math.ceil(threshold * size - 1e-9) + 1
+        probe = size - math.ceil(threshold * size - 1e-9) + 1
+        smallest = threshold * size - 1e-9
         seen: set[int] = set()
-        for w in ordered[:prefix]:
-            for m in index.get(w, ()):
-                if m in seen or items[m][0] == owner or items[m][2] == key:
+        for w in ordered[:probe]:
+            posting = index.get(w)
+            if not posting:
+                continue
+            j = start.get(w, 0)
+            while j < len(posting) and len(items[posting[j]][3]) < smallest:
+                j += 1
+            start[w] = j
+            for m in posting[j:]:
+                if m in seen:
                     continue
                 seen.add(m)
-                other = items[m][3]
-                if min(size, len(other)) < threshold * max(size, len(other)) - 1e-9:
+                other_owner, _, other_key, other = items[m]
+                if other_owner == owner or other_key == key:
                     continue
-                if len(words & other) / len(words | other) >= threshold - 1e-9:
+                if len(words & other) >= threshold * len(words | other) - 1e-9:
                     report(m, n, same=False)
+        for w in ordered[: size - math.ceil(mid * size - 1e-9) + 1]:
             index.setdefault(w, []).append(n)
     return problems
 

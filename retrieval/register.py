@@ -99,6 +99,14 @@ def is_suspended(doc: Document | None, article: str | int, on: dt.date | str | N
     return day < dt.date.fromisoformat(doc.suspended_until)
 
 
+def article_suspended(
+    register: Mapping[str, Document], doc_number: str, article: str | int, on: dt.date | str | None = None
+) -> bool:
+    """is_suspended for a citation or a retrieved article given by document number: never quote such
+    an article as the law in force (the register names the suspending document and the end date)."""
+    return is_suspended(document_of(doc_number, register), article, on)
+
+
 def _text(value: Any, key: str, where: str, required: bool = False) -> str | None:
     if value is None or value == "":
         if required:

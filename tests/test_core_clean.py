@@ -15,8 +15,8 @@ from bot.core.clean import (
 
 
 def test_mojibake_from_cp1252_is_repaired_including_lost_bytes() -> None:
-    broken = "TÃ´i muá»‘n há»\ufffdi vá»\ufffd thá»§ tá»¥c ly hÃ´n Ä‘Æ¡n phÆ°Æ¡ng"
-    assert repair_mojibake(broken) == "Tôi muốn hỏi về thủ tục ly hôn đơn phương"
+    broken = "BÃ\xa0 ná»™i há»�i vá»� giáº¥y chá»©ng tá»\xad vÃ\xa0 há»™ kháº©u"
+    assert repair_mojibake(broken) == "Bà nội hỏi về giấy chứng tử và hộ khẩu"
 
 
 def test_clean_text_is_left_alone_by_mojibake_repair() -> None:

@@ -56,7 +56,7 @@ def world() -> World:
 
 
 def test_question_gets_a_cited_answer_with_disclaimer_and_buttons(world: World) -> None:
-    r = world.say("vo em lam cong nhan sap sinh roi, duoc nghi thai san bao lau vay")
+    r = world.say("chi gai minh lam xuong may, thang sau de, cong ty cho nghi thai san may thang")
     assert r.kind == ReplyKind.ANSWER and not r.low_confidence
     assert "khoản 1 Điều 139 Bộ luật Lao động số 45/2019/QH14" in r.text
     assert "06 tháng" in r.text
@@ -114,7 +114,7 @@ def test_urgent_violence_puts_113_first_and_111_for_a_child(world: World) -> Non
 
 
 def test_crisis_message_is_empathetic_with_115_and_no_law(world: World) -> None:
-    r = world.say("no nan chong chat, toi khong muon song nua, chac chet di cho xong")
+    r = world.say("ket qua xet nghiem xau, ban trai bo di, em that su khong muon song nua, muon chet cho xong")
     assert r.kind == ReplyKind.ESCALATED and r.urgent
     assert "115" in r.text and r.citations == [] and "Điều" not in r.text
     assert world.tickets.tickets[r.ticket_id].draft.category == "crisis"

@@ -157,3 +157,51 @@ async def test_review_forms_need_csrf_login_and_a_known_entry(db: Database, tmp_
         )
         assert bad.status_code == 400
     assert FaqReviewStore(db).all() == {}  # nothing was decided
+
+
+async def test_an_entry_whose_answer_the_writers_changed_comes_back_for_review(
+    db: Database, tmp_path: Path
+) -> None:
+    h = _harness(db, tmp_path)
+    async with h.client() as c:
+        await login(c, "lan@tgpl.vn")
+        await c.post(
+            "/staff/faq/review/dat-dai-001",
+            data={"csrf_token": await token(c), "action": "approve",
+                  "answer": "Sổ đỏ bị mất thì làm thủ tục cấp lại tại nơi có đất."},
+        )
+        assert "dat-dai-001" in _served(h, tmp_path)
+        path = tmp_path / "faq" / "dat-dai.yaml"
+        path.write_text(
+            path.read_text(encoding="utf-8").replace("tại nơi có đất", "tại bộ phận một cửa cấp xã"),
+            encoding="utf-8",
+        )
+        again = await c.get("/staff/faq/review", params={"topic": "Đất đai"})
+        assert "dat-dai-001" in again.text and "cần rà soát lại" in again.text
+    assert "dat-dai-001" not in _served(h, tmp_path)
+
+
+async def test_the_faq_search_hook_serves_what_the_desk_decided(db: Database, tmp_path: Path) -> None:
+    """What the lead wires into the assistant: YamlFaqSearch(keep=faq_serving(...).keep(reviewed_only))."""
+    from bot.adapters.faq_search import YamlFaqSearch, load_faq
+
+    h = _harness(db, tmp_path)
+    async with h.client() as c:
+        await login(c, "lan@tgpl.vn")
+        await c.post("/staff/faq/review/lao-dong-003", data={"csrf_token": await token(c), "action": "retire"})
+        await c.post(
+            "/staff/faq/review/lao-dong-001",
+            data={"csrf_token": await token(c), "action": "approve",
+                  "answer": "Đủ 12 tháng làm việc thì được nghỉ hằng năm 12 ngày làm việc, hưởng nguyên lương."},
+        )
+    entries = load_faq(tmp_path / "faq")
+    serving = faq_serving(db, entries)
+
+    def served(reviewed_only: bool) -> dict[str, str]:
+        search = YamlFaqSearch(entries=entries, keep=serving.keep(reviewed_only))
+        return {e.id: e.answer for e in search.entries}
+
+    assert served(True) == {
+        "lao-dong-001": "Đủ 12 tháng làm việc thì được nghỉ hằng năm 12 ngày làm việc, hưởng nguyên lương."
+    }
+    assert set(served(False)) == {"lao-dong-001", "lao-dong-002", "dat-dai-001"}  # never the retired one

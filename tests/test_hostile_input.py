@@ -78,7 +78,7 @@ _step = st.one_of(
 @pytest.fixture(scope="module")
 def core_parts(index_dir: Path) -> tuple[Any, Any]:
     index = load_index(index_dir)
-    faq = YamlFaqSearch(REPO / "knowledge_base" / "faq", embedder=None)
+    faq = YamlFaqSearch(REPO / "knowledge_base" / "faq")
     return IndexRetriever(index), faq
 
 

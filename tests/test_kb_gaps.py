@@ -178,3 +178,20 @@ async def test_statistics_page_shows_the_top_clusters(db: Database, tmp_path: Pa
         assert export.status_code == 200 and DOG in export.content.decode("utf-8")
         empty = await c.get("/staff/stats?start=2026-01-01&end=2026-01-31")
         assert "Không có câu hỏi nào trợ lý chưa trả lời được" in empty.text
+
+
+def test_two_citizens_asking_the_same_in_a_quiet_week_make_one_group(embed: MemoEmbed) -> None:
+    """Even a batch of two questions is centred sensibly (the shipped mean of the FAQ's questions)."""
+    from bot.gaps import cluster_gaps
+    from bot.storage.gaps import UnsureQuestion
+    from retrieval.cluster import background_mean
+
+    assert background_mean(embed.id) is not None  # shipped for the bundled embedder
+    asked = [
+        UnsureQuestion("Bay flycam trong thành phố có phải xin phép không?", 1, NOW, "clarify"),
+        UnsureQuestion("bay flycam co can xin giay phep khong", 2, NOW, "low_confidence"),
+    ]
+    [group] = cluster_gaps(asked, embed)
+    assert group.citizens == 2
+    other = [*asked, UnsureQuestion("Hàng xóm hát karaoke đến nửa đêm thì báo ai?", 3, NOW, "clarify")]
+    assert [c.citizens for c in cluster_gaps(other, embed)] == [2, 1]

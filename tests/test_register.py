@@ -9,6 +9,7 @@ import pytest
 
 from retrieval.register import (
     RegisterError,
+    article_suspended,
     document_of,
     entry_yaml,
     is_suspended,
@@ -158,6 +159,10 @@ def test_decree_101_2024_land_procedures_are_suspended_until_march_2027(shipped:
     assert not is_suspended(doc, "27", on=today) and not is_suspended(doc, "50", on=today)
     assert not is_suspended(doc, "30", on="2027-03-01")
     assert document_of("151/2025/NĐ-CP", shipped) is not None
+    # what the answer path calls with a citation or a retrieved article (number typed without Đ)
+    assert article_suspended(shipped, "101/2024/ND-CP", "45", on=today)
+    assert not article_suspended(shipped, "101/2024/ND-CP", "1", on=today)
+    assert not article_suspended(shipped, "31/2024/QH15", "45", on=today)
 
 
 @pytest.mark.parametrize("number", ["74/2025/QH15", "72/2025/QH15", "91/2025/QH15", "13/2022/QH15"])

@@ -97,3 +97,16 @@ def test_desk_decision_overrides_the_yaml(db: Database) -> None:
     store.reopen("cu-tru-001", "lan@tgpl.vn")  # the law changed: back to review
     assert state_of(reviewed, store.get("cu-tru-001")) == UNREVIEWED
     assert faq_serving(db, [reviewed]).apply([reviewed], reviewed_only=True) == []
+
+
+def test_an_approval_lapses_when_the_writers_change_the_answer(db: Database) -> None:
+    entry = _record("lao-dong-001")
+    store = FaqReviewStore(db)
+    store.approve("lao-dong-001", "lan@tgpl.vn", "Bản sửa.", reviewed_answer=entry.answer + "\r\n")
+    assert faq_serving(db, [entry]).apply([entry], reviewed_only=True)[0].answer == "Bản sửa."
+    rewritten = _record("lao-dong-001")
+    rewritten.answer = "Người soạn đã viết lại câu trả lời với quy định mới."
+    assert state_of(rewritten, store.get("lao-dong-001")) == UNREVIEWED
+    assert faq_serving(db, [rewritten]).apply([rewritten], reviewed_only=True) == []
+    # without the setting it is served, as the writers now wrote it (not the stale edit)
+    assert faq_serving(db, [rewritten]).apply([rewritten], reviewed_only=False)[0].answer == rewritten.answer

@@ -26,10 +26,10 @@ class SoftmaxModel:
         return np.asarray(e / e.sum(axis=1, keepdims=True))
 
     def save(self, path: Path | str, **extra: str) -> None:
-        np.savez_compressed(
-            path, weights=self.weights, bias=self.bias, classes=np.array(self.classes),
-            mean=self.mean, scale=self.scale, **{k: np.array(v) for k, v in extra.items()},
-        )
+        arrays: dict[str, np.ndarray] = {"weights": self.weights, "bias": self.bias, "classes": np.array(self.classes),
+                                         "mean": self.mean, "scale": self.scale}
+        arrays.update({k: np.array(v) for k, v in extra.items()})
+        np.savez_compressed(path, **arrays)  # type: ignore[arg-type]
 
     @classmethod
     def load(cls, path: Path | str) -> tuple[SoftmaxModel, dict[str, str]]:

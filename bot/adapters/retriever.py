@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.models import DocStatus, Passage
-from retrieval.register import normalize_doc_number
+from retrieval.register import article_suspended, normalize_doc_number
 
 
 def _status(value: Any) -> DocStatus:
@@ -82,7 +82,10 @@ class IndexRetriever:
     def get_cited(self, article_id: str, doc_number: str, article: str) -> Passage | None:
         """The cited article from the index; else, only when the index holds no article of that
         document, a text-less passage from the register. Never a document the register lacks, and
-        never an article missing from a document the index does hold (that citation is wrong)."""
+        never an article missing from a document the index does hold (that citation is wrong), and
+        never an article suspended today (NĐ 101/2024 Điều 28-49 until 01/03/2027, by NĐ 151/2025)."""
+        if article_suspended(self._register, doc_number, article):
+            return None
         found = self.get(article_id) or self.get(f"{doc_number}::{article}")
         if found is not None:
             return found
@@ -102,7 +105,9 @@ class IndexRetriever:
         return self._index() if callable(self._index) and not hasattr(self._index, "search") else self._index
 
     def search(self, query: str, k: int = 10) -> list[Passage]:
-        return [to_passage(h.article, h.score, h.best_clause) for h in self.index.search(query, k)]
+        found = [to_passage(h.article, h.score, h.best_clause) for h in self.index.search(query, k)]
+        # a suspended article is not the law in force: it is never quoted as an answer
+        return [p for p in found if not article_suspended(self._register, p.doc_number, p.article)]
 
     def get(self, article_id: str) -> Passage | None:
         article = self.index.get(article_id)

@@ -25,6 +25,7 @@ from bot.storage.faq_reviews import (
     UNREVIEWED,
     FaqReviewRow,
     FaqReviewStore,
+    approval_lapsed,
     state_of,
 )
 from retrieval.faq import FaqRecord, read_faq
@@ -43,12 +44,19 @@ class ReviewItem:
 
     @property
     def answer(self) -> str:
-        """The answer served: the edited one when staff edited it."""
-        return self.row.edited_answer if self.row and self.row.edited_answer else self.record.answer
+        """The answer to show: the edited one when staff edited it (and the approval still holds)."""
+        if self.row and self.row.edited_answer and not self.lapsed:
+            return self.row.edited_answer
+        return self.record.answer
 
     @property
     def edited(self) -> bool:
         return bool(self.row and self.row.edited_answer)
+
+    @property
+    def lapsed(self) -> bool:
+        """Approved in the desk, but the writers changed the YAML answer since: to review again."""
+        return approval_lapsed(self.record, self.row)
 
 
 def faq_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
@@ -193,7 +201,7 @@ async def decide(request: Request) -> Response:
                 return await _render(
                     request, state, topic, number, {entry_id: problems}, {entry_id: answer}, status_code=400
                 )
-        await desk.run(store.approve, entry_id, me.email, edited)
+        await desk.run(lambda: store.approve(entry_id, me.email, edited, reviewed_answer=record.answer))
         audit = "faq_review_edit" if edited else "faq_review_approve"
         detail = {"edited": edited is not None}
     elif action == "retire":

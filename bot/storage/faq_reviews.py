@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -31,10 +33,30 @@ class FaqReviewRow:
     reviewed_at: dt.datetime | None
     edited_answer: str | None
     updated_at: dt.datetime
+    answer_sha: str | None = None  # the YAML answer the decision was made on (see answer_sha())
 
 
 def _row(r: FaqReview) -> FaqReviewRow:
-    return FaqReviewRow(r.entry_id, r.state, r.reviewer_email, r.reviewed_at, r.edited_answer, r.updated_at)
+    return FaqReviewRow(
+        r.entry_id, r.state, r.reviewer_email, r.reviewed_at, r.edited_answer, r.updated_at, r.answer_sha
+    )
+
+
+def answer_sha(answer: str) -> str:
+    """Fingerprint of an answer as written in the YAML (Unicode form, surrounding space and line endings ignored)."""
+    text = unicodedata.normalize("NFC", answer).strip().replace("\r\n", "\n")
+    text = "\n".join(line.rstrip() for line in text.split("\n"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def approval_lapsed(entry: Any, row: FaqReviewRow | None) -> bool:
+    """True when the entry was approved in the desk but its YAML answer changed since."""
+    return (
+        row is not None
+        and row.state == APPROVED
+        and row.answer_sha is not None
+        and row.answer_sha != answer_sha(str(getattr(entry, "answer", "") or ""))
+    )
 
 
 def reviewed_in_yaml(entry: Any) -> bool:
@@ -43,7 +65,10 @@ def reviewed_in_yaml(entry: Any) -> bool:
 
 
 def state_of(entry: Any, row: FaqReviewRow | None) -> str:
-    """The entry's state: the desk's decision when there is one, otherwise what its YAML says."""
+    """The entry's state: the desk's decision when there is one (an approval lapses when the YAML
+    answer changed after it), otherwise what its YAML says."""
+    if approval_lapsed(entry, row):
+        return UNREVIEWED
     if row is not None:
         return row.state
     return APPROVED if reviewed_in_yaml(entry) else UNREVIEWED
@@ -75,7 +100,14 @@ class FaqReviewStore:
             n, last = s.execute(sa.select(sa.func.count(), sa.func.max(FaqReview.updated_at))).one()
         return int(n or 0), str(last or "")
 
-    def _save(self, entry_id: str, state: str, reviewer_email: str | None, edited_answer: str | None) -> FaqReviewRow:
+    def _save(
+        self,
+        entry_id: str,
+        state: str,
+        reviewer_email: str | None,
+        edited_answer: str | None,
+        reviewed_answer: str | None = None,
+    ) -> FaqReviewRow:
         if state not in STATES:
             raise ValueError(f"state must be one of {', '.join(STATES)}")
         if not entry_id or len(entry_id) > MAX_ENTRY_ID:
@@ -87,6 +119,7 @@ class FaqReviewStore:
             "reviewer_email": reviewer_email,
             "reviewed_at": now if state != UNREVIEWED else None,
             "edited_answer": edited_answer,
+            "answer_sha": answer_sha(reviewed_answer) if reviewed_answer is not None else None,
             "updated_at": now,
         }
         with self.db.session() as s:
@@ -98,9 +131,20 @@ class FaqReviewStore:
             assert row is not None
             return _row(row)
 
-    def approve(self, entry_id: str, reviewer_email: str, edited_answer: str | None = None) -> FaqReviewRow:
-        """Approve the entry; `edited_answer` (None = the YAML answer) is served instead of the YAML one."""
-        return self._save(entry_id, APPROVED, reviewer_email, edited_answer)
+    def approve(
+        self,
+        entry_id: str,
+        reviewer_email: str,
+        edited_answer: str | None = None,
+        *,
+        reviewed_answer: str | None = None,
+    ) -> FaqReviewRow:
+        """Approve the entry; `edited_answer` (None = the YAML answer) is served instead of the YAML one.
+
+        `reviewed_answer` is the YAML answer the reviewer saw: if the writers change it later the
+        approval lapses (the entry is unreviewed again) and the edit is no longer served.
+        """
+        return self._save(entry_id, APPROVED, reviewer_email, edited_answer, reviewed_answer)
 
     def retire(self, entry_id: str, reviewer_email: str) -> FaqReviewRow:
         """Stop serving the entry (wrong, outdated or duplicated), whatever its YAML says."""
@@ -158,10 +202,13 @@ def faq_serving(db: Database, entries: Iterable[Any]) -> FaqServing:
     or FaqRecord) from the database: one small query, safe to call on every FAQ reload."""
     rows = FaqReviewStore(db).all()
     reviewed: set[str] = set()
+    edited: dict[str, str] = {}
     for entry in entries:
         entry_id = str(getattr(entry, "id", ""))
-        if state_of(entry, rows.get(entry_id)) == APPROVED:
+        row = rows.get(entry_id)
+        if state_of(entry, row) == APPROVED:
             reviewed.add(entry_id)
+            if row is not None and row.edited_answer:
+                edited[entry_id] = row.edited_answer
     retired = {i for i, r in rows.items() if r.state == RETIRED}
-    edited = {i: r.edited_answer for i, r in rows.items() if r.state == APPROVED and r.edited_answer}
     return FaqServing(frozenset(reviewed), frozenset(retired), edited)

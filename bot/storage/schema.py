@@ -285,6 +285,8 @@ class FaqReview(Base):
     reviewer_email: Mapped[str | None] = mapped_column(sa.String(255))
     reviewed_at: Mapped[dt.datetime | None]
     edited_answer: Mapped[str | None] = mapped_column(sa.Text)
+    # sha256 of the YAML answer the reviewer saw: when the writers change it, the approval lapses
+    answer_sha: Mapped[str | None] = mapped_column(sa.String(64))
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 
 

@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("reviewer_email", sa.String(255), nullable=True),
         sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("edited_answer", sa.Text(), nullable=True),
+        sa.Column("answer_sha", sa.String(64), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "state IN ('unreviewed', 'approved', 'retired')", name="ck_faq_reviews_state"
