@@ -116,7 +116,7 @@ def index_engine(
         except EmbedderMismatch as exc:
             raise IncompatibleIndex(str(exc)) from None
         assistant = assemble(settings, index, SqlConversationStore(database, outbox=outbox),
-                             SqlTicketStore(database, outbox=outbox), parts)
+                             SqlTicketStore(database, outbox=outbox), parts, database)
         return Loaded(index.build_id, running, assistant)
 
     return load

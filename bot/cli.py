@@ -14,6 +14,7 @@ from bot.cli_kb import kb_app
 from bot.cli_retrieval import UNUSABLE_INDEX, eval_retrieval, index_app
 from bot.cli_serve import serve
 from bot.cli_staff import staff_app
+from bot.cli_train import train_app
 from bot.eval_chat import eval_chat
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -23,6 +24,7 @@ app.add_typer(index_app, name="index")
 app.add_typer(kb_app, name="kb", help="Knowledge base: import, export, check.")
 app.add_typer(staff_app, name="staff")
 app.add_typer(db_app, name="db")
+app.add_typer(train_app, name="train", help="Refit the understanding models (triage, FAQ matching).")
 app.command("purge")(purge_command)
 
 eval_app = typer.Typer(add_completion=False, no_args_is_help=True,

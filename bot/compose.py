@@ -49,7 +49,8 @@ class Parts:
 
     def vectors(self) -> Any:
         """Sentence vectors for FAQ matching and triage (None: lexical FAQ and rule triage only)."""
-        from bot.adapters.vectors import TextVectors
+        from bot.adapters.intent import MODEL_DIR
+        from bot.adapters.vectors import make_text_vectors
         from retrieval.embed import make_embedder
 
         if not self._vectors:
@@ -59,17 +60,22 @@ class Parts:
                 # one model in memory when the index uses the same one
                 same = name == self.settings.embedder
                 embedder = self.index_embedder() if same else make_embedder(name)
-            self._vectors.append(TextVectors(embedder, self.settings.embed_cache) if embedder is not None else None)
+            self._vectors.append(make_text_vectors(embedder, self.settings.embed_cache, self.settings.faq_dir, MODEL_DIR)
+                                 if embedder is not None else None)
         return self._vectors[0]
 
 
 def assemble(settings: Settings, index: Any, conversations: ConversationStore, tickets: TicketStore,
-             parts: Parts | None = None) -> Assistant:
+             parts: Parts | None = None, database: Any | None = None, *, warm_in_background: bool = True) -> Assistant:
     """The assistant citizens talk to, over a loaded index; `serve`, the answer processes, `chat`,
-    `ask` and `eval chat` all call this, so evaluation measures what is served."""
-    from bot.adapters.faq_search import ReloadingFaqSearch, YamlFaqSearch
+    `ask` and `eval chat` all call this, so evaluation measures what is served.
+
+    `warm_in_background`: FAQ questions not yet embedded are embedded in a thread while the FAQ
+    answers lexically (a server is up at once); evaluation waits for them instead."""
+    from bot.adapters.faq_search import ReloadingFaqSearch, YamlFaqSearch, load_faq
     from bot.adapters.intent import load_intent
     from bot.adapters.retriever import IndexRetriever
+    from bot.adapters.vectors import Warmer
     from bot.core.writer import ExtractiveWriter
 
     parts = parts or Parts(settings)
@@ -77,11 +83,35 @@ def assemble(settings: Settings, index: Any, conversations: ConversationStore, t
     vectors = parts.vectors()
     faq = None
     if Path(settings.faq_dir).is_dir():
-        # Reloads itself when an admin approves an entry in the desk (no restart, no index rebuild).
-        faq = ReloadingFaqSearch(
-            settings.faq_dir,
-            lambda folder: YamlFaqSearch(folder, vectors=vectors, citation_ok=retriever.resolves),
-        )
+        # Review state (retired, edited, approved entries) lives in the database, so every worker serves
+        # the same FAQ; without a database (evaluation) every shipped entry is served.
+        reviews = None
+        if database is not None:
+            from bot.storage.faq_reviews import FaqReviewStore
+
+            reviews = FaqReviewStore(database)
+
+        warmer = Warmer(vectors) if vectors is not None and warm_in_background else None
+
+        def make(folder: Path) -> YamlFaqSearch:
+            entries = load_faq(folder)
+            use = vectors
+            if warmer is not None and vectors is not None and not vectors.cached([q for e in entries for q in e.questions]):
+                # first start (or many new questions): answer now with words, by meaning once embedded
+                warmer.start([q for e in entries for q in e.questions])
+                use = None
+            keep = None
+            if database is not None:
+                from bot.storage.faq_reviews import faq_serving
+
+                keep = faq_serving(database, entries).keep(settings.faq_reviewed_only)
+            return YamlFaqSearch(entries=entries, vectors=use, citation_ok=retriever.resolves, keep=keep)
+
+        def version() -> object:
+            return (reviews.version() if reviews is not None else None, warmer.generation if warmer else 0)
+
+        # Reloads itself when a FAQ file changes, staff decide on an entry or the FAQ vectors are ready.
+        faq = ReloadingFaqSearch(settings.faq_dir, make, version=version)
     writer: Any = ExtractiveWriter(built_at=lambda: retriever.built_at)
     if settings.llm_base_url:
         from bot.adapters.llm_writer import LlmAnswerWriter

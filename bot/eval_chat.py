@@ -255,7 +255,8 @@ def build_assistant(index: Path | str | None = None, faq_dir: Path | str | None 
     embedder = parts.index_embedder()
     loaded = load_index(settings.index_dir, expected_embedder_id=embedder.id if embedder is not None else None,
                         embedder=embedder, dense=embedder is not None)
-    return assemble(settings, loaded, InMemoryConversationStore(), InMemoryTicketStore(), parts)
+    return assemble(settings, loaded, InMemoryConversationStore(), InMemoryTicketStore(), parts,
+                    warm_in_background=False)
 
 
 def eval_chat(

@@ -78,11 +78,11 @@ class Settings(BaseSettings):
 
     # Assistant behaviour
     answer_threshold: float = Field(
-        0.54,
+        0.62,
         description="Retrieval confidence below which the bot says it is unsure and offers a person (scripts/calibrate.py, on FAQ questions).",
     )
     relevance_floor: float = Field(
-        0.4,
+        0.3,
         description="Retrieval confidence below which no article is listed at all: 'not sure', close FAQ questions to tap, a person.",
     )
     faq_threshold: float = Field(

@@ -277,7 +277,7 @@ async def test_index_switch_without_restart(
         assert r.rt.current.build_id == first
         await asyncio.sleep(1.1)  # build ids have one-second resolution
         second = build_mini_index(index_dir)
-        for _ in range(100):
+        for _ in range(400):  # the new build is loaded with the whole FAQ (a few seconds on a busy machine)
             if r.rt.current.build_id == second:
                 break
             await asyncio.sleep(0.05)

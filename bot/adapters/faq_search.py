@@ -21,6 +21,7 @@ from bot.core.models import Citation
 from bot.core.ports import FaqEntry, FaqMatch
 
 log = logging.getLogger(__name__)
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # thousands of entries: the C parser
 
 
 def _citation(raw: dict[str, Any]) -> Citation | None:
@@ -39,7 +40,7 @@ def load_faq(faq_dir: Path | str) -> list[FaqEntry]:
     entries: list[FaqEntry] = []
     for path in sorted(Path(faq_dir).glob("*.yaml")):
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER) or {}
         except (OSError, yaml.YAMLError) as exc:
             log.error("FAQ file %s skipped: %s", path.name, exc)
             continue
@@ -55,6 +56,7 @@ def load_faq(faq_dir: Path | str) -> list[FaqEntry]:
             note = raw.get("note")
             entries.append(FaqEntry(id=str(raw.get("id") or ""), topic=topic, questions=questions,
                                     answer=answer, citations=cites, reviewed_by=raw.get("reviewed_by"),
+                                    reviewed_at=str(raw["reviewed_at"]) if raw.get("reviewed_at") else None,
                                     note=str(note).strip() if note else None))
     return entries
 
@@ -224,12 +226,15 @@ class ReloadingFaqSearch:
     process serving answers picks the change up within `check_every` seconds, without a restart."""
 
     def __init__(self, faq_dir: Path | str, make: Callable[[Path], YamlFaqSearch],
-                 check_every: float = 2.0, clock: Callable[[], float] = time.monotonic) -> None:
+                 check_every: float = 2.0, clock: Callable[[], float] = time.monotonic,
+                 version: Callable[[], object] | None = None) -> None:
         self.faq_dir = Path(faq_dir)
         self._make = make
         self._check_every = check_every
         self._clock = clock
-        self._signature = faq_signature(self.faq_dir)
+        # what else decides the served FAQ: the review state staff keep in the database
+        self._version = version
+        self._signature = self._current_signature()
         self._current = make(self.faq_dir)
         self._checked = clock()
         self._lock = threading.Lock()
@@ -238,13 +243,22 @@ class ReloadingFaqSearch:
     def entries(self) -> list[FaqEntry]:
         return self._current.entries
 
+    def _current_signature(self) -> object:
+        version: object = None
+        if self._version is not None:
+            try:
+                version = self._version()
+            except Exception:  # database unreachable: keep serving; a later check reloads
+                log.warning("FAQ review state unreadable; serving the FAQ as loaded")
+        return (faq_signature(self.faq_dir), version)
+
     def _refresh(self) -> None:
         now = self._clock()
         if now - self._checked < self._check_every or not self._lock.acquire(blocking=False):
             return  # checked recently, or another thread is reloading: serve the current FAQ
         try:
             self._checked = now
-            signature = faq_signature(self.faq_dir)
+            signature = self._current_signature()
             if signature != self._signature:
                 fresh = self._make(self.faq_dir)  # a broken file is skipped inside, never fatal
                 self._current, self._signature = fresh, signature

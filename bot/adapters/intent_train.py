@@ -33,10 +33,11 @@ def model_text(text: str) -> str:
     return clean_message(text).text
 
 
-def train_intent(vectors: TextVectors, train_file: Path | str, faq_dir: Path | str, out_dir: Path | str,
+def train_intent(vectors: TextVectors, train_files: Path | str | list[Path], faq_dir: Path | str, out_dir: Path | str,
                  *, faq_per_entry: int = 2) -> dict[str, Any]:
     """Fit both models, save them beside the training data, return counts."""
-    rows = read_messages(train_file)
+    files = train_files if isinstance(train_files, list) else [Path(train_files)]
+    rows = [row for f in files for row in read_messages(f)]
     texts = [model_text(r["text"]) for r in rows]
     labels = [r["label"] for r in rows]
     categories = [str(r.get("category") or "") for r in rows]

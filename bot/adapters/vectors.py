@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -25,8 +25,11 @@ class TextVectors:
     only new or edited ones are embedded at start-up.
     """
 
-    def __init__(self, embedder: Embedder, cache_path: Path | str | None = None, memory: int = 512) -> None:
+    def __init__(self, embedder: Embedder, cache_path: Path | str | None = None, memory: int = 512,
+                 prepare: Callable[[str], str] | None = None) -> None:
         self.embedder = embedder
+        # applied to every text before embedding (diacritics restored: see bot/adapters/accents.py)
+        self.prepare = prepare or (lambda text: text)
         self.id = embedder.id
         self.dim = embedder.dim
         self._cache_path = Path(cache_path) if cache_path is not None else None
@@ -36,6 +39,7 @@ class TextVectors:
 
     def one(self, text: str) -> np.ndarray:
         """The vector of one message (memoised)."""
+        text = self.prepare(text)
         with self._lock:
             hit = self._recent.get(text)
             if hit is not None:
@@ -48,10 +52,25 @@ class TextVectors:
                 self._recent.popitem(last=False)
         return vec
 
+    def cached(self, texts: Sequence[str]) -> bool:
+        """Whether every text already has its vector in the disk cache (so `many` returns at once)."""
+        if not texts or self._cache_path is None:
+            return not texts
+        texts = [self.prepare(t) for t in texts]
+        if not self._cache_path.exists():
+            return False
+        try:
+            with EmbeddingCache(self._cache_path) as cache:
+                _, found = cache.lookup(self.id, self.dim, list(texts), kind="query")
+        except OSError:
+            return False
+        return bool(found.all())
+
     def many(self, texts: Sequence[str], desc: str = "embedding") -> np.ndarray:
         """Vectors of shipped texts, through the disk cache when one is configured."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        texts = [self.prepare(t) for t in texts]
         if self._cache_path is None:
             return np.asarray(self.embedder.embed_queries(list(texts)), dtype=np.float32)
         try:
@@ -62,3 +81,55 @@ class TextVectors:
         except OSError as exc:  # a read-only or full disk must not stop the bot from answering
             log.warning("embedding cache %s unusable (%s): embedding without it", self._cache_path, exc)
             return np.asarray(self.embedder.embed_queries(list(texts)), dtype=np.float32)
+
+
+class Warmer:
+    """Embeds shipped texts in a background thread, so a first start serves at once (lexical FAQ
+    matching) and switches to matching by meaning when the vectors are cached (`generation` moves)."""
+
+    def __init__(self, vectors: TextVectors) -> None:
+        self.vectors = vectors
+        self.generation = 0
+        self._busy = False
+        self._lock = threading.Lock()
+
+    def start(self, texts: Sequence[str]) -> None:
+        with self._lock:
+            if self._busy:
+                return
+            self._busy = True
+        threading.Thread(target=self._run, args=(list(texts),), name="faq-vectors", daemon=True).start()
+
+    def _run(self, texts: list[str]) -> None:
+        try:
+            log.info("embedding %d FAQ questions in the background (matching by meaning follows)", len(texts))
+            self.vectors.many(texts, desc="FAQ questions")
+            self.generation += 1
+        except Exception:
+            log.exception("embedding the FAQ questions failed; FAQ matching stays lexical")
+        finally:
+            with self._lock:
+                self._busy = False
+
+
+def shipped_texts(faq_dir: Path | str, training_dir: Path | str) -> list[str]:
+    """Accented text we ship (FAQ questions and answers, training messages): what accents are learned from."""
+    import json
+
+    from bot.adapters.faq_search import load_faq
+
+    texts = [t for e in load_faq(faq_dir) for t in (*e.questions, e.answer)] if Path(faq_dir).is_dir() else []
+    for path in sorted(Path(training_dir).glob("triage_train*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                texts.append(str(json.loads(line).get("text") or ""))
+    return texts
+
+
+def make_text_vectors(embedder: Embedder, cache_path: Path | str | None, faq_dir: Path | str,
+                      training_dir: Path | str) -> TextVectors:
+    """The sentence vectors serving, training and tests all use: diacritics restored before embedding."""
+    from bot.adapters.accents import AccentRestorer
+
+    restorer = AccentRestorer(shipped_texts(faq_dir, training_dir))
+    return TextVectors(embedder, cache_path, prepare=restorer.restore)

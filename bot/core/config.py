@@ -8,20 +8,20 @@ from dataclasses import dataclass, fields
 @dataclass(frozen=True)
 class AssistantConfig:
     # Retrieval confidence (see service.confidence) below which the bot says it is unsure.
-    answer_threshold: float = 0.54  # calibrate_answer_threshold on citizen_eval dev (BM25 pháp điển + laws_extra)
-    # FAQ similarity (bot.core.faq_match cosine, [0, 1]) at or above which a vetted FAQ answers ...
-    faq_threshold: float = 0.45
+    answer_threshold: float = 0.62  # scripts/calibrate.py on FAQ questions (BM25 pháp điển + laws_extra)
+    # FAQ match probability (FaqMatch.score, [0, 1]) at or above which a vetted FAQ answers ...
+    faq_threshold: float = 0.5
     # ... or, lower, when one of the FAQ's cited articles is also among the top `faq_agree_k` retrieved.
-    faq_agree_threshold: float = 0.25
+    faq_agree_threshold: float = 0.3
     faq_agree_k: int = 10
-    # When nothing answers, the closest FAQ question at or above this is offered to send as it is.
-    faq_suggest_threshold: float = 0.2
+    # When nothing answers, FAQ questions at or above this are offered as taps ("1", "2", "3").
+    faq_suggest_threshold: float = 0.15
     top_k: int = 10  # articles retrieved
     cite_k: int = 3  # articles quoted in an answer
     low_confidence_k: int = 2  # articles listed as "có thể liên quan" (only above relevance_floor)
     # Retrieval confidence below which no article is shown at all: an honest "not sure", close FAQ
     # questions to tap and the offer of a person.
-    relevance_floor: float = 0.4
+    relevance_floor: float = 0.3
     max_input_chars: int = 2000  # longer messages: only the first part is read
     negative_feedback_limit: int = 2  # 👎 in a row that hand the chat to a person
     followup_max_words: int = 14  # a follow-up is short

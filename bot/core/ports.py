@@ -35,6 +35,7 @@ class FaqEntry:
     answer: str
     citations: list[Citation]
     reviewed_by: str | None = None
+    reviewed_at: str | None = None
     note: str | None = None  # authoring note for reviewers (corpus caveats); not shown to citizens
 
 

@@ -190,8 +190,13 @@ class Assistant:
             return self._pick_suggestion(int(pick) - 1, state, max_chars)
 
         cleaned = clean_message(raw, self.config.max_input_chars)
+        # "còn làm nghề nặng nhọc thì sao" means nothing alone: the model reads it with its subject
+        # (the cues still read the message itself, so danger in a follow-up is never diluted)
+        about = cleaned.text
+        if state.last_question and self._is_followup(cleaned.text, state, []):
+            about = f"{state.last_question} {cleaned.text}"
         result = triage(raw[: self.config.max_input_chars * 2], cleaned.text,
-                        had_html=cleaned.had_html, had_url=cleaned.had_url, intent=self._intent(cleaned.text))
+                        had_html=cleaned.had_html, had_url=cleaned.had_url, intent=self._intent(about))
         if state.open_ticket_id is not None and result.verdict != Verdict.BAD_INPUT:
             if self.tickets.add_citizen_message(state.open_ticket_id):
                 return self._attached(state, result, max_chars), state

@@ -142,6 +142,8 @@ _INFO_QUESTION = re.compile(
     r"dinh nghia|khai niem|la gi|duoc hieu|(bi )?(xu ly|xu phat|phat) (the nao|ra sao|nhu the nao|gi)|bi phat (gi|bao nhieu)"
 )
 
+# General frames of a question about a rule (how old, how much, what penalty), not of a case.
+_RULE_FRAME = re.compile(r"\b(tuoi nao|may tuoi|bao nhieu tuoi|bao nhieu|phat (sao|the nao|gi)|bi phat|co bi phat|the nao|ra sao|nhu the nao|kieu gi|o dau|khi nao)\b")
 _ELDER_RE = re.compile(_ELDER)
 _CHILD_RE = re.compile(_CHILD)
 _HURT_RE = re.compile(r"bi thuong|chay mau|mau chay|bat tinh|gay (tay|chan|xuong)|nhap vien|cap cuu|nguy kich|bong|hon me")
@@ -378,6 +380,10 @@ _MODEL_CATEGORY = {"sexual_abuse": "violence", "child_abuse": "violence", "traff
 
 def _with_model(folded: str, esc: TriageResult | None, oos: str | None, intent: IntentScores) -> TriageResult:
     pa, pe, pu, po = (intent.p(k) for k in ("answer", "escalate", "urgent", "out_of_scope"))
+    if esc is None and (_INFO_QUESTION.search(folded) or _RULE_FRAME.search(folded)) and pu + pe < 0.8:
+        # "con trai 18 tuổi thì tuổi nào hết bị gọi nhập ngũ": a question about the rule, with no cue of
+        # a case; the model alone is not sure enough to call it one
+        pa, pe, pu = pa + pe + pu, 0.0, 0.0
     cue_urgent = esc is not None and esc.urgent
     if pu >= URGENT_P or (cue_urgent and pu + pe >= 0.3):
         return esc if cue_urgent and esc is not None else _model_escalation(folded, intent, urgent=True)
@@ -387,7 +393,8 @@ def _with_model(folded: str, esc: TriageResult | None, oos: str | None, intent: 
         return _model_escalation(folded, intent, urgent=False)
     if esc is not None and pa < CUE_OVERRULED_BY_ANSWER_P and (esc.score >= 1.0 or pe + pu >= 0.25):
         return esc
-    if po >= OUT_OF_SCOPE_P or (oos is not None and pa < 0.6):
+    legal = bool(_LEGAL_WORDS.search(folded))
+    if (po >= OUT_OF_SCOPE_P and (not legal or po >= 0.8)) or (oos is not None and pa < 0.6):
         kind = oos or intent.category or "general"
         if intent.category in ("health", "politics", "about_bot", "chain_message") and po >= OUT_OF_SCOPE_P:
             kind = intent.category

