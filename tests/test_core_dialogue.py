@@ -123,3 +123,11 @@ def test_a_different_follow_up_never_gets_the_previous_faq_answer_again() -> Non
     assert first.kind == ReplyKind.ANSWER and "06 tháng" in first.text
     follow = w.say("the con chong thi sao")
     assert "Lao động nữ được nghỉ thai sản trước và sau khi sinh con là 06 tháng." not in follow.text
+
+
+def test_every_urgent_case_carries_emergency_numbers() -> None:
+    from bot.core.triage import Verdict, triage
+
+    result = triage("ba toi 70 tuoi di khoi nha tu sang hom kia, mat tich 2 ngay roi khong lien lac duoc")
+    assert result.verdict == Verdict.ESCALATE and result.urgent  # a missing person: no cue gives numbers
+    assert result.emergency == ("113",)

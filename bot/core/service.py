@@ -272,8 +272,9 @@ class Assistant:
         scoring = " ".join([question, *legal_terms(question)])
         passages = self.retriever.search(query, self.config.top_k) if query.strip() else []
         if followup and state.last_faq_id:
-            # a different follow-up never gets the previous answer again
-            matches = [m for m in matches if m.entry.id != state.last_faq_id]
+            # a different follow-up never gets the previous answer again, unless that answer already
+            # speaks of what is asked ("còn làm nghề nặng nhọc thì sao" after the annual-leave answer)
+            matches = [m for m in matches if m.entry.id != state.last_faq_id or _covers(m.entry.answer, cleaned.text)]
         faq_reply = self._faq_answer(matches, scoring, passages, max_chars)
         if faq_reply is not None:
             state.last_faq_id = faq_reply[1]
@@ -618,6 +619,19 @@ def command_of(text: str) -> str | None:
     m = _POLITE.match(folded)
     core = (m.group("core") or "").strip() if m else folded
     return _COMMAND_WORDS.get(core)
+
+
+def _covers(answer: str, followup: str) -> bool:
+    """Whether an answer mentions most content words of a follow-up (so serving it again answers it)."""
+    asked = [w for w in fold(followup).split() if len(w) > 2 and w not in _FOLLOWUP_WORDS]
+    if not asked:
+        return False
+    said = set(fold(answer).split())
+    return sum(w in said for w in asked) / len(asked) >= 0.6
+
+
+# words of the follow-up frame itself, not of what is asked
+_FOLLOWUP_WORDS = frozenset(["con", "the", "thi", "sao", "vay", "neu", "truong", "hop", "duoc", "khong", "nhu", "ra", "lam", "toi", "minh", "nhe", "nha"])
 
 
 def _clause_unit(p: Passage, clause: str | None, focus: str) -> Unit | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -358,9 +359,9 @@ def triage(raw: str, cleaned_text: str | None = None, *, had_html: bool = False,
     esc = escalation(folded, accented)
     oos = _out_of_scope(folded)
     if intent is not None:
-        return _with_model(folded, esc, oos, intent)
+        return _numbers_first(_with_model(folded, esc, oos, intent))
     if esc is not None:
-        return esc
+        return _numbers_first(esc)
     if oos is not None:
         return TriageResult(Verdict.OUT_OF_SCOPE, oos)
     return TriageResult(Verdict.ANSWER, legal_aid_hint=legal_aid_hint(folded))
@@ -400,6 +401,14 @@ def _with_model(folded: str, esc: TriageResult | None, oos: str | None, intent: 
             kind = intent.category
         return TriageResult(Verdict.OUT_OF_SCOPE, kind, emergency=("115",) if kind == "health" and _HURT_RE.search(folded) else ())
     return TriageResult(Verdict.ANSWER, legal_aid_hint=legal_aid_hint(folded))
+
+
+def _numbers_first(result: TriageResult) -> TriageResult:
+    """An urgent case always carries emergency numbers (police by default, ambulance for health)."""
+    if result.verdict != Verdict.ESCALATE or not result.urgent or result.emergency:
+        return result
+    default = ("115",) if result.category in ("crisis", "injury") else ("113",)
+    return dataclasses.replace(result, emergency=default)
 
 
 def _model_escalation(folded: str, intent: IntentScores, *, urgent: bool) -> TriageResult:

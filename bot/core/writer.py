@@ -394,6 +394,8 @@ def rerank(question: str, passages: list[Passage], prior: float = 0.7, law_bonus
         value = prior * retrieval + (1 - prior) * cov - 0.01 * rank
         if p.doc_type.casefold() in ("luật", "bộ luật"):
             value += law_bonus  # citizens' questions are mostly answered by the law itself, not its decrees
+        if p.status == DocStatus.EXPIRED:
+            value -= 2 * law_bonus  # a replaced text answers only when nothing in force does
         scored.append((value, cov, retrieval, p))
     scored.sort(key=lambda t: t[0], reverse=True)
     ranked = [t[3] for t in scored]
