@@ -374,6 +374,8 @@ URGENT_P = 0.5
 ESCALATE_P = 0.5
 CUE_OVERRULED_BY_ANSWER_P = 0.8
 OUT_OF_SCOPE_P = 0.5
+# a question about a rule with no cue of a case stays a question unless the model is at least this sure
+RULE_QUESTION_VETO = 0.8
 _URGENT_CATEGORIES = {"violence", "sexual_abuse", "child_abuse", "crisis", "injury", "trafficking"}
 _MODEL_CATEGORY = {"sexual_abuse": "violence", "child_abuse": "violence", "trafficking": "violence",
                    "sued": "court", "lawsuit": "dispute"}
@@ -381,7 +383,7 @@ _MODEL_CATEGORY = {"sexual_abuse": "violence", "child_abuse": "violence", "traff
 
 def _with_model(folded: str, esc: TriageResult | None, oos: str | None, intent: IntentScores) -> TriageResult:
     pa, pe, pu, po = (intent.p(k) for k in ("answer", "escalate", "urgent", "out_of_scope"))
-    if esc is None and (_INFO_QUESTION.search(folded) or _RULE_FRAME.search(folded)) and pu + pe < 0.8:
+    if esc is None and (_INFO_QUESTION.search(folded) or _RULE_FRAME.search(folded)) and pu + pe < RULE_QUESTION_VETO:
         # "con trai 18 tuổi thì tuổi nào hết bị gọi nhập ngũ": a question about the rule, with no cue of
         # a case; the model alone is not sure enough to call it one
         pa, pe, pu = pa + pe + pu, 0.0, 0.0
