@@ -329,7 +329,7 @@ class ExtractiveWriter:
     built_at: str | Callable[[], str] = ""
     max_articles: int = 3
     quote_chars: int = 420
-    clauses_per_article: int = 2
+    clauses_per_article: int = 1
     lead_first: str = field(default=texts.ANSWER_LEAD)
     lead_more: str = field(default=texts.ANSWER_ALSO)
 
@@ -353,6 +353,9 @@ class ExtractiveWriter:
             text, _ = fit("", [], texts.NOTHING_FOUND, footer([], self._built_at()), max_chars, self.quote_chars)
             return WrittenAnswer(text=text, citations=[])
         blocks = self.blocks(question, passages)
+        # the best clause of the two best articles; the others are named for who wants to read further
+        for b in blocks[2:]:
+            b.quote, b.min_quote = "", 0
         shown = passages[: self.max_articles]
         text, n = fit("", blocks, "", footer(shown, self._built_at()), max_chars, self.quote_chars)
         return WrittenAnswer(text=text, citations=unique_citations([b.citation for b in blocks[:n]]))
