@@ -85,3 +85,11 @@ def test_buttons_become_typed_commands_within_the_limit() -> None:
         }
     )
     assert consent[0].count("/dongy") == 1 and "/khong" in consent[0]
+
+
+def test_group_chats_are_ignored_private_chats_answered() -> None:
+    group = text_event("m7", "Tôi bị nợ lương 3 tháng", user_id="u9")
+    group["message"]["chat"] = {"id": "g1", "chat_type": "GROUP"}
+    assert isinstance(parse_update(group), IgnoredEvent)
+    private = text_event("m8", "Tôi bị nợ lương 3 tháng", user_id="u9")
+    assert isinstance(parse_update(private), TextEvent)

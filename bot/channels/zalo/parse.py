@@ -88,6 +88,10 @@ def parse_update(payload: Any) -> Event:
     user_id, chat_id = str(sender["id"]), str(chat["id"])
     if sender.get("is_bot") is True:
         return IgnoredEvent("message from a bot")
+    chat_type = chat.get("chat_type")
+    if isinstance(chat_type, str) and chat_type.upper() != "PRIVATE":
+        # a group: citizens' problems (and the bot's answers about them) are not for the whole group
+        return IgnoredEvent(f"{chat_type.lower()} chat")
     if event_name == UNSUPPORTED:
         return NoticeEvent(Channel.ZALO, user_id, chat_id, Notice.PROTECTED_USER)
     if event_name in NOT_TEXT:
