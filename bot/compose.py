@@ -96,9 +96,10 @@ def assemble(settings: Settings, index: Any, conversations: ConversationStore, t
         def make(folder: Path) -> YamlFaqSearch:
             entries = load_faq(folder)
             use = vectors
-            if warmer is not None and vectors is not None and not vectors.cached([q for e in entries for q in e.questions]):
+            questions = [q for e in entries for q in e.questions]
+            if warmer is not None and vectors is not None and not vectors.cached(questions):
                 # first start (or many new questions): answer now with words, by meaning once embedded
-                warmer.start([q for e in entries for q in e.questions])
+                warmer.start(questions)
                 use = None
             keep = None
             if database is not None:

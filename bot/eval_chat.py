@@ -197,13 +197,9 @@ def run_conversations(assistant: Any, conversations: list[dict[str, Any]], max_c
             "conversation_crashes": crashes}
 
 
-def calibrate_answer_threshold(assistant: Any, cases: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """Pick `answer_threshold` from the retrieval confidence of correct vs incorrect answers on labelled cases.
-
-    For each answer case: the confidence `rerank` gives the retrieved articles, and whether a gold
-    article is among the ones the answer would cite. The threshold maximises balanced accuracy of
-    "confident <=> correct" (the FAQ path is ignored: it has its own threshold).
-    """
+def confidence_points(assistant: Any, cases: Iterable[dict[str, Any]]) -> list[tuple[float, bool]]:
+    """For each answer case: the confidence `rerank` gives the retrieved articles, and whether a gold
+    article is among the ones the answer would cite."""
     from bot.core.clean import clean_message, legal_terms
     from bot.core.writer import rerank
 
@@ -218,6 +214,17 @@ def calibrate_answer_threshold(assistant: Any, cases: Iterable[dict[str, Any]]) 
         gold = set(case.get("gold_ids") or [])
         ok = any(_ids_of(assistant, p.article_id) & gold for p in ranked[:k])
         points.append((conf, ok))
+    return points
+
+
+def calibrate_answer_threshold(assistant: Any, cases: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Pick `answer_threshold` from the retrieval confidence of correct vs incorrect answers on labelled cases.
+
+    For each answer case: the confidence `rerank` gives the retrieved articles, and whether a gold
+    article is among the ones the answer would cite. The threshold maximises balanced accuracy of
+    "confident <=> correct" (the FAQ path is ignored: it has its own threshold).
+    """
+    points = confidence_points(assistant, cases)
     n_ok = sum(1 for _, ok in points if ok) or 1
     n_bad = sum(1 for _, ok in points if not ok) or 1
     best = (0.0, 0.5)

@@ -16,23 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from bot.adapters.faq_search import load_faq
-from bot.core.clean import clean_message, legal_terms
-from bot.core.writer import rerank
-from bot.eval_chat import build_assistant
+from bot.eval_chat import build_assistant, confidence_points
 
 
 def points(assistant: Any, entries: list[Any], variant: int) -> list[tuple[float, bool]]:
-    out = []
-    k = assistant.config.cite_k
-    for e in entries:
-        gold = {c.article_id for c in e.citations}
-        if not any(assistant.retriever.get(g) for g in gold) or len(e.questions) <= variant:
-            continue
-        cleaned = clean_message(e.questions[variant])
-        question = " ".join([cleaned.text, *legal_terms(cleaned.text)])
-        ranked, conf = rerank(question, assistant.retriever.search(cleaned.query, assistant.config.top_k))
-        out.append((conf, any(p.article_id in gold for p in ranked[:k])))
-    return out
+    """FAQ questions whose cited article is indexed, as answer cases of `eval chat`'s calibration."""
+    cases = [{"kind": "answer", "text": e.questions[variant], "gold_ids": [c.article_id for c in e.citations]}
+             for e in entries
+             if len(e.questions) > variant and any(assistant.retriever.get(c.article_id) for c in e.citations)]
+    return confidence_points(assistant, cases)
 
 
 def choose(pts: list[tuple[float, bool]]) -> dict[str, float]:

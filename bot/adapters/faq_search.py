@@ -152,6 +152,10 @@ class YamlFaqSearch:
 
     # ------------------------------------------------------------------ signals
 
+    def variant_vector(self, variant: int) -> np.ndarray | None:
+        """The stored vector of one question variant (leave-one-out training reuses it as a query)."""
+        return self._matrix[variant] if self._matrix is not None else None
+
     def query_vector(self, query: str) -> np.ndarray | None:
         return self.vectors.one(query) if self.vectors is not None and self._matrix is not None else None
 

@@ -38,7 +38,7 @@ def loo_rows(search: YamlFaqSearch, *, per_entry: int = 1, seed: int = 0) -> lis
         if len(variants) < 2:
             continue
         for v in rng.sample(variants, min(per_entry, len(variants))):
-            qvec = search._matrix[v] if search._matrix is not None else None
+            qvec = search.variant_vector(v)
             for scenario, kwargs in (("variant", {"skip_variants": frozenset({v})}), ("entry", {"skip_entry": entry})):
                 for c in search.candidates(texts[v], qvec, **kwargs):  # type: ignore[arg-type]
                     rows.append(LooRow(c.values, c.entry == entry, scenario, query))

@@ -275,7 +275,7 @@ class Assistant:
             # a different follow-up never gets the previous answer again, unless that answer already
             # speaks of what is asked ("còn làm nghề nặng nhọc thì sao" after the annual-leave answer)
             matches = [m for m in matches if m.entry.id != state.last_faq_id or _covers(m.entry.answer, cleaned.text)]
-        faq_reply = self._faq_answer(matches, scoring, passages, max_chars)
+        faq_reply = self._faq_answer(matches, passages, max_chars)
         if faq_reply is not None:
             state.last_faq_id = faq_reply[1]
             return faq_reply[0], state
@@ -320,7 +320,7 @@ class Assistant:
                 best = (value, m)
         return best[1] if best else None
 
-    def _faq_answer(self, matches: list[FaqMatch], scoring: str, retrieved: list[Passage],
+    def _faq_answer(self, matches: list[FaqMatch], retrieved: list[Passage],
                     max_chars: int) -> tuple[Reply, str] | None:
         match = self._pick_faq(matches, retrieved)
         if match is None:

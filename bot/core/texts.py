@@ -165,9 +165,6 @@ ATTACHED_TO_TICKET = (
     "Mình đã chuyển tin nhắn này tới cán bộ đang xử lý yêu cầu #{ticket_id}; cán bộ sẽ trả lời bạn tại đây. "
     "Nếu muốn hỏi một câu khác, hãy gõ /moi rồi gửi câu hỏi."
 )
-FAQ_SUGGESTION = (
-    "Có phải bạn muốn hỏi: «{question}» Nếu đúng, hãy gửi lại nguyên câu đó để mình trả lời."
-)
 NOTHING_FOUND = (
     "Mình chưa tìm thấy quy định phù hợp với câu hỏi này. Bạn thử diễn đạt lại (việc gì, ai, ở đâu), "
     "hoặc gõ /canbo để gặp cán bộ trợ giúp pháp lý."

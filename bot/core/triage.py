@@ -143,8 +143,9 @@ _INFO_QUESTION = re.compile(
     r"dinh nghia|khai niem|la gi|duoc hieu|(bi )?(xu ly|xu phat|phat) (the nao|ra sao|nhu the nao|gi)|bi phat (gi|bao nhieu)"
 )
 
-# General frames of a question about a rule (how old, how much, what penalty), not of a case.
-_RULE_FRAME = re.compile(r"\b(tuoi nao|may tuoi|bao nhieu tuoi|bao nhieu|phat (sao|the nao|gi)|bi phat|co bi phat|the nao|ra sao|nhu the nao|kieu gi|o dau|khi nao)\b")
+# General frames of a question about a rule (how old, how much, what penalty), not of a case. Kept apart
+# from _INFO_QUESTION, which also softens the cues: these only keep the model from escalating alone.
+_RULE_FRAME = re.compile(r"\b(tuoi nao|may tuoi|bao nhieu|phat (sao|gi)|bi phat|the nao|ra sao|kieu gi|o dau|khi nao)\b")
 _ELDER_RE = re.compile(_ELDER)
 _CHILD_RE = re.compile(_CHILD)
 _HURT_RE = re.compile(r"bi thuong|chay mau|mau chay|bat tinh|gay (tay|chan|xuong)|nhap vien|cap cuu|nguy kich|bong|hon me")
