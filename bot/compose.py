@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from bot.core.config import AssistantConfig
 from bot.core.ports import ConversationStore, TicketStore
@@ -12,6 +14,21 @@ from bot.core.service import Assistant
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T", covariant=True)  # a Loaded[Assistant] is a Loaded of anything the assistant satisfies
+
+
+class IncompatibleIndex(RuntimeError):
+    """The build was made with a different embedder than the one this server runs."""
+
+
+@dataclass(frozen=True)
+class Loaded(Generic[T]):
+    """A loaded index build and what was built on it (e.g. the assistant using it)."""
+
+    build_id: str
+    embedder_id: str | None
+    value: T
 
 
 def load_register(settings: Settings) -> dict[str, Any]:
@@ -121,3 +138,34 @@ def assemble(settings: Settings, index: Any, conversations: ConversationStore, t
         writer = LlmAnswerWriter(writer, base_url=settings.llm_base_url, model=settings.llm_model, api_key=key)
     return Assistant(retriever, faq, writer, conversations, tickets, AssistantConfig.from_settings(settings),
                      intent=load_intent(vectors))
+
+
+def index_engine(
+    settings: Settings, database: Any, outbox: Any
+) -> Callable[[str | None], Loaded[Assistant]]:
+    """The production loader: the CURRENT index build assembled with the SQL stores (serve, the answer
+    processes, `chat` and `ask`); heavy imports are lazy so tests with their own assistant skip them."""
+    from bot.storage.conversations import SqlConversationStore
+    from bot.storage.tickets import SqlTicketStore
+    from retrieval.embed import EmbedderMismatch
+    from retrieval.index import load_index
+
+    parts = Parts(settings)  # embedders are made once, on first load (in a worker thread): they load a model
+
+    def load(expected_embedder_id: str | None) -> Loaded[Assistant]:
+        embedder = parts.index_embedder()
+        running = embedder.id if embedder is not None else None
+        try:
+            index = load_index(
+                settings.index_dir,
+                expected_embedder_id=running,
+                embedder=embedder,
+                dense=embedder is not None,
+            )
+        except EmbedderMismatch as exc:
+            raise IncompatibleIndex(str(exc)) from None
+        assistant = assemble(settings, index, SqlConversationStore(database, outbox=outbox),
+                             SqlTicketStore(database, outbox=outbox), parts, database)
+        return Loaded(index.build_id, running, assistant)
+
+    return load

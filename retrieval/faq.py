@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from retrieval.normalize import has_diacritics
+from retrieval.normalize import has_diacritics, nfc
 
 MIN_QUESTIONS = 2
 MAX_QUESTIONS = 5
@@ -86,10 +85,6 @@ class FaqRecord:
 
 
 # ---- validation ---------------------------------------------------------------------------------
-
-
-def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
 
 
 def _scalar(value: Any) -> str | None:

@@ -97,3 +97,11 @@ def strip_diacritics(text: str) -> str:
 def has_diacritics(text: str) -> bool:
     """True when any letter carries a Vietnamese diacritic (or is đ)."""
     return not _VN_MARKED.isdisjoint(text)
+
+
+# Function words and chat particles of questions, folded (no diacritics): they say nothing about the subject.
+# Not "nha" or "no": folded, they are also "nhà" (house) and "nợ" (debt).
+STOPWORDS = frozenset(["la", "va", "cua", "co", "khong", "duoc", "thi", "ma", "nhung", "cac", "cho", "toi", "em", "minh", "anh", "chi", "ban", "voi", "ve", "nay", "do", "vay", "a", "oi", "nhe", "hay", "hoac", "trong", "theo", "tai", "khi", "neu", "de", "tu", "den", "da", "dang", "se", "bi", "phai", "can", "lam", "nao", "gi", "sao", "the", "nhu", "bao", "nhieu", "lau", "may", "moi", "nguoi", "ai", "ho", "mot", "rat", "qua", "lai", "con", "nua", "roi", "cung", "van", "chua", "ra", "vao", "len", "o", "tren", "duoi", "hoi", "xin", "cam", "on", "u", "ha", "ak", "nhi", "ne", "day", "kia"])
+
+# Words every legal text repeats: no help in telling one clause of an article from another.
+LEGAL_BOILERPLATE = frozenset(["quy", "dinh", "luat", "phap", "dieu", "khoan", "diem"])

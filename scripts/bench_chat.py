@@ -12,8 +12,8 @@ import statistics
 import time
 from pathlib import Path
 
+from bot.cli.eval_chat import build_assistant, load_cases
 from bot.core.models import Channel, IncomingMessage
-from bot.eval_chat import build_assistant, load_cases
 
 
 def main() -> None:

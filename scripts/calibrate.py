@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.adapters.faq_search import load_faq
-from bot.eval_chat import build_assistant, confidence_points
+from bot.cli.eval_chat import build_assistant, confidence_points
 
 
 def points(assistant: Any, entries: list[Any], variant: int) -> list[tuple[float, bool]]:

@@ -141,10 +141,10 @@ def start_servers(
     procs = []
     for _ in range(args.workers):
         port = free_port()
-        cmd = [sys.executable, "-m", "bot.cli_serve", "--host", "127.0.0.1", "--port", str(port)]
+        cmd = [sys.executable, "-m", "bot.cli.serve", "--host", "127.0.0.1", "--port", str(port)]
         if args.profile:  # the event loop thread's profile, written when the server exits
             code = (
-                "import cProfile, signal, sys, bot.cli_serve as c\n"
+                "import cProfile, signal, sys, bot.cli.serve as c\n"
                 "signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))\n"
                 "p = cProfile.Profile(); p.enable()\n"
                 "try:\n"

@@ -188,7 +188,7 @@ async def test_polling_mode_without_public_url(
     tg, zalo = fakes
     tg.webhook = {"url": "https://old.example.org/hook"}  # left over: polling must remove it
     settings = make_settings(db, index_dir, tg, zalo, public_url=None)
-    from bot.app import build_channels
+    from bot.ingress.app import build_channels
 
     channels = build_channels(settings, poll_timeout=1)
     async with running(settings, db, channels=channels) as r:

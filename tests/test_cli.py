@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.main import app
 from bot.storage.db import Database
 from bot.storage.schema import Feedback, Ticket
 from tests.auxil.mini_index import build_mini_index

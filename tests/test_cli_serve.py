@@ -65,7 +65,7 @@ def test_serve_process(fakes: tuple[FakeTelegram, FakeZalo], tmp_path: Path) -> 
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli_serve", "--port", str(port), "--answer-processes", "0"],
+            [sys.executable, "-m", "bot.cli.serve", "--port", str(port), "--answer-processes", "0"],
             cwd=REPO,
             env=env,
             stdout=out,

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot.adapters.faq_search import ReloadingFaqSearch
-from bot.app import index_engine
-from bot.eval_chat import build_assistant, eval_settings
+from bot.cli.eval_chat import build_assistant, eval_settings
+from bot.ingress.app import index_engine
 from bot.storage.db import Database
 from bot.storage.outbox import Outbox
 from tests.auxil.mini_index import build_mini_index

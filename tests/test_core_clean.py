@@ -9,9 +9,9 @@ from bot.core.clean import (
     legal_terms,
     mask_pii,
     repair_mojibake,
-    strip_diacritics,
     strip_markup,
 )
+from retrieval.normalize import strip_diacritics
 
 
 def test_mojibake_from_cp1252_is_repaired_including_lost_bytes() -> None:

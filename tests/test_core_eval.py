@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from bot.adapters.memory import InMemoryConversationStore, InMemoryTicketStore
+from bot.cli.eval_chat import normalise, run_chat_eval
 from bot.core.config import AssistantConfig
 from bot.core.service import Assistant
 from bot.core.writer import ExtractiveWriter
-from bot.eval_chat import normalise, run_chat_eval
 from tests.auxil.core_fakes import FakeRetriever
 
 
@@ -43,7 +43,7 @@ def test_eval_chat_command_ends_with_one_json_line(tmp_path, monkeypatch) -> Non
     import typer
     from typer.testing import CliRunner
 
-    import bot.eval_chat as ev
+    import bot.cli.eval_chat as ev
 
     def fake_build(index, faq_dir=None, **kw):  # type: ignore[no-untyped-def]
         return Assistant(FakeRetriever(), None, ExtractiveWriter(built_at="2025-11-20"), InMemoryConversationStore(),
@@ -64,7 +64,7 @@ def test_eval_chat_command_ends_with_one_json_line(tmp_path, monkeypatch) -> Non
 def test_zalo_questions_are_scored_by_the_cited_article(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import json
 
-    from bot.eval_chat import load_cases
+    from bot.cli.eval_chat import load_cases
 
     zalo = tmp_path / "questions.jsonl"
     rows = [

@@ -10,9 +10,10 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from bot.cli_db import db_app
+from bot.cli.db import db_app
 from bot.core.models import Channel, ReplyKind
 from bot.storage.conversations import SqlConversationStore
+from bot.storage.copy import CopyError, copy_database
 from bot.storage.db import Database
 from bot.storage.faq_proposals import FaqProposalStore
 from bot.storage.faq_reviews import FaqReviewStore
@@ -22,7 +23,6 @@ from bot.storage.purge import purge
 from bot.storage.schema import Base, Message, Ticket, User
 from bot.storage.staff import StaffStore
 from bot.storage.tickets import SqlTicketStore
-from bot.storage_copy import CopyError, copy_database
 from tests.auxil.storage_builders import Clock, draft, dump_tables, message, reply
 
 pytestmark = pytest.mark.postgres
@@ -194,7 +194,7 @@ def test_values_postgresql_cannot_hold_are_fitted_and_reported(
 def test_migrate_command_brings_an_empty_database_to_head(
     postgres_database: Callable[[], str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.storage_copy import head_revision
+    from bot.storage.copy import head_revision
 
     url = postgres_database()
     monkeypatch.setenv("LAWBOT_DATABASE_URL", url)

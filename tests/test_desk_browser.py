@@ -92,8 +92,8 @@ def wait_for(condition: Any, timeout: float = 15.0) -> bool:
 
 
 def test_staff_reply_from_the_browser_reaches_telegram(browser: Any, tmp_path: Path) -> None:
-    from bot.app import build_app
-    from bot.workers import WorkerOptions
+    from bot.ingress.app import build_app
+    from bot.runtime.workers import WorkerOptions
 
     db = Database(f"sqlite:///{tmp_path}/lawbot.sqlite3")
     db.migrate()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli_staff import staff_app
+from bot.cli.staff import staff_app
 from bot.desk.auth import Passwords
 from bot.storage.db import Database
 from bot.storage.staff import StaffStore

@@ -9,10 +9,11 @@ from pathlib import Path
 import sqlalchemy as sa
 import yaml
 
-from bot.desk.faq_writer import prepare_questions, strip_diacritics
+from bot.kb.faq_writer import prepare_questions
 from bot.storage.db import Database
 from bot.storage.schema import FaqProposal, StaffAudit, TicketEvent
 from retrieval.faq import read_faq
+from retrieval.normalize import strip_diacritics
 from tests.auxil.desk import DeskHarness, login, make_harness, token
 
 ANSWER = "Làm đủ 12 tháng, bạn được nghỉ hằng năm 12 ngày làm việc, hưởng nguyên lương."

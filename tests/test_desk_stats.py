@@ -107,7 +107,7 @@ async def test_csv_exports_mask_personal_numbers(db: Database, tmp_path: Path) -
         urgent = next(r for r in tickets[1:] if r[4] == "urgent")
         assert urgent[6] == "30"
         assert urgent[8] == "Bị đánh, cần giúp =HYPERLINK(\"x\")"
-    from bot.desk.csv_export import cell
+    from bot.kb.csv_export import cell
 
     assert cell('=HYPERLINK("http://evil")') == "'=HYPERLINK(\"http://evil\")"
     assert cell("+84 912") == "'+84 912" and cell("@SUM(A1)") == "'@SUM(A1)"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.main import app
 from retrieval.eval import METRIC_KEYS, evaluate, load_questions, question_from_record
 
 runner = CliRunner()

@@ -311,7 +311,7 @@ async def test_corrupt_index_build_is_refused_and_the_old_one_keeps_serving(
 ) -> None:
     index_dir = tmp_path / "index"
     old = build_mini_index(index_dir)
-    caplog.set_level(logging.ERROR, logger="bot.index_reload")
+    caplog.set_level(logging.ERROR, logger="bot.runtime.index_reload")
     async with running(make_settings(db, index_dir, fake, None), db) as r:
         assert r.rt.current.build_id == old
         _corrupt_copy(index_dir, "99990101-000000-broken", damage)
@@ -395,7 +395,7 @@ def test_reindex_killed_midway_keeps_the_old_index_and_resumes_from_the_cache(tm
     corpus = _resume_corpus(tmp_path / "bigger.jsonl")
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "index", "build", "--source", str(corpus),
+        [sys.executable, "-m", "bot.cli.main", "index", "build", "--source", str(corpus),
          "--out", str(index_dir), "--cache", str(cache), "--quiet"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )

@@ -28,12 +28,12 @@ from bot.core.config import AssistantConfig
 from bot.core.models import ButtonAction, Channel, IncomingMessage
 from bot.core.service import Assistant
 from bot.core.writer import ExtractiveWriter
-from bot.intake import Intake
-from bot.metrics import Metrics
+from bot.ingress.webhooks import webhook_routes
+from bot.runtime.intake import Intake
+from bot.runtime.metrics import Metrics
 from bot.storage.db import Database
 from bot.storage.inbox import Inbox
 from bot.storage.schema import Message
-from bot.web.webhooks import webhook_routes
 from retrieval.index import load_index
 from tests.auxil import fake_telegram
 from tests.auxil.app_harness import TG_HEADERS, TG_SECRET, make_settings, running

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.index_reload import Current, IncompatibleIndex, IndexWatcher, Loaded
-from bot.metrics import Metrics
+from bot.runtime.index_reload import Current, IncompatibleIndex, IndexWatcher, Loaded
+from bot.runtime.metrics import Metrics
 
 
 def point(index_dir: Path, build_id: str) -> None:

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from bot.cli_kb import kb_app
+from bot.cli.kb import kb_app
 from retrieval.faq import load_faq
 from retrieval.register import load_register, normalize_doc_number
 from retrieval.types import Status

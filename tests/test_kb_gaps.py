@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli_kb import kb_app
+from bot.cli.kb import kb_app
 from bot.core.models import Channel, Reply, ReplyKind
-from bot.gaps import MemoEmbed, find_gaps, gaps_csv
+from bot.kb.gaps import MemoEmbed, find_gaps, gaps_csv
 from bot.storage.conversations import SqlConversationStore
 from bot.storage.db import Database
 from bot.storage.gaps import unsure_questions
@@ -153,7 +153,7 @@ def test_kb_gaps_command_prints_and_writes_csv(
 
 
 def test_csv_masks_personal_numbers_and_formulas(embed: MemoEmbed) -> None:
-    from bot.gaps import cluster_gaps
+    from bot.kb.gaps import cluster_gaps
     from bot.storage.gaps import UnsureQuestion
 
     asked = [UnsureQuestion("=HYPERLINK(\"x\") số 0912 345 678 bị nợ lương", 1, NOW, "clarify")]
@@ -182,7 +182,7 @@ async def test_statistics_page_shows_the_top_clusters(db: Database, tmp_path: Pa
 
 def test_two_citizens_asking_the_same_in_a_quiet_week_make_one_group(embed: MemoEmbed) -> None:
     """Even a batch of two questions is centred sensibly (the shipped mean of the FAQ's questions)."""
-    from bot.gaps import cluster_gaps
+    from bot.kb.gaps import cluster_gaps
     from bot.storage.gaps import UnsureQuestion
     from retrieval.cluster import background_mean
 

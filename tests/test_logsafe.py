@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.logsafe import PiiFilter, mask_pii, setup_logging
+from bot.runtime.logsafe import PiiFilter, mask_pii, setup_logging
 
 TOKEN = "7123456789:AAHk3xQ_9v-ZpLm2NbCdEfGhIjKlMnOpQrS"
 SECRETS = [

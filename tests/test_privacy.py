@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from bot.cli_db import db_app
+from bot.cli.db import db_app
 from bot.storage.db import Database
 from bot.storage.schema import Conversation, Message, OutboxRecord, Ticket, User
 from bot.storage.staff import StaffStore

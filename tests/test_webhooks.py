@@ -16,11 +16,11 @@ from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.zalo.channel import ZaloChannel
 from bot.channels.zalo.client import ZaloClient
 from bot.core.models import Channel
-from bot.intake import Intake
-from bot.metrics import Metrics
+from bot.ingress.webhooks import webhook_routes
+from bot.runtime.intake import Intake
+from bot.runtime.metrics import Metrics
 from bot.storage.db import Database
 from bot.storage.inbox import Inbox
-from bot.web.webhooks import webhook_routes
 from tests.auxil.fake_telegram import private_message
 from tests.auxil.fake_zalo import text_event
 

@@ -8,7 +8,8 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-from bot.core.clean import accent_ratio, nfc, strip_diacritics
+from bot.core.clean import accent_ratio
+from retrieval.normalize import nfc, strip_diacritics
 
 _WORD = re.compile(r"[^\W\d_]+")
 _MAX_CANDIDATES = 6

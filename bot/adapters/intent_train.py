@@ -13,7 +13,8 @@ from bot.adapters.faq_search import load_faq
 from bot.adapters.intent import CATEGORIES_FILE, LABELS_FILE, IntentClassifier
 from bot.adapters.logreg import fit_softmax
 from bot.adapters.vectors import TextVectors
-from bot.core.clean import clean_message, strip_diacritics
+from bot.core.clean import clean_message
+from retrieval.normalize import strip_diacritics
 
 LABELS = ("answer", "escalate", "urgent", "out_of_scope")
 

@@ -3,40 +3,15 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
+
+from retrieval.normalize import has_diacritics, nfc, strip_diacritics
 
 # ---------------------------------------------------------------------------------------------
 # Unicode and diacritics
 
 
-def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
-
-
-def _build_fold_table() -> dict[int, str | None]:
-    table: dict[int, str | None] = {}
-    for cp in list(range(0xC0, 0x250)) + list(range(0x1E00, 0x1F00)):
-        base = unicodedata.normalize("NFD", chr(cp))[0]
-        if base != chr(cp) and base.isascii():
-            table[cp] = base
-    for cp in range(0x300, 0x370):  # stray combining marks of text that was not NFC
-        table[cp] = None
-    table[ord("đ")] = "d"
-    table[ord("Đ")] = "D"
-    return table
-
-
-_FOLD = _build_fold_table()
-_MARKED = frozenset(chr(c) for c, v in _FOLD.items() if v is not None)
-
-
-def strip_diacritics(text: str) -> str:
-    """'Đất đai' -> 'Dat dai' (works on NFC and NFD text)."""
-    return text.translate(_FOLD)
-
-
-def fold(text: str) -> str:
+def cue_form(text: str) -> str:
     """Rule-matching form: no diacritics, lower case, single spaces, punctuation kept as spaces
     except '?' (a question mark is a useful cue)."""
     text = strip_diacritics(nfc(text)).lower()
@@ -49,7 +24,7 @@ def accent_ratio(text: str) -> float:
     words = re.findall(r"[^\W\d_]+", text)
     if not words:
         return 0.0
-    return sum(1 for w in words if not _MARKED.isdisjoint(w)) / len(words)
+    return sum(1 for w in words if has_diacritics(w)) / len(words)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -384,7 +359,7 @@ _DEATH = re.compile(r"\b(mat|chet|qua doi|tu tran|di chuc|thua ke|di san)\b")
 
 def legal_terms(text: str) -> list[str]:
     """Legal wording for the everyday expressions found in `text` (in order, without repeats)."""
-    folded = fold(text)
+    folded = cue_form(text)
     out: list[str] = []
     for pattern, term in _LEGAL_RE:
         if pattern.search(folded) and term not in out:
@@ -419,7 +394,7 @@ def sentences(text: str) -> list[str]:
 
 
 def is_question(sentence: str) -> bool:
-    return bool(_QUESTION_CUES.search(fold(sentence)))
+    return bool(_QUESTION_CUES.search(cue_form(sentence)))
 
 
 def extract_question(text: str, max_chars: int = 260) -> str:

@@ -7,12 +7,10 @@ import math
 import re
 from collections.abc import Iterable
 
-from bot.core.clean import expand_teencode, extract_question, legal_terms, strip_diacritics
+from bot.core.clean import expand_teencode, extract_question, legal_terms
 from bot.core.ports import FaqEntry, FaqMatch
+from retrieval.normalize import STOPWORDS, strip_diacritics
 
-_STOP = frozenset(
-    ["la", "va", "cua", "co", "khong", "duoc", "thi", "ma", "nhung", "cac", "cho", "toi", "em", "minh", "anh", "chi", "ban", "voi", "ve", "nay", "do", "vay", "a", "oi", "nhe", "hay", "hoac", "trong", "theo", "tai", "khi", "neu", "de", "tu", "den", "da", "dang", "se", "bi", "phai", "can", "lam", "nao", "gi", "sao", "the", "nhu", "bao", "nhieu", "lau", "may", "moi", "nguoi", "ai", "ho", "mot", "rat", "qua", "lai", "con", "nua", "roi", "cung", "van", "chua", "ra", "vao", "len", "o", "tren", "duoi", "hoi", "xin", "cam", "on", "a", "u", "ha", "ak", "nhi", "ne", "day", "kia"]
-)
 _WORD = re.compile(r"[a-z0-9]+")
 _LEAD_ZERO = re.compile(r"\b0+(\d)")
 
@@ -24,21 +22,21 @@ def features(text: str, *, expand: bool = True) -> dict[str, float]:
     words = _WORD.findall(_LEAD_ZERO.sub(r"\1", strip_diacritics(question).lower()))
     out: dict[str, float] = {}
     for w in words:
-        if w not in _STOP and (len(w) > 1 or w.isdigit()):
+        if w not in STOPWORDS and (len(w) > 1 or w.isdigit()):
             out[w] = 1.0
     for a, b in itertools.pairwise(words):
-        if a in _STOP and b in _STOP:
+        if a in STOPWORDS and b in STOPWORDS:
             continue
         out[f"{a}_{b}"] = 1.5
     # Also bigrams of the content words alone: "đăng ký thường trú ở nhà thuê" and "ở nhà thuê có
     # đăng ký thường trú" share them although the function words around them differ.
-    content = [w for w in words if w not in _STOP and (len(w) > 1 or w.isdigit())]
+    content = [w for w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
     for a, b in itertools.pairwise(content):
         out.setdefault(f"{a}_{b}", 1.0)
     if expand:
         for term in legal_terms(text):
             for w in _WORD.findall(strip_diacritics(term).lower()):
-                if w not in _STOP and w not in out:
+                if w not in STOPWORDS and w not in out:
                     out[w] = 0.5
     return out
 

@@ -8,7 +8,7 @@ import re
 import uuid
 
 from bot.core import texts
-from bot.core.clean import Cleaned, clean_message, fold, legal_terms, mask_pii
+from bot.core.clean import Cleaned, clean_message, cue_form, legal_terms, mask_pii
 from bot.core.config import AssistantConfig
 from bot.core.models import (
     Button,
@@ -182,7 +182,7 @@ class Assistant:
         if command is not None:
             return self._command(command, msg, state, max_chars)
         if state.pending_ticket_id is not None:
-            answer = fold(stripped).replace("?", " ").strip()
+            answer = cue_form(stripped).replace("?", " ").strip()
             if answer in _YES or answer in _NO:
                 return self._consent(state, answer in _YES)
         pick = stripped.rstrip(".)")
@@ -240,7 +240,7 @@ class Assistant:
                     "health": texts.OUT_OF_SCOPE_HEALTH}.get(result.category, texts.OUT_OF_SCOPE)
             return Reply(ReplyKind.REFUSED, text), state
 
-        folded = fold(cleaned.text)
+        folded = cue_form(cleaned.text)
         if _SMALLTALK_HELLO.match(folded):
             return Reply(ReplyKind.INFO, texts.SMALLTALK_HELLO), state
         if _SMALLTALK_THANKS.match(folded):
@@ -295,7 +295,7 @@ class Assistant:
             return True  # the citizen answers our clarifying question
         if last_bot is not None and last_bot.reply_kind not in (ReplyKind.ANSWER.value, None):
             return False
-        folded = fold(text)
+        folded = cue_form(text)
         words = len(folded.split())
         if words > self.config.followup_max_words:
             return False
@@ -574,9 +574,9 @@ class Assistant:
     def _topics(self) -> str:
         topics = list(texts.DEFAULT_TOPICS)
         entries = self.faq.entries if self.faq is not None else []
-        known = {fold(t) for t in topics}
+        known = {cue_form(t) for t in topics}
         for t in dict.fromkeys(e.topic for e in entries):
-            if t and not any(fold(t).strip() in k for k in known):
+            if t and not any(cue_form(t).strip() in k for k in known):
                 topics.append(t)
         return "\n".join([texts.TOPICS_HEAD, *[f"• {t}" for t in topics], texts.TOPICS_TAIL])
 
@@ -610,8 +610,8 @@ def command_of(text: str) -> str | None:
     stripped = (text or "").strip()
     if stripped.startswith("/"):
         word = stripped[1:].split(maxsplit=1)[0].split("@", 1)[0] if len(stripped) > 1 else ""
-        return _COMMANDS.get(fold(word).replace(" ", ""), "help" if word else None)
-    folded = fold(stripped).replace("?", " ").strip()
+        return _COMMANDS.get(cue_form(word).replace(" ", ""), "help" if word else None)
+    folded = cue_form(stripped).replace("?", " ").strip()
     if len(folded) > 40:
         return None
     if folded in _COMMAND_WORDS:
@@ -623,10 +623,10 @@ def command_of(text: str) -> str | None:
 
 def _covers(answer: str, followup: str) -> bool:
     """Whether an answer mentions most content words of a follow-up (so serving it again answers it)."""
-    asked = [w for w in fold(followup).split() if len(w) > 2 and w not in _FOLLOWUP_WORDS]
+    asked = [w for w in cue_form(followup).split() if len(w) > 2 and w not in _FOLLOWUP_WORDS]
     if not asked:
         return False
-    said = set(fold(answer).split())
+    said = set(cue_form(answer).split())
     return sum(w in said for w in asked) / len(asked) >= 0.6
 
 

@@ -7,8 +7,9 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from bot.core.clean import fold, nfc, strip_diacritics
+from bot.core.clean import cue_form
 from bot.core.ports import IntentScores
+from retrieval.normalize import nfc, strip_diacritics
 
 
 class Verdict(StrEnum):
@@ -241,10 +242,10 @@ def _is_mash(folded: str) -> bool:
 def _bad_input(raw: str, cleaned_text: str, had_html: bool, had_url: bool) -> TriageResult | None:
     if not raw or not raw.strip():
         return TriageResult(Verdict.BAD_INPUT, "empty")
-    folded_raw = fold(strip_diacritics(nfc(raw)))
+    folded_raw = cue_form(strip_diacritics(nfc(raw)))
     if _INJECTION.search(folded_raw):
         return TriageResult(Verdict.BAD_INPUT, "injection", cues=("injection",))
-    folded = fold(cleaned_text)
+    folded = cue_form(cleaned_text)
     if had_url and _PHISHING.search(folded):
         return TriageResult(Verdict.BAD_INPUT, "phishing", cues=("phishing",))
     spam_hits = len(set(m.group(0) for m in _SPAM.finditer(folded)))
@@ -355,7 +356,7 @@ def triage(raw: str, cleaned_text: str | None = None, *, had_html: bool = False,
     bad = _bad_input(raw, cleaned_text, had_html, had_url)
     if bad is not None:
         return bad
-    folded = fold(cleaned_text)
+    folded = cue_form(cleaned_text)
     accented = " " + nfc(cleaned_text).lower() + " "
     esc = escalation(folded, accented)
     oos = _out_of_scope(folded)
@@ -478,7 +479,7 @@ _FRAME_PHRASES = re.compile(r"\bbi phat\b")
 def is_vague(text: str) -> bool:
     """Nothing but greetings, filler and question-frame words ("cho em hỏi về luật với ạ",
     "cần giấy tờ gì?", "mất bao lâu?")."""
-    folded = fold(text).replace("?", " ")
+    folded = cue_form(text).replace("?", " ")
     if not folded.split():
         return False
     # "(có) bị phạt (không)" with nothing else: fined for what?
@@ -488,7 +489,7 @@ def is_vague(text: str) -> bool:
 
 def topic_only(text: str) -> str | None:
     """The topic of a message that names a topic and asks nothing else ("hỏi về bảo hiểm")."""
-    folded = fold(text).replace("?", " ")
+    folded = cue_form(text).replace("?", " ")
     words = [w for w in folded.split() if w not in _FILLER]
     if not words or len(words) > 4:
         return None

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.core import texts
-from bot.core.clean import strip_diacritics
 from bot.core.models import Citation, DocStatus, Passage
 from bot.core.ports import WrittenAnswer
+from retrieval.normalize import LEGAL_BOILERPLATE, STOPWORDS, strip_diacritics
 
 # ---------------------------------------------------------------------------------------------
 # Article text -> clauses (khoản) -> points (điểm)
@@ -84,9 +84,7 @@ def units(text: str) -> list[Unit]:
 # ---------------------------------------------------------------------------------------------
 # Scoring (diacritic-folded syllables and bigrams, weighted by rarity among the candidate units)
 
-_STOP = frozenset(
-    ["la", "va", "cua", "co", "khong", "duoc", "thi", "ma", "nhung", "cac", "cho", "toi", "em", "minh", "anh", "chi", "ban", "voi", "ve", "nay", "do", "vay", "a", "oi", "nhe", "nha", "hay", "hoac", "trong", "theo", "tai", "khi", "neu", "de", "tu", "den", "da", "dang", "se", "bi", "phai", "can", "lam", "nao", "gi", "sao", "the", "nhu", "bao", "nhieu", "lau", "may", "moi", "nguoi", "ai", "ho", "no", "mot", "hai", "rat", "qua", "lai", "con", "nua", "roi", "cung", "van", "chua", "ra", "vao", "len", "xuong", "o", "tren", "duoi", "sau", "truoc", "quy", "dinh", "luat", "phap", "dieu", "khoan", "diem", "hoi", "xin", "cam", "on"]
-)
+_STOP = STOPWORDS | LEGAL_BOILERPLATE
 _WORD = re.compile(r"[a-z0-9]+")
 _LEAD_ZERO = re.compile(r"\b0+(\d)")
 _NUMERIC_Q = re.compile(r"bao (lau|nhieu)|may (ngay|thang|nam|tuoi|tieng|gio|lan|phan)|toi da|toi thieu|muc|phan tram|thoi han|khi nao|tuoi")
@@ -381,7 +379,8 @@ def rerank(question: str, passages: list[Passage], prior: float = 0.7, law_bonus
     """Order passages by retrieval rank blended with their best clause's match; return (passages, confidence).
 
     Confidence in [0, 1] combines the share of the question's content words the best clause covers
-    with how clearly the first article leads (calibrated on citizen_eval dev; see bot/eval_chat.py).
+    with how clearly the first article leads. The weights date from the first version (chosen by hand);
+    the threshold that turns confidence into "answer" is calibrated on FAQ questions (scripts/calibrate.py).
     """
     if not passages:
         return [], 0.0

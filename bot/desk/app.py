@@ -1,4 +1,4 @@
-"""build_desk: the staff desk as a Starlette sub-application, mounted by bot/app.py at /staff."""
+"""build_desk: the staff desk as a Starlette sub-application, mounted by bot/ingress/app.py at /staff."""
 
 from __future__ import annotations
 

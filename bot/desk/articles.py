@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.desk.faq_writer import field_of
+from bot.kb.faq_writer import field_of
 
 
 @dataclass(frozen=True)

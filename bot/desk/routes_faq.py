@@ -19,7 +19,9 @@ from bot.desk import texts
 from bot.desk.articles import article_view
 from bot.desk.context import Desk, client_ip, current_staff, desk_of, int_param, redirect
 from bot.desk.csrf import checked_form
-from bot.desk.faq_writer import (
+from bot.desk.queries import ProposalDecided, decide_proposal, record_ticket_event
+from bot.desk.render import page
+from bot.kb.faq_writer import (
     FaqDraft,
     FaqFileError,
     append_entry,
@@ -27,8 +29,6 @@ from bot.desk.faq_writer import (
     prepare_questions,
     register_numbers,
 )
-from bot.desk.queries import ProposalDecided, decide_proposal, record_ticket_event
-from bot.desk.render import page
 from bot.storage.faq_proposals import Proposal
 from bot.storage.staff import StaffAccount
 

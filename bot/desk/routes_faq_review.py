@@ -17,9 +17,10 @@ from starlette.routing import Route
 from bot.desk import texts
 from bot.desk.context import Desk, client_ip, current_staff, desk_of, redirect
 from bot.desk.csrf import checked_form
-from bot.desk.faq_writer import MAX_ANSWER, MIN_ANSWER, field_of
 from bot.desk.render import page
-from bot.logsafe import mask_pii
+from bot.kb import texts as kb_texts
+from bot.kb.faq_writer import MAX_ANSWER, MIN_ANSWER, FaqRecord, field_of, missing_numbers, read_faq
+from bot.runtime.logsafe import mask_pii
 from bot.storage.faq_reviews import (
     STATES,
     UNREVIEWED,
@@ -28,8 +29,6 @@ from bot.storage.faq_reviews import (
     approval_lapsed,
     state_of,
 )
-from retrieval.faq import FaqRecord, read_faq
-from retrieval.faq_check import missing_numbers
 
 PAGE_SIZE = 20
 _ENTRY_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*-\d{3,}$")
@@ -154,9 +153,9 @@ def _answer_problems(desk: Desk, record: FaqRecord, answer: str) -> list[str]:
     """Why an edited answer cannot be served: length, a citizen's personal numbers, numbers the cited law lacks."""
     problems: list[str] = []
     if mask_pii(answer) != answer:
-        problems.append(texts.FAQ_CHECK["personal"])
+        problems.append(kb_texts.FAQ_CHECK["personal"])
     if not MIN_ANSWER <= len(answer) <= MAX_ANSWER:
-        problems.append(texts.FAQ_CHECK["answer"])
+        problems.append(kb_texts.FAQ_CHECK["answer"])
     cited = []
     for c in record.citations:
         article = desk.lookup_article(c.article_id or "")
@@ -166,7 +165,7 @@ def _answer_problems(desk: Desk, record: FaqRecord, answer: str) -> list[str]:
         years = {m.group(1) for c in record.citations if (m := re.match(r"\d+/(\d{4})/", c.doc_number))}
         absent = missing_numbers(answer, cited, allowed=years)
         if absent:
-            problems.append(texts.FAQ_CHECK["numbers"].format(numbers=", ".join(absent)))
+            problems.append(kb_texts.FAQ_CHECK["numbers"].format(numbers=", ".join(absent)))
     return problems
 
 

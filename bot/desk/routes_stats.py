@@ -14,12 +14,12 @@ from starlette.routing import Route
 from bot.desk import texts
 from bot.desk.charts import bar_list, column_chart, split_bar
 from bot.desk.context import Desk, client_ip, current_staff, desk_of
-from bot.desk.csv_export import citizen_text, to_csv
 from bot.desk.queries import tickets_between
 from bot.desk.render import page
 from bot.desk.routes_faq_review import faq_signature
 from bot.desk.templating import VN_TZ, vn_time
-from bot.gaps import GapCluster, MemoEmbed, find_gaps, gaps_csv
+from bot.kb.csv_export import citizen_text, to_csv
+from bot.kb.gaps import GapCluster, faq_search, find_gaps, gap_embedder, gaps_csv
 
 log = logging.getLogger(__name__)
 
@@ -35,16 +35,12 @@ def _gap_tools(desk: Desk) -> tuple[Any, Any]:
     """The embedder (made once, remembering vectors) and the FAQ search (re-made when a FAQ file changes)."""
     embed = desk.cache.get("gap_embed")
     if embed is None:
-        from retrieval.embed import make_embedder
-
-        embed = desk.cache["gap_embed"] = MemoEmbed(make_embedder(GAP_EMBEDDER))
+        embed = desk.cache["gap_embed"] = gap_embedder(GAP_EMBEDDER)
     folder = Path(desk.settings.faq_dir)
     signature = faq_signature(folder)
     cached = desk.cache.get("gap_faq")
     if cached is None or cached[0] != signature:
-        from bot.adapters.faq_search import YamlFaqSearch
-
-        cached = desk.cache["gap_faq"] = (signature, YamlFaqSearch(folder) if folder.is_dir() else None)
+        cached = desk.cache["gap_faq"] = (signature, faq_search(folder) if folder.is_dir() else None)
     return embed, cached[1]
 
 

@@ -148,17 +148,6 @@ CSRF_ERROR = (
 STAFF_ALERT = "🚨 Yêu cầu KHẨN #{ticket_id} ({category}, qua {channel}) đang chờ cán bộ tiếp nhận."
 STAFF_ALERT_LINK = "Mở bàn làm việc: {url}"
 
-FAQ_FILE_TOPIC = "Cán bộ trợ giúp pháp lý giải đáp"
-
 FAQ_REVIEW_UNKNOWN = "Không có câu hỏi {entry_id} trong thư mục FAQ (có thể vừa bị đổi mã hoặc xoá)."
 
 # Validation messages shown when an admin approves a FAQ proposal.
-FAQ_CHECK = {
-    "personal": "Còn số điện thoại hoặc số CCCD của người dân: hãy xoá thông tin cá nhân trước khi duyệt.",
-    "questions": "Cần từ 2 đến 5 cách hỏi (mỗi dòng một câu).",
-    "answer": "Câu trả lời cần từ 20 đến 1.000 ký tự.",
-    "citations": "Cần ít nhất một điều luật làm căn cứ.",
-    "unknown_article": "Không tìm thấy điều luật: {ids}",
-    "unknown_document": "Văn bản chưa có trong danh mục văn bản: {docs}",
-    "numbers": "Các con số sau không có trong điều luật được trích dẫn: {numbers}",
-}

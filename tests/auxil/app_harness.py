@@ -13,10 +13,10 @@ from pydantic import SecretStr
 from starlette.applications import Starlette
 from telegram.request import HTTPXRequest
 
-from bot.app import Runtime, build_app
+from bot.ingress.app import Runtime, build_app
+from bot.runtime.workers import WorkerOptions
 from bot.settings import Settings
 from bot.storage.db import Database
-from bot.workers import WorkerOptions
 from tests.auxil import fake_telegram, fake_zalo
 from tests.auxil.fake_telegram import FakeTelegram
 from tests.auxil.fake_zalo import FakeZalo

@@ -23,13 +23,13 @@ TG_HEADERS = {"X-Telegram-Bot-Api-Secret-Token": TG_SECRET}
 
 
 def serve_argv(port: int) -> list[str]:
-    """`lawbot serve` once the lead mounts it in bot.cli; the serve module directly until then."""
-    from bot.cli import app
+    """`lawbot serve` once the lead mounts it in bot.cli.main; the serve module directly until then."""
+    from bot.cli.main import app
 
     mounted = any(c.name == "serve" for c in app.registered_commands) or any(
         g.name == "serve" for g in app.registered_groups
     )
-    module = ["bot.cli", "serve"] if mounted else ["bot.cli_serve"]
+    module = ["bot.cli.main", "serve"] if mounted else ["bot.cli.serve"]
     return [sys.executable, "-m", *module, "--host", "127.0.0.1", "--port", str(port)]
 
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from bot.cli_retrieval import UNUSABLE_INDEX
+from bot.cli.index import UNUSABLE_INDEX
 from bot.core import texts
 from bot.core.models import Channel, IncomingMessage, Reply, ReplyKind
 
@@ -297,5 +297,5 @@ def eval_chat(
     typer.echo(json.dumps(metrics, ensure_ascii=False) if json_ else "")
 
 
-if __name__ == "__main__":  # python -m bot.eval_chat --cases ... --index ...
+if __name__ == "__main__":  # python -m bot.cli.eval_chat --cases ... --index ...
     typer.run(eval_chat)

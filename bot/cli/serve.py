@@ -22,8 +22,8 @@ def serve(
     """Serve the bot: webhooks when LAWBOT_PUBLIC_URL is set, polling otherwise."""
     import uvicorn
 
-    from bot.app import build_app
-    from bot.logsafe import setup_logging
+    from bot.ingress.app import build_app
+    from bot.runtime.logsafe import setup_logging
     from bot.settings import Settings
 
     settings = Settings()
@@ -39,7 +39,7 @@ def serve(
         )
     ]
     setup_logging(settings.log_level, secrets=secrets)  # masks tokens, phones, CCCD everywhere
-    from bot.default_index import ensure_index
+    from bot.runtime.default_index import ensure_index
 
     ensure_index(settings, echo=typer.echo)  # first start: the default index from knowledge_base/
     # The event loop shares the GIL with database threads: hand it over sooner than every 5 ms,

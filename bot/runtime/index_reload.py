@@ -11,30 +11,17 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import anyio.to_thread
 
-from bot.metrics import Metrics
+from bot.compose import IncompatibleIndex, Loaded
+from bot.runtime.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-class IncompatibleIndex(RuntimeError):
-    """The build was made with a different embedder than the one this server runs."""
-
-
-@dataclass(frozen=True)
-class Loaded(Generic[T]):
-    """A loaded index build and what was built on it (e.g. the assistant using it)."""
-
-    build_id: str
-    embedder_id: str | None
-    value: T
 
 
 class Current(Generic[T]):

@@ -150,7 +150,7 @@ def find_gaps(
 
 def gaps_csv(clusters: Sequence[GapCluster], fmt_time: Callable[[dt.datetime], str] | None = None) -> str:
     """The clusters as a spreadsheet (UTF-8 with BOM; personal numbers masked; no formula injection)."""
-    from bot.desk.csv_export import citizen_text, to_csv  # here: bot.desk imports this module
+    from bot.kb.csv_export import citizen_text, to_csv
 
     show = fmt_time or (lambda t: t.isoformat(timespec="minutes"))
     return to_csv(
@@ -192,3 +192,17 @@ class MemoEmbed:
         if not texts:
             return np.zeros((0, int(getattr(self.embedder, "dim", 0))), dtype=np.float32)
         return np.stack([self._vectors[t] for t in texts])
+
+
+def gap_embedder(name: str) -> MemoEmbed:
+    """The embedder that groups unsure questions by meaning, remembering vectors (loads a model)."""
+    from retrieval.embed import make_embedder
+
+    return MemoEmbed(make_embedder(name))
+
+
+def faq_search(folder: Any) -> Any:
+    """The FAQ search that names the closest existing entry of each gap."""
+    from bot.adapters.faq_search import YamlFaqSearch
+
+    return YamlFaqSearch(folder)

@@ -31,8 +31,8 @@ from bot.channels.events import (
     event_chat,
 )
 from bot.core.models import ButtonAction, Channel, IncomingMessage, Reply, ReplyKind
-from bot.intake import Intake
-from bot.metrics import Metrics
+from bot.runtime.intake import Intake
+from bot.runtime.metrics import Metrics
 
 log = logging.getLogger(__name__)
 

@@ -93,3 +93,13 @@ def setup_logging(level: str | int = "INFO", *, secrets: Iterable[str | None] = 
             existing.addFilter(PiiFilter())
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+# loggers whose debug lines carry bot tokens (in request URLs) or whole updates
+_TOKEN_LOGGERS = ("httpx", "httpcore", "telegram", "telegram.ext", "apscheduler")
+
+
+def quiet_token_loggers() -> None:
+    """Raise the platform libraries' loggers to WARNING whatever the root level is."""
+    for name in _TOKEN_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -10,7 +10,7 @@ import anyio.to_thread
 
 from bot.channels.events import Event, event_chat, event_user
 from bot.core.models import Channel
-from bot.metrics import Metrics
+from bot.runtime.metrics import Metrics
 
 
 class InboxWriter(Protocol):

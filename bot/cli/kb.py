@@ -21,7 +21,7 @@ def import_cmd(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would change, write nothing.")] = False,
 ) -> None:
     """Import laws and FAQ entries; FAQ entries with the same id are replaced, new ones appended."""
-    from bot.kb import import_sources
+    from bot.kb.manage import import_sources
 
     result = import_sources(src, to, dry_run=dry_run)
     typer.echo(result.summary())
@@ -40,7 +40,7 @@ def export_cmd(
     kb: Annotated[Path, typer.Option("--kb", help="Knowledge base folder.")] = Path("knowledge_base"),
 ) -> None:
     """Write every FAQ entry out, e.g. as a spreadsheet for legal-aid staff to review."""
-    from bot.kb import export_faq
+    from bot.kb.manage import export_faq
     from retrieval.faq import FaqError
 
     if fmt not in ("yaml", "csv"):
@@ -63,7 +63,7 @@ def check_cmd(
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
 ) -> None:
     """Check the FAQ schema, that citations resolve (register, corpus) and that every number is in the cited text."""
-    from bot.kb import check_knowledge_base
+    from bot.kb.manage import check_knowledge_base
 
     result = check_knowledge_base(kb, data)
     typer.echo(result.summary())
@@ -81,7 +81,7 @@ def gaps_cmd(
     meaning and ranked by the number of citizens, with the closest FAQ entry: what to write next."""
     import datetime as dt
 
-    from bot.gaps import GapCluster, MemoEmbed, find_gaps, gaps_csv
+    from bot.kb.gaps import GapCluster, MemoEmbed, find_gaps, gaps_csv
     from bot.settings import Settings
     from bot.storage.db import Database
     from bot.storage.gaps import unsure_questions

@@ -16,8 +16,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from bot.compose import Loaded
 from bot.core.models import ButtonAction, Channel, IncomingMessage, Reply
-from bot.index_reload import Loaded
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -37,8 +37,8 @@ def _child_init(settings: Settings, expected_embedder_id: str | None) -> None:
     try:
         if hasattr(os, "nice"):
             os.nice(ANSWER_NICENESS)
-        from bot.app import index_engine
-        from bot.logsafe import setup_logging
+        from bot.compose import index_engine
+        from bot.runtime.logsafe import setup_logging
         from bot.storage.db import Database
         from bot.storage.outbox import Outbox
 

@@ -29,23 +29,23 @@ from bot.channels.events import Notice
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.zalo.channel import ZaloChannel
 from bot.channels.zalo.client import ZaloClient
+from bot.compose import Loaded, index_engine
 from bot.core import texts as core_texts
 from bot.core.models import Channel
-from bot.index_reload import Current, IncompatibleIndex, IndexWatcher, Loaded
-from bot.intake import Intake
-from bot.metrics import Metrics
+from bot.ingress.webhooks import webhook_routes
+from bot.runtime.index_reload import Current, IndexWatcher
+from bot.runtime.intake import Intake
+from bot.runtime.logsafe import quiet_token_loggers
+from bot.runtime.metrics import Metrics
+from bot.runtime.workers import AssistantLike, WorkerOptions, Workers
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.inbox import Inbox
 from bot.storage.outbox import Outbox
-from bot.web.webhooks import webhook_routes
-from bot.workers import AssistantLike, WorkerOptions, Workers
 
 log = logging.getLogger(__name__)
 
 # Loggers that would print request URLs, and so bot tokens, at INFO/DEBUG.
-_TOKEN_LOGGERS = ("httpx", "httpcore", "telegram", "telegram.ext", "apscheduler")
-
 # (settings, database, outbox, running embedder) -> loader of the CURRENT build, for IndexWatcher
 EngineFactory = Callable[
     [Settings, Database, Outbox], Callable[[str | None], Loaded[AssistantLike]]
@@ -54,11 +54,6 @@ EngineFactory = Callable[
 
 def _secret(value: Any) -> str | None:
     return value.get_secret_value() if value is not None else None
-
-
-def quiet_token_loggers() -> None:
-    for name in _TOKEN_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def build_channels(
@@ -88,38 +83,6 @@ def build_channels(
             client, _secret(settings.zalo_webhook_secret), poll_timeout=poll_timeout or 30
         )
     return channels
-
-
-def index_engine(
-    settings: Settings, database: Database, outbox: Outbox
-) -> Callable[[str | None], Loaded[AssistantLike]]:
-    """The production loader: the CURRENT index build assembled by bot.compose with the SQL stores.
-    Imported lazily: tests with their own assistant skip all this."""
-    from bot.compose import Parts, assemble
-    from bot.storage.conversations import SqlConversationStore
-    from bot.storage.tickets import SqlTicketStore
-    from retrieval.embed import EmbedderMismatch
-    from retrieval.index import load_index
-
-    parts = Parts(settings)  # embedders are made once, on first load (in a worker thread): they load a model
-
-    def load(expected_embedder_id: str | None) -> Loaded[AssistantLike]:
-        embedder = parts.index_embedder()
-        running = embedder.id if embedder is not None else None
-        try:
-            index = load_index(
-                settings.index_dir,
-                expected_embedder_id=running,
-                embedder=embedder,
-                dense=embedder is not None,
-            )
-        except EmbedderMismatch as exc:
-            raise IncompatibleIndex(str(exc)) from None
-        assistant = assemble(settings, index, SqlConversationStore(database, outbox=outbox),
-                             SqlTicketStore(database, outbox=outbox), parts, database)
-        return Loaded(index.build_id, running, assistant)
-
-    return load
 
 
 @dataclass
@@ -246,7 +209,7 @@ def build_app(
         if engine is not None:
             factory = engine
         elif answer_processes > 0:
-            from bot.answer_pool import pooled_engine
+            from bot.runtime.answer_pool import pooled_engine
 
             factory = pooled_engine(answer_processes)
         else:

@@ -60,7 +60,7 @@ def copy(
     ] = 1000,
 ) -> None:
     """Copy every table (stop lawbot first): migrate the target, copy, fix sequences, verify counts."""
-    from bot.storage_copy import CopyError, copy_database, format_report
+    from bot.storage.copy import CopyError, copy_database, format_report
 
     typer.echo(f"Copying {_hide_password(source)} -> {_hide_password(target)}")
     try:

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.desk import texts
-from bot.logsafe import mask_pii
+from bot.kb import texts
+from bot.runtime.logsafe import mask_pii
 from retrieval.faq import (
     MAX_QUESTIONS,
     MIN_QUESTIONS,
@@ -26,9 +26,12 @@ from retrieval.faq import (
     read_faq_file,
     record_from_entry,
 )
-from retrieval.faq_check import missing_numbers
-from retrieval.normalize import has_diacritics
-from retrieval.normalize import strip_diacritics as _strip
+from retrieval.faq import (
+    FaqRecord as FaqRecord,  # the desk's FAQ review reads records through bot.kb
+)
+from retrieval.faq import read_faq as read_faq
+from retrieval.faq_check import missing_numbers as missing_numbers
+from retrieval.normalize import has_diacritics, strip_diacritics
 from retrieval.register import RegisterError, load_register, normalize_doc_number
 
 MIN_ANSWER, MAX_ANSWER = 20, 1000  # the knowledge base asks for about 700 characters
@@ -39,11 +42,6 @@ class FaqDraft:
     questions: list[str]
     answer: str
     citations: list[dict[str, Any]] = field(default_factory=list)
-
-
-def strip_diacritics(text: str) -> str:
-    """'Nghỉ phép năm' -> 'Nghi phep nam' (the way many people type on their phones)."""
-    return _strip(text)
 
 
 def prepare_questions(lines: Iterable[str]) -> list[str]:

@@ -9,13 +9,13 @@ from typing import Annotated, Any
 
 import typer
 
-from bot.cli_db import db_app, purge_command
-from bot.cli_kb import kb_app
-from bot.cli_retrieval import UNUSABLE_INDEX, eval_retrieval, index_app
-from bot.cli_serve import serve
-from bot.cli_staff import staff_app
-from bot.cli_train import train_app
-from bot.eval_chat import eval_chat
+from bot.cli.db import db_app, purge_command
+from bot.cli.eval_chat import eval_chat
+from bot.cli.index import UNUSABLE_INDEX, eval_retrieval, index_app
+from bot.cli.kb import kb_app
+from bot.cli.serve import serve
+from bot.cli.staff import staff_app
+from bot.cli.train import train_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="lawbot: Vietnamese legal Q&A assistant for Zalo and Telegram.")
@@ -40,9 +40,9 @@ CLI_MAX_CHARS = 4096
 def _assistant(echo: Any) -> Any:
     """The same Assistant the bots use: CURRENT index (the default one is built if there is none),
     the FAQ, the configured writer and the SQL stores of LAWBOT_DATABASE_URL."""
-    from bot.app import index_engine, quiet_token_loggers
-    from bot.default_index import ensure_index
-    from bot.logsafe import setup_logging
+    from bot.compose import index_engine
+    from bot.runtime.default_index import ensure_index
+    from bot.runtime.logsafe import quiet_token_loggers, setup_logging
     from bot.settings import Settings
     from bot.storage.db import Database
     from bot.storage.outbox import Outbox

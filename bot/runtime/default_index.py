@@ -10,7 +10,7 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# Law texts an admin imported with `lawbot kb import` (see bot/kb.py), relative to knowledge_base/.
+# Law texts an admin imported with `lawbot kb import` (see bot/kb/manage.py), relative to knowledge_base/.
 LAW_FOLDERS = ("laws", "phapdien")
 
 

@@ -20,8 +20,8 @@ from starlette.routing import Route
 from bot.channels.base import ChannelAdapter
 from bot.channels.events import UpdateError
 from bot.core.models import Channel
-from bot.intake import Intake
-from bot.metrics import Metrics
+from bot.runtime.intake import Intake
+from bot.runtime.metrics import Metrics
 
 log = logging.getLogger(__name__)
 

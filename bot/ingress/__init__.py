@@ -1,0 +1,1 @@
+"""Ingress: the ASGI app, platform webhooks and intake into the durable inbox."""

@@ -1,0 +1,1 @@
+"""Knowledge-base administration: check, import/export of FAQ sources, gap finding."""

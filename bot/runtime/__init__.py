@@ -1,0 +1,1 @@
+"""Runtime: inbox/outbox workers, answer processes, index reload, metrics and logging."""

@@ -1,1 +1,0 @@
-"""Web layer: Starlette routes for platform webhooks and operations endpoints."""
