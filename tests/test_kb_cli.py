@@ -140,7 +140,9 @@ def test_import_rejects_bad_row_naming_file_and_row(kb: Path, tmp_path: Path) ->
     assert result.exit_code == 1
     assert "faq.csv: lao-dong-007" in result.output
     assert "2 to 5 question variants" in result.output
-    assert [r.id for r in load_faq(kb / "faq")] == ["lao-dong-001"]  # the good row still goes in
+    # all or nothing: the good row waits until the spreadsheet is fixed
+    assert "Nothing was written" in result.output
+    assert list((kb / "faq").iterdir()) == []
 
 
 def test_export_csv_then_import_gives_the_same_faq(kb: Path, tmp_path: Path) -> None:
@@ -376,3 +378,45 @@ def test_check_warns_about_entries_with_fewer_than_five_variants_and_counts_them
     assert "  Lao động: 2 entries, 7 variants" in result.output
     assert "0 error(s), 1 warning(s)" in result.output
     assert runner.invoke(kb_app, ["check", "--kb", str(kb), "--data", str(data), "--strict"]).exit_code == 1
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("fmt, name", [("csv", "faq.csv"), ("yaml", "faq_folder")])
+def test_importing_an_unchanged_export_of_the_shipped_faq_changes_no_file(
+    tmp_path: Path, fmt: str, name: str
+) -> None:
+    # the shipped FAQ: answers full of quotes and semicolons, many files written by hand
+    shipped = Path(__file__).resolve().parents[1] / "knowledge_base"
+    kb = tmp_path / "kb"
+    (kb / "faq").mkdir(parents=True)
+    for path in (shipped / "faq").glob("*.yaml"):
+        (kb / "faq" / path.name).write_bytes(path.read_bytes())
+    (kb / "documents.yaml").write_bytes((shipped / "documents.yaml").read_bytes())
+    before = _files(kb)
+    out = tmp_path / name
+
+    assert runner.invoke(kb_app, ["export", "--format", fmt, "--out", str(out), "--kb", str(kb)]).exit_code == 0
+    result = runner.invoke(kb_app, ["import", str(out), "--to", str(kb)])
+
+    assert result.exit_code == 0, result.output[-2000:]
+    assert "0 entries added, 0 updated" in result.output
+    assert _files(kb) == before
+
+
+def test_a_spreadsheet_edit_rewrites_only_its_topic_file(kb: Path, tmp_path: Path) -> None:
+    src = tmp_path / "faq.csv"
+    other = dict(FAQ_ROWS[0], id="dan-su-001", topic="Dân sự")
+    _write_csv(src, [FAQ_ROWS[0], other])
+    assert runner.invoke(kb_app, ["import", str(src), "--to", str(kb)]).exit_code == 0
+    before = _files(kb)
+    edited = dict(FAQ_ROWS[0], answer=FAQ_ROWS[0]["answer"] + " Nghỉ phép chưa hết được thanh toán.")
+    _write_csv(src, [edited, other])
+
+    result = runner.invoke(kb_app, ["import", str(src), "--to", str(kb)])
+
+    assert "0 entries added, 1 updated" in result.output
+    after = _files(kb)
+    assert [name for name in before if before[name] != after[name]] == ["faq/lao-dong.yaml"]

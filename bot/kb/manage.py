@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -98,11 +99,11 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", strip_diacritics(nfc(text)).lower()).strip("-")
 
 
-def _sniff_dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        return csv.excel
+def _delimiter(text: str) -> str:
+    """The separator of the header line (comma, semicolon or tab). Not csv.Sniffer: on our own exports
+    it guessed doublequote=False from answers full of quotes and then split cells inside them."""
+    header = text.split("\n", 1)[0]
+    return max((",", ";", "\t"), key=header.count)
 
 
 def read_faq_csv(path: Path) -> tuple[list[FaqRecord], list[Problem]]:
@@ -117,7 +118,7 @@ def read_faq_csv(path: Path) -> tuple[list[FaqRecord], list[Problem]]:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         return [], [Problem(str(path), "", f"cannot read as UTF-8 text ({exc})")]
-    reader = csv.DictReader(io.StringIO(text), dialect=_sniff_dialect(text[:4096]))
+    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=csv.excel, delimiter=_delimiter(text))
     header = {(h or "").strip().lower() for h in reader.fieldnames or []}
     missing = _REQUIRED_CSV - header
     if missing:
@@ -199,6 +200,7 @@ class KbImportResult:
     documents_added: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     law_report: ImportReport = field(default_factory=ImportReport)
+    written: bool = True  # False: problems were found and nothing was written
 
     @property
     def errors(self) -> list[Problem]:
@@ -219,6 +221,8 @@ class KbImportResult:
         if self.problems:
             lines.append(f"Problems: {len(self.problems)}")
             lines += [f"  {p}" for p in self.problems]
+        if not self.written:
+            lines.append("Nothing was written: fix the errors above and import again.")
         return "\n".join(lines)
 
 
@@ -315,6 +319,7 @@ def _merge_faq(kb: Path, incoming: list[FaqRecord], result: KbImportResult, dry_
             if i.startswith(slug + "-") and (m := re.search(r"-(\d+)$", i))
         ]
         next_no = max(numbers, default=0) + 1
+        changed = False
         for rec in recs:
             if rec.topic != (current[0].topic if current else rec.topic):
                 result.problems.append(
@@ -326,16 +331,27 @@ def _merge_faq(kb: Path, incoming: list[FaqRecord], result: KbImportResult, dry_
                 next_no += 1
             rec.file = str(path)
             if rec.id in index:
+                if _same_entry(current[index[rec.id]], rec):
+                    continue  # unchanged: an export imported back touches nothing
                 current[index[rec.id]] = rec
                 result.faq_updated += 1
+                changed = True
             else:
                 index[rec.id] = len(current)
                 current.append(rec)
                 taken.add(rec.id)
                 result.faq_added += 1
+                changed = True
+        if not changed:
+            continue
         if not dry_run:
             _write_atomic(path, dump_topic(current))
         result.faq_files.append(str(path))
+
+
+def _same_entry(a: FaqRecord, b: FaqRecord) -> bool:
+    """Same content whatever file or layout it came from (the YAML style of a file is kept when equal)."""
+    return dataclasses.replace(a, file="") == dataclasses.replace(b, file="")
 
 
 def _append_documents(kb: Path, articles: list[Article], sources: dict[str, str], result: KbImportResult, dry_run: bool) -> None:
@@ -394,6 +410,7 @@ def import_sources(src: Path | str, kb: Path | str, dry_run: bool = False) -> Kb
     faq: list[FaqRecord] = []
     articles: list[Article] = []
     doc_sources: dict[str, str] = {}
+    pending: list[tuple[Path, str]] = []  # law files, written only once every source was read without error
     for path in _source_files(src):
         suffix = path.suffix.lower()
         if suffix in (".yaml", ".yml"):
@@ -418,20 +435,26 @@ def import_sources(src: Path | str, kb: Path | str, dry_run: bool = False) -> Kb
             if kind == "phapdien":
                 lines = [nfc(line.rstrip("\n")) for line in path.open(encoding="utf-8") if line.strip()]
                 out = kb / PHAPDIEN_DIR / path.name
-                if not dry_run:
-                    _write_atomic(out, "\n".join(lines) + "\n")
+                pending.append((out, "\n".join(lines) + "\n"))
                 result.articles[str(out)] += len(arts)
             else:
-                _write_laws(kb, arts, result, dry_run)
+                _write_laws(kb, arts, result, pending)
         elif suffix in LAW_FILE_SUFFIXES:
             arts = list(load_source(path, result.law_report))
             articles += arts
             for a in arts:
                 doc_sources.setdefault(a.doc_number, path.name)
-            _write_laws(kb, arts, result, dry_run)
+            _write_laws(kb, arts, result, pending)
         else:
             result.problems.append(Problem(str(path), "", f"unsupported file type {suffix or '(none)'}; skipped", "warning"))
     result.problems += duplicate_id_problems(r for r in faq if r.id)
+    if result.errors and not dry_run:
+        # all or nothing: a half-applied spreadsheet is worse than none (the summary lists what to fix)
+        dry_run = True
+        result.written = False
+    if not dry_run:
+        for out, text in pending:
+            _write_atomic(out, text)
     if faq:
         _merge_faq(kb, faq, result, dry_run)
     if articles:
@@ -439,15 +462,14 @@ def import_sources(src: Path | str, kb: Path | str, dry_run: bool = False) -> Kb
     return result
 
 
-def _write_laws(kb: Path, articles: list[Article], result: KbImportResult, dry_run: bool) -> None:
+def _write_laws(kb: Path, articles: list[Article], result: KbImportResult, pending: list[tuple[Path, str]]) -> None:
     by_doc: dict[str, list[Article]] = {}
     for a in articles:
         by_doc.setdefault(a.doc_number, []).append(a)
     for number, arts in by_doc.items():
         out = kb / LAWS_DIR / _doc_file_name(number)
         text = "".join(json.dumps(_law_record(a), ensure_ascii=False) + "\n" for a in arts)
-        if not dry_run:
-            _write_atomic(out, text)
+        pending.append((out, text))
         result.articles[str(out)] += len(arts)
 
 
