@@ -141,10 +141,14 @@ def assemble(settings: Settings, index: Any, conversations: ConversationStore, t
 
 
 def index_engine(
-    settings: Settings, database: Any, outbox: Any
+    settings: Settings, database: Any, outbox: Any, *, open_tickets: bool = True
 ) -> Callable[[str | None], Loaded[Assistant]]:
     """The production loader: the CURRENT index build assembled with the SQL stores (serve, the answer
-    processes, `chat` and `ask`); heavy imports are lazy so tests with their own assistant skip them."""
+    processes, `chat` and `ask`); heavy imports are lazy so tests with their own assistant skip them.
+
+    `open_tickets=False` (the terminal, unless asked): escalations are answered as usual but open no
+    ticket in the staff queue."""
+    from bot.adapters.memory import InMemoryTicketStore, WithoutTicketLinks
     from bot.storage.conversations import SqlConversationStore
     from bot.storage.tickets import SqlTicketStore
     from retrieval.embed import EmbedderMismatch
@@ -164,8 +168,11 @@ def index_engine(
             )
         except EmbedderMismatch as exc:
             raise IncompatibleIndex(str(exc)) from None
-        assistant = assemble(settings, index, SqlConversationStore(database, outbox=outbox),
-                             SqlTicketStore(database, outbox=outbox), parts, database)
+        conversations: ConversationStore = SqlConversationStore(database, outbox=outbox)
+        tickets: TicketStore = SqlTicketStore(database, outbox=outbox)
+        if not open_tickets:
+            conversations, tickets = WithoutTicketLinks(conversations), InMemoryTicketStore()
+        assistant = assemble(settings, index, conversations, tickets, parts, database)
         return Loaded(index.build_id, running, assistant)
 
     return load

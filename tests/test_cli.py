@@ -47,9 +47,9 @@ def test_ask_json_answers_with_a_citation_of_the_index(env: Path) -> None:
     assert reply["ticket_id"] is None and reply["urgent"] is False
 
 
-def test_ask_json_escalates_urgent_violence_with_a_ticket(env: Path) -> None:
+def test_ask_json_escalates_urgent_violence_with_a_ticket_when_asked_to(env: Path) -> None:
     build_mini_index(env / "index")
-    reply = ask("chồng tôi đánh tôi và dọa giết tôi tối nay, tôi phải làm sao")
+    reply = ask("chồng tôi đánh tôi và dọa giết tôi tối nay, tôi phải làm sao", "--open-tickets")
     assert reply["kind"] == "escalated"
     assert reply["urgent"] is True
     assert "113" in str(reply["text"])
@@ -100,7 +100,7 @@ def test_chat_answers_follow_up_and_takes_feedback(env: Path) -> None:
             "",
         ]
     )
-    result = CliRunner().invoke(app, ["chat", "--user", "u1"], input=lines + "\n")
+    result = CliRunner().invoke(app, ["chat", "--user", "u1", "--open-tickets"], input=lines + "\n")
     assert result.exit_code == 0, result.output
     assert "Điều 25" in result.output
     assert "[1]" in result.output
@@ -121,3 +121,37 @@ def test_a_near_miss_is_offered_the_closest_faq_question_which_then_answers(env:
     second = next(r for r in (ask(q) for q in offered) if r["kind"] == "answer")
     cited = {(c["doc_number"], c["article"]) for c in second["citations"]}  # type: ignore[union-attr]
     assert ("52/2014/QH13", "37") in cited  # nghĩa vụ chung về tài sản của vợ chồng
+
+
+def _count(env: Path, model: type) -> int:
+    with Database(f"sqlite:///{env}/lawbot.sqlite3").session(readonly=True) as s:
+        return int(s.scalar(sa.select(sa.func.count()).select_from(model)) or 0)
+
+
+def test_terminal_escalations_open_no_ticket_unless_asked(env: Path) -> None:
+    build_mini_index(env / "index")
+    reply = ask("chồng tôi đánh tôi và dọa giết tôi tối nay, tôi phải làm sao")
+    assert reply["kind"] == "escalated" and reply["urgent"] is True
+    assert "113" in str(reply["text"])  # the citizen-facing reply is unchanged
+    assert _count(env, Ticket) == 0  # but the staff queue stays for citizens
+
+
+def test_each_ask_is_a_fresh_conversation_unless_a_user_is_given(env: Path) -> None:
+    from bot.storage.schema import Conversation
+
+    build_mini_index(env / "index")
+    ask("thử việc tối đa bao lâu")
+    ask("nghỉ phép năm bao nhiêu ngày")
+    assert _count(env, Conversation) == 2
+    ask("thử việc tối đa bao lâu", "--user", "admin-1")
+    ask("thế còn lương thử việc?", "--user", "admin-1")
+    assert _count(env, Conversation) == 3
+
+
+def test_blank_lines_do_not_end_a_chat(env: Path) -> None:
+    build_mini_index(env / "index")
+    lines = "\n".join(["", "   ", "thử việc tối đa bao lâu", "/thoat", "nghỉ phép năm bao nhiêu ngày"])
+    result = CliRunner().invoke(app, ["chat", "--user", "u2"], input=lines + "\n")
+    assert result.exit_code == 0, result.output
+    assert "Điều 25" in result.output  # the question after the blank lines was answered
+    assert "Điều 113" not in result.output  # /thoat ended the chat

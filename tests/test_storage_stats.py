@@ -44,6 +44,8 @@ def test_report_counts_questions_outcomes_feedback_and_gaps(db: Database) -> Non
     tickets.reply(tid, lan, "Chào anh")
     clock.advance(days=7)  # the next week, Tuesday
     ask("a", "Nghỉ phép năm được mấy ngày", reply(sources=[passage("bllđ_113", 0.95, "lao_dong")]))
+    # an admin trying the bot in the terminal: not citizens' demand, not a content gap
+    ask("admin", "Sổ đỏ mất thì sao?", reply(sources=[passage("ldd_1", 0.1, "dat_dai")]), Channel.CLI)
     clock.advance(days=30)  # outside the range
     ask("a", "ngoài khoảng", reply())
 

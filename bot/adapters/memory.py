@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import threading
 from dataclasses import dataclass, field
 
 from bot.core.models import Channel, IncomingMessage, Reply
-from bot.core.ports import ConversationState, OutgoingMessage, TicketDraft, Turn
+from bot.core.ports import ConversationState, ConversationStore, OutgoingMessage, TicketDraft, Turn
 
 Key = tuple[str, str, str]
 
@@ -111,3 +112,26 @@ class InMemoryTicketStore:
                 return False
             ticket.citizen_messages += 1
             return True
+
+
+class WithoutTicketLinks:
+    """A conversation store whose replies name no ticket: for the terminal, whose tickets stay in memory
+    (they must not reach the staff queue, and a stored link would point at no ticket)."""
+
+    def __init__(self, store: ConversationStore) -> None:
+        self._store = store
+
+    def load(self, channel: Channel, user_id: str, chat_id: str) -> ConversationState:
+        return self._store.load(channel, user_id, chat_id)
+
+    def record(self, message: IncomingMessage, reply: Reply, state: ConversationState) -> None:
+        self._store.record(message, dataclasses.replace(reply, ticket_id=None), state)
+
+    def reset(self, channel: Channel, user_id: str, chat_id: str) -> None:
+        self._store.reset(channel, user_id, chat_id)
+
+    def record_feedback(self, channel: Channel, user_id: str, chat_id: str, positive: bool) -> int:
+        return self._store.record_feedback(channel, user_id, chat_id, positive)
+
+    def delete_user_data(self, channel: Channel, user_id: str) -> None:
+        self._store.delete_user_data(channel, user_id)

@@ -25,3 +25,7 @@ TELEGRAM_COMMANDS = [
     ("moi", "Bắt đầu câu hỏi mới"),
     ("xoadulieu", "Xóa dữ liệu của tôi"),
 ]
+
+# `lawbot chat` in a terminal (admins trying the bot).
+CLI_INTRO = "lawbot: gõ câu hỏi (/start, /help, /chude, /canbo, /moi, /xoadulieu); /thoat hoặc Ctrl-D để thoát."
+CLI_QUIT = ("/thoat", "/quit", "/exit")

@@ -37,9 +37,10 @@ app.add_typer(eval_app, name="eval")
 CLI_MAX_CHARS = 4096
 
 
-def _assistant(echo: Any) -> Any:
+def _assistant(echo: Any, *, open_tickets: bool = False) -> Any:
     """The same Assistant the bots use: CURRENT index (the default one is built if there is none),
-    the FAQ, the configured writer and the SQL stores of LAWBOT_DATABASE_URL."""
+    the FAQ, the configured writer and the SQL stores of LAWBOT_DATABASE_URL. Terminal conversations
+    are kept out of the statistics, and open tickets only when asked (`--open-tickets`)."""
     from bot.compose import index_engine
     from bot.runtime.default_index import ensure_index
     from bot.runtime.logsafe import quiet_token_loggers, setup_logging
@@ -54,7 +55,7 @@ def _assistant(echo: Any) -> Any:
     database = Database(settings.database_url)
     database.migrate()
     try:
-        return index_engine(settings, database, Outbox(database))(None).value
+        return index_engine(settings, database, Outbox(database), open_tickets=open_tickets)(None).value
     except UNUSABLE_INDEX as exc:
         typer.echo(f"Error: no usable index in {settings.index_dir}: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -70,11 +71,15 @@ def _message(text: str, user_id: str) -> Any:
 def ask(
     question: Annotated[str, typer.Argument(help="The question, as a citizen would type it.")],
     json_: Annotated[bool, typer.Option("--json", help="Print the reply as one JSON object.")] = False,
-    user: Annotated[str, typer.Option(help="Conversation id (follow-ups reuse it).")] = "cli-ask",
+    user: Annotated[str | None, typer.Option(
+        help="Conversation id: give the same one to ask a follow-up (default: a fresh conversation).")] = None,
+    open_tickets: Annotated[bool, typer.Option(
+        "--open-tickets", help="Escalations open real tickets in the staff queue.")] = False,
 ) -> None:
     """Answer one question with the same service as the bots."""
-    assistant = _assistant(lambda line: typer.echo(line, err=True))
-    reply = assistant.handle(_message(question, user), CLI_MAX_CHARS)
+    assistant = _assistant(lambda line: typer.echo(line, err=True), open_tickets=open_tickets)
+    # a fresh conversation each run: an earlier question must not change this answer
+    reply = assistant.handle(_message(question, user or f"cli-ask-{uuid.uuid4().hex[:12]}"), CLI_MAX_CHARS)
     if json_:
         typer.echo(json.dumps(reply.to_dict(), ensure_ascii=False))
     else:
@@ -84,12 +89,15 @@ def ask(
 @app.command()
 def chat(
     user: Annotated[str, typer.Option(help="Conversation id kept in the database.")] = "cli-chat",
+    open_tickets: Annotated[bool, typer.Option(
+        "--open-tickets", help="Escalations open real tickets in the staff queue.")] = False,
 ) -> None:
-    """Chat in the terminal with the same service as the bots (empty line or Ctrl-D quits)."""
+    """Chat in the terminal with the same service as the bots (/thoat, Ctrl-D or Ctrl-C quits)."""
+    from bot.channels.texts import CLI_INTRO, CLI_QUIT
     from bot.core.models import Channel
 
-    assistant = _assistant(typer.echo)
-    typer.echo("lawbot: gõ câu hỏi (/start, /help, /chude, /canbo, /moi, /xoadulieu); dòng trống để thoát.")
+    assistant = _assistant(typer.echo, open_tickets=open_tickets)
+    typer.echo(CLI_INTRO)
     reply = None
     while True:
         try:
@@ -97,6 +105,8 @@ def chat(
         except (EOFError, KeyboardInterrupt):
             break
         if not text.strip():
+            continue  # a stray Enter (or a line of spaces) is not a way out
+        if text.strip().casefold() in CLI_QUIT:
             break
         choice = _button_choice(text, reply)
         if choice is not None:

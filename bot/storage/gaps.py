@@ -10,6 +10,7 @@ from sqlalchemy.orm import aliased
 
 from bot.storage.db import Database
 from bot.storage.schema import Conversation, Message
+from bot.storage.stats import CITIZENS_ONLY
 
 DEFAULT_SCAN = 5000  # newest unsure questions read at most (clustering cost grows with them)
 
@@ -34,7 +35,7 @@ def unsure_questions(
         sa.select(question.text, Conversation.user_id, question.created_at, Message.reply_kind)
         .join(question, question.id == Message.reply_to_id)
         .join(Conversation, Conversation.id == Message.conversation_id)
-        .where(Message.role == "bot", Message.created_at >= since, unsure)
+        .where(Message.role == "bot", Message.created_at >= since, unsure, CITIZENS_ONLY)
         .order_by(Message.id.desc())
         .limit(scan)
     )

@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
+from bot.core.models import Channel
 from bot.storage.db import Database
 from bot.storage.schema import Conversation, Feedback, Message, Ticket
 
@@ -61,6 +62,10 @@ _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
 _SPACE = re.compile(r"\s+")
 
 
+# Terminal traffic (`lawbot ask`/`chat`: admins trying the bot) is not citizens' demand.
+CITIZENS_ONLY = Conversation.channel != Channel.CLI.value
+
+
 def question_key(text: str) -> str:
     """Groups the same question asked with different case, spacing or punctuation."""
     return _SPACE.sub(" ", _PUNCT.sub(" ", text.casefold())).strip()
@@ -104,6 +109,7 @@ class Stats:
                 Message.reply_to_id.is_not(None),
                 Message.created_at >= lo,
                 Message.created_at < hi,
+                CITIZENS_ONLY,
             )
             .group_by(day, Conversation.channel, Message.topic, Message.reply_kind)
         )
@@ -181,7 +187,8 @@ class Stats:
         q = (
             sa.select(question.text, Message.created_at)
             .join(question, question.id == Message.reply_to_id)
-            .where(Message.role == "bot", Message.created_at >= lo, Message.created_at < hi, unsure)
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(Message.role == "bot", Message.created_at >= lo, Message.created_at < hi, unsure, CITIZENS_ONLY)
             .order_by(Message.id.desc())
             .limit(scan)
         )
