@@ -125,3 +125,14 @@ class Settings(BaseSettings):
         description="Key that signs staff session cookies; set a long random value in production.",
     )
     log_level: str = Field("INFO", description="Python logging level.")
+
+    def placeholders(self) -> list[tuple[str, str]]:
+        """Settings a deployer must change that still hold the shipped placeholder: (name, why)."""
+        why = {
+            "hotline": "citizens are told to call a number 'announced by the Sở Tư pháp'",
+            "legal_aid_contact": "citizens are sent to a centre without name or address",
+            "crisis_line": "citizens in crisis get no verified local support line",
+            "session_secret": "anyone who reads the source can forge staff sessions",
+        }
+        fields = type(self).model_fields
+        return [(name, reason) for name, reason in why.items() if getattr(self, name) == fields[name].default]

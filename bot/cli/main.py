@@ -1,10 +1,12 @@
-"""`lawbot` command line: serve, chat, ask, index, eval, kb, staff, db, purge."""
+"""`lawbot` command line: serve, chat, ask, doctor, index, eval, kb, staff, db, purge."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import uuid
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -19,6 +21,41 @@ from bot.cli.train import train_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="lawbot: Vietnamese legal Q&A assistant for Zalo and Telegram.")
+
+
+@app.callback()
+def _options(
+    env_file: Annotated[Path | None, typer.Option(
+        "--env-file", help="Read LAWBOT_* settings from this file (the environment still wins), "
+        "e.g. /etc/lawbot/lawbot.env.")] = None,
+) -> None:
+    if env_file is None:
+        return
+    from dotenv import dotenv_values
+
+    if not env_file.is_file():
+        typer.echo(f"Error: no settings file {env_file}", err=True)
+        raise typer.Exit(2)
+    # the same parser pydantic-settings uses for .env: comments, quotes and spaces in values are fine
+    for key, value in dotenv_values(env_file).items():
+        if value is not None:
+            os.environ.setdefault(key, value)
+
+
+@app.command()
+def doctor() -> None:
+    """Check settings, database, index, tokens (getMe) and webhooks, and say what to fix."""
+    from bot.cli.doctor import FAIL, run_doctor
+    from bot.settings import Settings
+
+    findings = run_doctor(Settings())
+    for finding in findings:
+        typer.echo(finding.line())
+    failed = sum(f.level == FAIL for f in findings)
+    typer.echo(f"{failed} problem(s) to fix" if failed else "Ready to serve.")
+    if failed:
+        raise typer.Exit(1)
+
 app.command("serve")(serve)
 app.add_typer(index_app, name="index")
 app.add_typer(kb_app, name="kb", help="Knowledge base: import, export, check.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import typer
@@ -39,6 +40,9 @@ def serve(
         )
     ]
     setup_logging(settings.log_level, secrets=secrets)  # masks tokens, phones, CCCD everywhere
+    for name, why in settings.placeholders():
+        logging.getLogger("lawbot").warning(
+            "LAWBOT_%s still holds its placeholder: %s (`lawbot doctor` lists what to set)", name.upper(), why)
     from bot.runtime.default_index import ensure_index
 
     ensure_index(settings, echo=typer.echo)  # first start: the default index from knowledge_base/

@@ -36,7 +36,7 @@ from bot.ingress.webhooks import webhook_routes
 from bot.runtime.index_reload import Current, IndexWatcher
 from bot.runtime.intake import Intake
 from bot.runtime.logsafe import quiet_token_loggers
-from bot.runtime.metrics import Metrics
+from bot.runtime.metrics import Metrics, build_timestamp
 from bot.runtime.workers import AssistantLike, WorkerOptions, Workers
 from bot.settings import Settings
 from bot.storage.db import Database
@@ -141,6 +141,7 @@ async def _metrics(request: Request) -> Response:
         rt.metrics.outbox_backlog.set(outbox)
     except Exception as exc:  # database down: serve the other metrics anyway
         log.warning("metrics: backlog unavailable (%s)", type(exc).__name__)
+    rt.metrics.index_built.set(build_timestamp(rt.current.build_id))
     return Response(rt.metrics.render(), media_type=rt.metrics.content_type)
 
 

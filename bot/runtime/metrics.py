@@ -90,6 +90,11 @@ class Metrics:
         self.inbox_backlog = Gauge(
             "lawbot_inbox_backlog", "Updates waiting in the inbox.", registry=r
         )
+        self.index_built = Gauge(
+            "lawbot_index_built_timestamp_seconds",
+            "When the index build being served was made (Unix time; 0 if unknown): alert on its age.",
+            registry=r,
+        )
         self.index_reloads = Counter(
             "lawbot_index_reloads_total",
             "Index switch attempts (outcome: switched, refused, failed).",
@@ -99,3 +104,14 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def build_timestamp(build_id: str | None) -> float:
+    """Unix time a build was made, from its id ("20261206-213347-4b60cfd6", UTC); 0.0 if it has none."""
+    import datetime as dt
+
+    try:
+        stamp = dt.datetime.strptime((build_id or "")[:15], "%Y%m%d-%H%M%S").replace(tzinfo=dt.UTC)
+    except ValueError:
+        return 0.0
+    return stamp.timestamp()
