@@ -144,6 +144,7 @@ def build_index(
             "format": FORMAT_VERSION,
             "build_id": build_id,
             "created_at": created.isoformat(timespec="seconds"),
+            "data_date": data_date(articles, created.date()),
             "corpus_hash": corpus_hash,
             "embedder": embedder.id if embedder is not None else None,
             "dimension": dimension,
@@ -348,3 +349,14 @@ def _build_dense(
     out.mkdir(parents=True, exist_ok=True)
     DenseIndex.build(vectors).save(out)
     return int(vectors.shape[1])
+
+
+def data_date(articles: list[Article], today: dt.date) -> str | None:
+    """How current the law in a build is: the latest effective date of its articles that is not in the
+    future (a build made today from a 2025 snapshot holds the law of 2025, not of today)."""
+    latest = ""
+    for article in articles:
+        value = (article.effective_from or "")[:10]
+        if len(value) == 10 and value <= today.isoformat() and value > latest:
+            latest = value
+    return latest or None

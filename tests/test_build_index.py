@@ -210,3 +210,24 @@ def test_dense_build_records_its_embedder_and_refuses_another(
         [sources], out, embedder, tmp_path / "cache.sqlite3", progress=False, echo=quiet
     )
     assert json.loads((again / "manifest.json").read_text())["step_seconds"]["dense"] < 5
+
+
+def test_replies_date_the_law_by_its_data_not_by_the_build(tmp_path: Path) -> None:
+    from bot.adapters.retriever import IndexRetriever
+    from bot.core.writer import footer
+
+    src = tmp_path / "laws.jsonl"
+    rows = [
+        {"doc_number": "68/2020/QH14", "article": "20", "effective_date": "2021-07-01",
+         "text": "Công dân có chỗ ở hợp pháp thì được đăng ký thường trú."},
+        {"doc_number": "26/2023/QH15", "article": "1", "effective_date": "2024-07-01",
+         "text": "Luật này quy định về căn cước và thẻ căn cước."},
+        {"doc_number": "99/2099/QH99", "article": "1", "effective_date": "2099-01-01",  # not yet in force
+         "text": "Luật này quy định một việc của tương lai."},
+    ]
+    src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    build_index([src], tmp_path / "index", embedder=None, progress=False, echo=quiet)
+    index = load_index(tmp_path / "index", dense=False)
+
+    assert index.manifest["data_date"] == "2024-07-01"
+    assert "01/07/2024" in footer([], IndexRetriever(index).built_at)

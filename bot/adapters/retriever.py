@@ -120,9 +120,11 @@ class IndexRetriever:
 
     @property
     def built_at(self) -> str:
+        """The date the law in the index is current to (replies say "cập nhật đến ngày ..."): the build's
+        data date; builds made before it was recorded give their creation time."""
         index = self.index
-        value = getattr(index, "built_at", None)
+        manifest = getattr(index, "manifest", {}) or {}
+        value = manifest.get("data_date") or getattr(index, "built_at", None)
         if value is None:
-            manifest = getattr(index, "manifest", {}) or {}
             value = manifest.get("created_at") or manifest.get("built_at") or ""
         return str(value)
