@@ -1,4 +1,4 @@
-"""Sparse index: BM25 over syllables, syllable bigrams and their folded forms, stored with bm25s."""
+"""Sparse index: BM25 over syllables, syllable bigrams and their folded forms, one scipy CSC score matrix."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-import bm25s
 import numpy as np
 import scipy.sparse as sp
 from tqdm import tqdm
@@ -28,6 +27,11 @@ Fields = Sequence[tuple[str, float]]  # (text, weight) per field of one document
 
 _VOCAB_FILE = "vocab.json"
 _BIGRAMS_FILE = "bigrams.npz"
+_SCORES_FILE = "scores.{part}.npy"  # data / indices / indptr of the (documents x terms) CSC matrix
+_PARAMS_FILE = "bm25.json"
+# Builds made before 2026-12-06 stored the same three arrays under bm25s's file names.
+_LEGACY_SCORES_FILE = "{part}.csc.index.npy"
+_LEGACY_PARAMS_FILE = "params.index.json"
 
 
 def article_fields(article: Article, config: TokenizerConfig) -> list[tuple[str, float]]:
@@ -67,7 +71,7 @@ class _Vocab:
         self.size = self.off_fold_bigram + len(folded_bigram_keys)
 
     @staticmethod
-    def _lookup(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    def lookup(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
         """Positions of `wanted` in sorted `keys`, -1 when absent."""
         if len(keys) == 0 or len(wanted) == 0:
             return np.full(len(wanted), -1, dtype=np.int64)
@@ -89,22 +93,14 @@ class _Vocab:
 
 
 class BM25Index:
-    """BM25 scores of every (term, document) pair, kept as a bm25s CSC matrix."""
+    """BM25 scores of every (document, term) pair, kept as a scipy CSC matrix (a column per term)."""
 
-    def __init__(self, config: TokenizerConfig, vocab: _Vocab, model: bm25s.BM25) -> None:
+    def __init__(self, config: TokenizerConfig, vocab: _Vocab, matrix: sp.csc_matrix) -> None:
         self.config = config
         self.vocab = vocab
-        self.model = model
-        scores = model.scores
-        self.n_docs = int(scores["num_docs"])
-        self._data = np.asarray(scores["data"])
-        self._indices = np.asarray(scores["indices"])
-        self._indptr = np.asarray(scores["indptr"])
+        self.n_docs = int(matrix.shape[0])
+        self._matrix = matrix
         self._restorer: DiacriticRestorer | None = None
-        self._matrix = sp.csc_matrix(
-            (self._data, self._indices, self._indptr),
-            shape=(self.n_docs, len(self._indptr) - 1),
-        )
 
     # ---- building -------------------------------------------------------------------------
     @classmethod
@@ -119,22 +115,38 @@ class BM25Index:
         """Index documents given as weighted fields; ids are positions in the iteration order."""
         config = config or TokenizerConfig()
         tf, doc_len, vocab = count_terms(documents, config, progress=progress, total=total)
-        return cls(config, vocab, _bm25_model(tf, doc_len, config))
+        return cls(config, vocab, bm25_scores(tf, doc_len, config))
 
     # ---- persistence ----------------------------------------------------------------------
     def save(self, out_dir: Path | str) -> None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        self.model.save(str(out), show_progress=False)
+        m = self._matrix
+        for part, array in (("data", m.data), ("indices", m.indices), ("indptr", m.indptr)):
+            np.save(out / _SCORES_FILE.format(part=part), array)
+        params = {"n_docs": self.n_docs, "n_terms": int(m.shape[1]), "k1": self.config.k1, "b": self.config.b}
+        (out / _PARAMS_FILE).write_text(json.dumps(params, indent=1))
         self.vocab.save(out)
         (out / "tokenizer.json").write_text(json.dumps(self.config.to_dict(), indent=1))
 
     @classmethod
     def load(cls, path: Path | str, *, mmap: bool = False) -> BM25Index:
+        """`mmap`: the score arrays stay on disk, shared by every process that maps them."""
         path = Path(path)
         config = TokenizerConfig.from_dict(json.loads((path / "tokenizer.json").read_text()))
-        model = bm25s.BM25.load(str(path), mmap=mmap, load_vocab=False, show_progress=False)
-        return cls(config, _Vocab.load(path), model)
+        names, params_file = _SCORES_FILE, _PARAMS_FILE
+        if not (path / params_file).is_file():
+            names, params_file = _LEGACY_SCORES_FILE, _LEGACY_PARAMS_FILE
+        params = json.loads((path / params_file).read_text())
+        data, indices, indptr = (np.load(path / names.format(part=part), mmap_mode="r" if mmap else None)
+                                 for part in ("data", "indices", "indptr"))
+        n_docs = int(params.get("n_docs", params.get("num_docs", 0)))
+        matrix = sp.csc_matrix((data, indices, indptr), shape=(n_docs, len(indptr) - 1))
+        return cls(config, _Vocab.load(path), matrix)
+
+    def document_frequencies(self) -> np.ndarray:
+        """How many documents hold each term (by term id)."""
+        return np.diff(self._matrix.indptr).astype(np.float64)
 
     # ---- searching ------------------------------------------------------------------------
     def query_terms(self, query: str) -> dict[int, float]:
@@ -183,7 +195,7 @@ class BM25Index:
                 if cfg.bigrams and len(units) > 1:
                     pair = (units[:-1] >= 0) & (units[1:] >= 0)
                     wanted = units[:-1][pair] * n_units + units[1:][pair]
-                    add(_Vocab._lookup(bigram_keys, wanted), off_bi, w * cfg.bigram_weight)
+                    add(_Vocab.lookup(bigram_keys, wanted), off_bi, w * cfg.bigram_weight)
         return weights
 
     @property
@@ -327,8 +339,8 @@ def top_k(scores: np.ndarray, k: int) -> list[tuple[int, float]]:
     return [(int(i), float(scores[i])) for i in order if scores[i] > 0]
 
 
-def _bm25_model(tf: sp.csc_matrix, doc_len: np.ndarray, config: TokenizerConfig) -> bm25s.BM25:
-    """Turn weighted term frequencies into BM25 (Lucene idf) scores inside a bm25s object."""
+def bm25_scores(tf: sp.csc_matrix, doc_len: np.ndarray, config: TokenizerConfig) -> sp.csc_matrix:
+    """Turn weighted term frequencies into BM25 scores (Lucene idf), same sparsity as `tf`."""
     n_docs = tf.shape[0]
     avg = float(doc_len.mean()) if n_docs else 1.0
     df = np.diff(tf.indptr).astype(np.float64)
@@ -338,16 +350,9 @@ def _bm25_model(tf: sp.csc_matrix, doc_len: np.ndarray, config: TokenizerConfig)
     norm = (config.k1 * (1 - config.b + config.b * doc_len / max(avg, 1e-9))).astype(np.float32)
     data = tf.data
     scores = idf[cols] * data * np.float32(config.k1 + 1) / (data + norm[rows])
-    model = bm25s.BM25(k1=config.k1, b=config.b, method="lucene")
-    model.scores = {
-        "data": scores.astype(np.float32),
-        "indices": rows.astype(np.int32),
-        "indptr": tf.indptr.astype(np.int64),
-        "num_docs": n_docs,
-    }
-    model.vocab_dict = {}
-    model.nonoccurrence_array = None
-    return model
+    return sp.csc_matrix(
+        (scores.astype(np.float32), rows.astype(np.int32), tf.indptr.astype(np.int64)), shape=tf.shape
+    )
 
 
 class DiacriticRestorer:
@@ -362,7 +367,7 @@ class DiacriticRestorer:
     def __init__(self, index: BM25Index, max_candidates: int = 8) -> None:
         voc = index.vocab
         self.index = index
-        df = np.diff(index._indptr).astype(np.float64)
+        df = index.document_frequencies()
         self.syl_df = df[: voc.n_syl]
         self.bigram_df = df[voc.off_bigram : voc.off_bigram + len(voc.bigram_keys)]
         by_fold: dict[str, list[int]] = {}
@@ -377,7 +382,7 @@ class DiacriticRestorer:
     def _bigram_df(self, prev: np.ndarray, cur: np.ndarray) -> np.ndarray:
         voc = self.index.vocab
         keys = prev[:, None] * voc.n_syl + cur[None, :]
-        pos = _Vocab._lookup(voc.bigram_keys, keys.ravel())
+        pos = _Vocab.lookup(voc.bigram_keys, keys.ravel())
         out = np.where(pos >= 0, self.bigram_df[np.maximum(pos, 0)], 0.0)
         return out.reshape(keys.shape)
 

@@ -25,7 +25,8 @@ from retrieval.types import Article, Document
 if TYPE_CHECKING:
     from retrieval.embed import Embedder
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: BM25 scores in our own files (1: the same arrays under bm25s's names; still read)
+READABLE_FORMATS = (1, 2)
 BUILDS = "builds"
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
@@ -38,14 +39,20 @@ REQUIRED_FILES = (
     "status.npy",
     "indexed_rows.npy",
     "aliases.json",
-    "bm25/data.csc.index.npy",
-    "bm25/indices.csc.index.npy",
-    "bm25/indptr.csc.index.npy",
-    "bm25/params.index.json",
+    "bm25/scores.data.npy",
+    "bm25/scores.indices.npy",
+    "bm25/scores.indptr.npy",
+    "bm25/bm25.json",
     "bm25/vocab.json",
     "bm25/bigrams.npz",
     "bm25/tokenizer.json",
 )
+_FORMAT_1_NAMES = {
+    "bm25/scores.data.npy": "bm25/data.csc.index.npy",
+    "bm25/scores.indices.npy": "bm25/indices.csc.index.npy",
+    "bm25/scores.indptr.npy": "bm25/indptr.csc.index.npy",
+    "bm25/bm25.json": "bm25/params.index.json",
+}
 DENSE_FILES = ("dense/dense.faiss",)
 
 
@@ -216,15 +223,16 @@ def check_build(build_dir: Path, manifest: dict[str, Any], *, dense: bool = True
     """Refuse a build this code cannot serve (IndexFormatError naming the folder): another format
     version, or files missing (a copy cut short, a disk cleaned by hand)."""
     version = manifest.get("format")
-    if version != FORMAT_VERSION:
+    if version not in READABLE_FORMATS:
         raise IndexFormatError(
-            f"index build {build_dir} has format {version!r}; this lawbot reads format "
-            f"{FORMAT_VERSION}: rebuild it with `lawbot index build`"
+            f"index build {build_dir} has format {version!r}; this lawbot reads formats "
+            f"{', '.join(map(str, READABLE_FORMATS))}: rebuild it with `lawbot index build`"
         )
     for key in ("build_id", "created_at", "n_articles", "n_indexed"):
         if key not in manifest:
             raise IndexFormatError(f"index build {build_dir}: {MANIFEST} lacks {key!r}")
-    wanted = list(REQUIRED_FILES)
+    wanted = list(REQUIRED_FILES) if version == FORMAT_VERSION else [
+        _FORMAT_1_NAMES.get(name, name) for name in REQUIRED_FILES]
     if dense and manifest.get("embedder"):
         wanted += DENSE_FILES
     missing = [name for name in wanted if not (build_dir / name).is_file()]

@@ -105,6 +105,21 @@ def test_save_and_load_give_the_same_scores(index: BM25Index, tmp_path: Path) ->
     assert loaded.config == index.config
 
 
+def test_builds_saved_in_the_first_format_still_load(index: BM25Index, tmp_path: Path) -> None:
+    # servers keep serving an index built before the score files were renamed
+    import json
+
+    index.save(tmp_path)
+    for part in ("data", "indices", "indptr"):
+        (tmp_path / f"scores.{part}.npy").rename(tmp_path / f"{part}.csc.index.npy")
+    params = json.loads((tmp_path / "bm25.json").read_text())
+    (tmp_path / "bm25.json").unlink()
+    (tmp_path / "params.index.json").write_text(json.dumps({"num_docs": params["n_docs"], "k1": 0.9}))
+    old = BM25Index.load(tmp_path, mmap=True)
+    question = "thời hạn tạm trú tối đa"
+    assert old.search(question, 3) == index.search(question, 3)
+
+
 def test_syllables_and_reference_terms() -> None:
     assert syllables("Hoà giải, ở cơ sở (05 ngày)") == ["hòa", "giải", "ở", "cơ", "sở", "5", "ngày"]
     t = terms("nghỉ phép năm", TokenizerConfig())

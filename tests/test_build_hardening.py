@@ -64,7 +64,7 @@ def _corrupt_format(build: Path) -> None:
 
 
 def _missing_bm25(build: Path) -> None:
-    (build / "bm25" / "data.csc.index.npy").unlink()
+    (build / "bm25" / "scores.data.npy").unlink()
 
 
 def _truncated_offsets(build: Path) -> None:
@@ -88,7 +88,7 @@ def _rows_of_another_build(build: Path) -> None:
     ("damage", "says"),
     [
         (_corrupt_format, "format 99"),
-        (_missing_bm25, "missing bm25/data.csc.index.npy"),
+        (_missing_bm25, "missing bm25/scores.data.npy"),
         (_truncated_offsets, "corrupt"),
         (_manifest_not_json, "manifest.json is unreadable"),
         (_empty_file, "corrupt"),
@@ -147,7 +147,7 @@ def test_a_new_build_removes_temp_folders_of_dead_builds_but_not_of_running_ones
     dead_pid = int(gone.stdout)
     dead = out / "builds" / f".tmp-20260101-000000-abcdef12-{dead_pid}"
     (dead / "bm25").mkdir(parents=True)
-    (dead / "bm25" / "data.csc.index.npy").write_bytes(b"half written")
+    (dead / "bm25" / "scores.data.npy").write_bytes(b"half written")
     dead_pointer = out / f".CURRENT.{dead_pid}.tmp"
     dead_pointer.write_text("20260101-000000-abcdef12")
     running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
