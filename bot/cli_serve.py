@@ -45,8 +45,15 @@ def serve(
     # The event loop shares the GIL with database threads: hand it over sooner than every 5 ms,
     # so webhook acknowledgements do not queue behind them.
     sys.setswitchinterval(0.001)
+    from bot.desk.app import InsecureSessionSecret
+
+    try:
+        app_ = build_app(settings, answer_processes=answer_processes, with_desk=True)
+    except InsecureSessionSecret as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     uvicorn.run(
-        build_app(settings, answer_processes=answer_processes, with_desk=True),
+        app_,
         host=host or settings.host,
         port=port or settings.port,
         log_level=settings.log_level.lower(),
