@@ -23,10 +23,16 @@ def serve(
     import uvicorn
 
     from bot.app import build_app
+    from bot.desk.app import InsecureSessionSecret, check_session_secret
     from bot.logsafe import setup_logging
     from bot.settings import Settings
 
     settings = Settings()
+    try:  # before anything starts: the desk must not be served with a key from the source code
+        check_session_secret(settings)
+    except InsecureSessionSecret as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     secrets = [
         s.get_secret_value() if s is not None else None
         for s in (
@@ -45,15 +51,8 @@ def serve(
     # The event loop shares the GIL with database threads: hand it over sooner than every 5 ms,
     # so webhook acknowledgements do not queue behind them.
     sys.setswitchinterval(0.001)
-    from bot.desk.app import InsecureSessionSecret
-
-    try:
-        app_ = build_app(settings, answer_processes=answer_processes, with_desk=True)
-    except InsecureSessionSecret as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
     uvicorn.run(
-        app_,
+        build_app(settings, answer_processes=answer_processes, with_desk=True),
         host=host or settings.host,
         port=port or settings.port,
         log_level=settings.log_level.lower(),
