@@ -122,7 +122,19 @@ class Settings(BaseSettings):
     # Staff desk
     session_secret: SecretStr = Field(
         SecretStr("change-me-in-production"),
-        description="Key that signs staff session cookies; set a long random value in production.",
+        description="Key that signs staff session cookies; set a long random value (32+ characters): the server refuses to start with the default when LAWBOT_PUBLIC_URL is set.",
+    )
+    session_idle_minutes: int = Field(
+        120,
+        ge=1,
+        le=24 * 60,
+        description="A staff desk session unused this long ends (the password is asked again).",
+    )
+    session_max_hours: int = Field(
+        12,
+        ge=1,
+        le=24 * 7,
+        description="A staff desk session ends this long after login, however active.",
     )
     log_level: str = Field("INFO", description="Python logging level.")
 

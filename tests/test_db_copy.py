@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -12,16 +13,19 @@ from typer.testing import CliRunner
 
 from bot.cli.db import db_app
 from bot.core.models import Channel, ReplyKind
+from bot.desk.auth import THROTTLE
 from bot.storage.conversations import SqlConversationStore
 from bot.storage.copy import CopyError, copy_database
 from bot.storage.db import Database
 from bot.storage.faq_proposals import FaqProposalStore
 from bot.storage.faq_reviews import FaqReviewStore
 from bot.storage.inbox import Inbox
+from bot.storage.login_throttle import LoginThrottle
 from bot.storage.outbox import Outbox
 from bot.storage.purge import purge
 from bot.storage.schema import Base, Message, Ticket, User
 from bot.storage.staff import StaffStore
+from bot.storage.staff_sessions import Expiry, SessionStore
 from bot.storage.tickets import SqlTicketStore
 from tests.auxil.storage_builders import Clock, draft, dump_tables, message, reply
 
@@ -40,6 +44,9 @@ def fill(db: Database) -> None:
     staff = StaffStore(db, clock=clock)
     lan = staff.create("lan@tgpl.gov.vn", "argon2-hash", "admin", "Chị Lan").id
     staff.audit(lan, "login", ip="10.0.0.1", detail={"ok": True})
+    SessionStore(db, Expiry(dt.timedelta(hours=2), dt.timedelta(hours=12)), clock=clock).create(lan)
+    throttle = LoginThrottle(db, THROTTLE, clock=clock)
+    throttle.failed(throttle.begin("lan@tgpl.gov.vn", "10.0.0.1"))
     for n in range(CITIZENS):
         user = str(1000 + n)
         clock.advance(60)

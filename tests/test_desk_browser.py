@@ -168,3 +168,43 @@ def test_staff_reply_from_the_browser_reaches_telegram(browser: Any, tmp_path: P
 def _reload_shows(page: Any, text: str) -> bool:
     page.reload()
     return text in page.locator(".msg.role-staff .delivery").last.inner_text()
+
+
+def test_logout_in_the_browser_ends_the_session_for_a_copied_cookie(
+    browser: Any, tmp_path: Path
+) -> None:
+    """Log in, keep a copy of the cookie (as a thief with the laptop would), log out: the copy is dead."""
+    from bot.desk.session import COOKIE_NAME
+    from tests.auxil.desk import make_harness
+
+    db = Database(f"sqlite:///{tmp_path}/lawbot.sqlite3")
+    db.migrate()
+    h = make_harness(db, tmp_path)
+    h.add_staff("lan@tgpl.vn")
+    with serve_with_lifespan(h.app) as base:
+        context = browser.new_context()
+        page = context.new_page()
+        try:
+            page.goto(f"{base}/staff/")
+            page.fill("input[name=email]", "lan@tgpl.vn")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{base}/staff/")
+            copied = [c for c in context.cookies() if c["name"] == COOKIE_NAME]
+            assert len(copied) == 1 and copied[0]["httpOnly"]
+            page.click("text=Đăng xuất")
+            page.wait_for_url(f"{base}/staff/login*")
+            page.goto(f"{base}/staff/")
+            assert "/staff/login" in page.url
+        finally:
+            context.close()
+        thief = browser.new_context()
+        try:
+            thief.add_cookies(copied)
+            stolen = thief.new_page()
+            stolen.goto(f"{base}/staff/")
+            assert "/staff/login" in stolen.url
+            assert stolen.locator("input[name=password]").count() == 1
+        finally:
+            thief.close()
+    db.dispose()

@@ -83,3 +83,27 @@ def test_list_deactivate_and_passwd(database: Database) -> None:
     account = StaffStore(database).get_by_email("b@tgpl.vn")
     assert account is not None and account.active
     assert Passwords().verify(account.password_hash, "another long passphrase")
+
+
+def test_passwd_and_deactivate_end_the_accounts_desk_sessions(database: Database) -> None:
+    import datetime as dt
+
+    from bot.storage.staff_sessions import Expiry, SessionStore
+
+    ok = runner.invoke(
+        staff_app, ["add", "lan@tgpl.vn", "--password-stdin"], input="correct horse battery staple\n"
+    )
+    assert ok.exit_code == 0, ok.output
+    account = StaffStore(database).get_by_email("lan@tgpl.vn")
+    assert account is not None
+    sessions = SessionStore(database, Expiry(dt.timedelta(hours=2), dt.timedelta(hours=12)))
+    laptop, phone = sessions.create(account.id), sessions.create(account.id)
+    assert sessions.resolve(laptop) is not None and sessions.count(account.id) == 2
+    changed = runner.invoke(
+        staff_app, ["passwd", "lan@tgpl.vn", "--password-stdin"], input="another long passphrase\n"
+    )
+    assert changed.exit_code == 0, changed.output
+    assert sessions.resolve(laptop) is None and sessions.resolve(phone) is None
+    fresh = sessions.create(account.id)
+    assert runner.invoke(staff_app, ["deactivate", "lan@tgpl.vn"]).exit_code == 0
+    assert sessions.resolve(fresh) is None and sessions.count(account.id) == 0

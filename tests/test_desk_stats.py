@@ -68,9 +68,10 @@ async def test_stats_page_shows_the_figures_and_charts(db: Database, tmp_path: P
         # a range that excludes the seed shows nothing
         empty = await c.get("/staff/stats?start=2025-01-01&end=2025-01-31")
         assert '<span class="kpi">0</span><span>câu hỏi</span>' in empty.text
-        # a reversed or broken range still works
+        # a reversed range is put right; a broken one is refused (400), without echoing it
         assert (await c.get("/staff/stats?start=2025-03-12&end=2025-03-10")).status_code == 200
-        assert (await c.get("/staff/stats?start=nonsense&end=<script>")).status_code == 200
+        broken = await c.get("/staff/stats?start=nonsense&end=<script>")
+        assert broken.status_code == 400 and "<script>" not in broken.text
 
 
 async def test_csv_exports_mask_personal_numbers(db: Database, tmp_path: Path) -> None:

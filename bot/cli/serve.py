@@ -23,11 +23,17 @@ def serve(
     """Serve the bot: webhooks when LAWBOT_PUBLIC_URL is set, polling otherwise."""
     import uvicorn
 
+    from bot.desk.app import InsecureSessionSecret, check_session_secret
     from bot.ingress.app import build_app
     from bot.runtime.logsafe import setup_logging
     from bot.settings import Settings
 
     settings = Settings()
+    try:  # before anything starts: the desk must not be served with a key from the source code
+        check_session_secret(settings)
+    except InsecureSessionSecret as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     secrets = [
         s.get_secret_value() if s is not None else None
         for s in (

@@ -70,8 +70,6 @@ def list_accounts() -> None:
         return
     for a in accounts:
         state = "active" if a.active else "deactivated"
-        if a.active and a.is_locked():
-            state = "locked"
         last = a.last_login_at.strftime("%Y-%m-%d %H:%M UTC") if a.last_login_at else "never"
         typer.echo(f"{a.email:<40} {a.role:<6} {state:<12} last login: {last}")
 

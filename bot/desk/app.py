@@ -25,7 +25,7 @@ from bot.desk import (
     routes_stats,
     routes_ticket,
 )
-from bot.desk.auth import Passwords
+from bot.desk.auth import THROTTLE, Passwords
 from bot.desk.context import ArticleLookup, Desk, Notifier
 from bot.desk.csrf import CsrfTokens
 from bot.desk.errors import http_exception
@@ -36,8 +36,10 @@ from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.faq_proposals import FaqProposalStore
 from bot.storage.faq_reviews import FaqReviewStore
+from bot.storage.login_throttle import LoginThrottle
 from bot.storage.schema import utcnow
 from bot.storage.staff import StaffStore
+from bot.storage.staff_sessions import Expiry, SessionStore
 from bot.storage.stats import Stats
 from bot.storage.tickets import SqlTicketStore
 
@@ -45,7 +47,32 @@ log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 DEFAULT_SECRET = "change-me-in-production"
+MIN_SECRET_LENGTH = 32
 APPROVED_FAQ_FILE = "da-duyet.yaml"
+
+
+class InsecureSessionSecret(RuntimeError):
+    """The desk would sign sessions with a key anyone can read in the source code."""
+
+
+def check_session_secret(settings: Settings) -> str:
+    """The session key; refused when weak on a public server, a warning on a local one."""
+    secret = settings.session_secret.get_secret_value()
+    if secret != DEFAULT_SECRET and len(secret) >= MIN_SECRET_LENGTH:
+        return secret
+    problem = (
+        "LAWBOT_SESSION_SECRET is the default value"
+        if secret == DEFAULT_SECRET
+        else f"LAWBOT_SESSION_SECRET is shorter than {MIN_SECRET_LENGTH} characters"
+    )
+    if settings.public_url:
+        # with the default key anyone can forge the desk's cookies and CSRF tokens
+        raise InsecureSessionSecret(
+            f"{problem} while LAWBOT_PUBLIC_URL is set: refusing to serve the staff desk. "
+            'Set a long random value, e.g. python3 -c "import secrets; print(secrets.token_urlsafe(48))"'
+        )
+    log.warning("%s: set a long random value before exposing the staff desk", problem)
+    return secret
 
 
 def build_desk(
@@ -69,17 +96,21 @@ def build_desk(
     - `tickets`: the app's SqlTicketStore (to share its outbox); one is made if not given.
     - `faq_file`: where approved entries go (default `<settings.faq_dir>/da-duyet.yaml`).
     """
-    secret = settings.session_secret.get_secret_value()
-    if secret == DEFAULT_SECRET or len(secret) < 32:
-        log.warning(
-            "LAWBOT_SESSION_SECRET is the default or shorter than 32 characters: "
-            "set a long random value before exposing the staff desk"
-        )
+    secret = check_session_secret(settings)
     desk = Desk(
         db=db,
         settings=settings,
         tickets=tickets or SqlTicketStore(db, clock=clock),
         staff=StaffStore(db, clock=clock),
+        sessions=SessionStore(
+            db,
+            Expiry(
+                idle=dt.timedelta(minutes=settings.session_idle_minutes),
+                absolute=dt.timedelta(hours=settings.session_max_hours),
+            ),
+            clock=clock,
+        ),
+        throttle=LoginThrottle(db, THROTTLE, clock=clock),
         proposals=FaqProposalStore(db, clock=clock),
         stats=Stats(db),
         passwords=Passwords(password_hasher),

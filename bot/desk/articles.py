@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,11 @@ class ArticleView:
 
     def citation(self) -> dict[str, str]:
         return {"article_id": self.article_id, "doc_number": self.doc_number, "article": self.number}
+
+
+def article_views(desk: Any, article_ids: Iterable[str]) -> dict[str, ArticleView]:
+    """Each article (once) from the index: blocking, so call it through `desk.run`."""
+    return {a: article_view(a, desk.lookup_article(a)) for a in dict.fromkeys(article_ids)}
 
 
 def article_view(article_id: str, article: Any) -> ArticleView:

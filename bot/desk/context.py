@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import inspect
 import logging
@@ -12,19 +13,21 @@ from typing import Any
 from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from bot.desk.auth import Passwords
 from bot.desk.csrf import CsrfTokens
+from bot.desk.params import path_id
 from bot.desk.session import DeskSession, SessionSigner
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.faq_proposals import FaqProposalStore
 from bot.storage.faq_reviews import FaqReviewStore
+from bot.storage.login_throttle import LoginThrottle
 from bot.storage.staff import StaffAccount, StaffStore
+from bot.storage.staff_sessions import SessionStore
 from bot.storage.stats import Stats
 from bot.storage.tickets import SqlTicketStore
 
@@ -42,6 +45,8 @@ class Desk:
     settings: Settings
     tickets: SqlTicketStore
     staff: StaffStore
+    sessions: SessionStore
+    throttle: LoginThrottle
     proposals: FaqProposalStore
     stats: Stats
     passwords: Passwords
@@ -74,6 +79,10 @@ class Desk:
         return result
 
     def lookup_article(self, article_id: str) -> Any:
+        """The article from the index (may wait on an answer process): only from a worker thread."""
+        if _on_event_loop():
+            # one index lookup waiting behind queued answers would stall every webhook and page
+            raise RuntimeError("Desk.lookup_article blocks: call it through `await desk.run(...)`")
         if self.article_lookup is None or not article_id or len(article_id) > 255:
             return None
         try:
@@ -81,6 +90,14 @@ class Desk:
         except Exception:  # the index may be switching; a missing article is not a desk failure
             log.exception("article lookup failed")
             return None
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def desk_of(request: Request) -> Desk:
@@ -121,7 +138,4 @@ def redirect(request: Request, path: str, **query: str | int) -> Response:
 
 def int_param(request: Request, name: str) -> int:
     """A path id; ids beyond PostgreSQL's integer range cannot exist (404, not a database error)."""
-    value = int(request.path_params[name])
-    if value > 2**31 - 1:
-        raise HTTPException(404)
-    return value
+    return path_id(request, name)

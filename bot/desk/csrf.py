@@ -64,6 +64,10 @@ async def checked_form(request: Request) -> FormData:
         raise
     except Exception as exc:  # malformed multipart, too many fields ...
         raise HTTPException(400, "bad form") from exc
+    for name, value in form.multi_items():
+        if isinstance(value, str) and "\x00" in value:
+            # PostgreSQL refuses NUL in text: say "bad form" here, not 500 at the database
+            raise HTTPException(400, f"bad form field: {name[:64]}")
     tokens: CsrfTokens = desk.csrf
     session: DeskSession | None = request.scope.get("state", {}).get("desk_session")
     if not tokens.valid(session, form.get(FIELD)):

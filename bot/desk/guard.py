@@ -18,7 +18,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.desk.context import Desk
-from bot.desk.session import COOKIE_NAME, DeskSession, new_session, touched
+from bot.desk.session import COOKIE_NAME, DeskSession, new_session
 
 PUBLIC_PATHS = frozenset({"/login"})
 # The largest form the desk takes (a reply is at most 4,000 characters): the login form is public, so
@@ -93,16 +93,10 @@ class DeskGuard:
         session = desk.signer.loads(request.cookies.get(COOKIE_NAME), now)
         staff = None
         issue: DeskSession | None = None
-        if session is not None and session.staff_id is not None:
-            account = await desk.run(desk.staff.get, session.staff_id)
-            if (
-                account is not None
-                and account.active
-                and session.binding == desk.signer.binding(account.password_hash)
-            ):
-                staff = account
-                issue = touched(session, now)
-            else:  # deactivated, password changed, or deleted: the session is over
+        if session is not None and session.logged_in:
+            # the server-side session decides: logged out, expired, revoked or deactivated = over
+            staff = await desk.run(desk.sessions.resolve, session.sid)
+            if staff is None:
                 session = None
         if session is None:
             session = new_session(now=now)

@@ -7,7 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.desk import texts
+from bot.desk import params, texts
 from bot.desk.context import desk_of, root
 
 
@@ -15,8 +15,9 @@ def base_context(request: Request) -> dict[str, Any]:
     desk = desk_of(request)
     state = request.scope.get("state", {})
     session = state.get("desk_session")
-    notice_key = request.query_params.get("ok", "")
-    error_key = request.query_params.get("err", "")
+    # lenient on purpose (error pages use this too): unknown keys simply show nothing
+    notice_key = str(params.query(request).get("ok") or "")
+    error_key = str(params.query(request).get("err") or "")
     return {
         "request": request,
         "root": root(request),

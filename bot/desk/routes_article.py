@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bot.desk import params
 from bot.desk.articles import article_view
 from bot.desk.context import desk_of
 from bot.desk.render import page
@@ -15,7 +16,7 @@ from bot.desk.render import page
 async def article(request: Request) -> Response:
     """The id is only ever a key into the index (never a file path), so '../' in it finds nothing."""
     desk = desk_of(request)
-    article_id = request.query_params.get("id", "")
+    article_id = params.text(params.query(request), "id", max_length=255)
     found = await desk.run(desk.lookup_article, article_id)
     if found is None:
         raise HTTPException(404)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import math
 import re
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bot.desk import texts
+from bot.desk import params, texts
 from bot.desk.auth import authenticate
-from bot.desk.context import client_ip, current_staff, desk_of, redirect, root
+from bot.desk.context import client_ip, current_session, current_staff, desk_of, redirect, root
 from bot.desk.csrf import checked_form
 from bot.desk.guard import issue_session
 from bot.desk.render import page
@@ -36,7 +35,7 @@ async def login_form(request: Request) -> Response:
     if request.scope["state"].get("staff") is not None:
         return redirect(request, "/")
     return await page(
-        request, "login.html", next=safe_next(request.query_params.get("next")), email="", message=""
+        request, "login.html", next=safe_next(params.text(params.query(request), "next", max_length=2000)), email="", message=""
     )
 
 
@@ -49,29 +48,21 @@ async def login(request: Request) -> Response:
     outcome = await desk.run(
         authenticate,
         desk.staff,
+        desk.throttle,
         desk.passwords,
         email,
         password,
         ip=client_ip(request),
-        clock=desk.clock,
     )
     if not outcome.ok:
-        if outcome.locked_until is not None:
-            minutes = max(1, math.ceil((outcome.locked_until - desk.now()).total_seconds() / 60))
-            message = texts.LOGIN_LOCKED.format(minutes=minutes)
-        else:
-            message = texts.LOGIN_FAILED
+        # one message for an unknown e-mail, a wrong password and a throttled attempt
         return await page(
-            request, "login.html", status_code=400, next=target, email=email, message=message
+            request, "login.html", status_code=400, next=target, email=email, message=texts.LOGIN_FAILED
         )
     account = outcome.account
     assert account is not None
-    issue_session(
-        request,
-        new_session(
-            account.id, desk.signer.binding(account.password_hash), now=desk.now().timestamp()
-        ),
-    )
+    sid = await desk.run(desk.sessions.create, account.id)
+    issue_session(request, new_session(sid, now=desk.now().timestamp()))
     return RedirectResponse(root(request) + target, status_code=303)
 
 
@@ -79,6 +70,7 @@ async def logout(request: Request) -> Response:
     desk = desk_of(request)
     await checked_form(request)
     staff = current_staff(request)
+    await desk.run(desk.sessions.revoke, current_session(request).sid)
     await desk.run(desk.staff.audit, staff.id, "logout", staff.email, None, client_ip(request))
     issue_session(request, new_session(now=desk.now().timestamp()))
     return redirect(request, "/login", ok="logged_out")

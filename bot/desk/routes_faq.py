@@ -15,8 +15,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.desk import texts
-from bot.desk.articles import article_view
+from bot.desk import params, texts
+from bot.desk.articles import article_view, article_views
 from bot.desk.context import Desk, client_ip, current_staff, desk_of, int_param, redirect
 from bot.desk.csrf import checked_form
 from bot.desk.queries import ProposalDecided, decide_proposal, record_ticket_event
@@ -86,9 +86,7 @@ async def propose(request: Request) -> Response:
 
 async def proposals(request: Request) -> Response:
     desk = desk_of(request)
-    status = request.query_params.get("status", "pending")
-    if status not in texts.FAQ_STATUS:
-        status = "pending"
+    status = params.choice(params.query(request), "status", texts.FAQ_STATUS, "pending")
     items = await desk.run(desk.proposals.list, status)
     return await page(
         request, "faq_list.html", nav="faq", items=items, status=status
@@ -112,7 +110,7 @@ async def _review_page(
         detail = await desk.run(desk.tickets.get, proposal.ticket_id, max_messages=1)
         if detail is not None:
             ids += [a for a, _ in detail.sources]
-    candidates = {i: article_view(i, desk.lookup_article(i)) for i in dict.fromkeys(ids) if i}
+    candidates = await desk.run(article_views, desk, [i for i in ids if i])
     chosen = {str(c.get("article_id")): c for c in draft.citations}
     return await page(
         request,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.desk import texts
+from bot.desk import params, texts
 from bot.desk.context import Desk, client_ip, current_staff, desk_of, redirect
 from bot.desk.csrf import checked_form
 from bot.desk.render import page
@@ -95,14 +96,13 @@ def _items(desk: Desk) -> list[ReviewItem]:
 
 
 def _filters(request: Request) -> tuple[str, str, int]:
-    state = request.query_params.get("state", UNREVIEWED)
-    if state not in STATES:
-        state = UNREVIEWED
-    topic = request.query_params.get("topic", "")[:200]
-    try:
-        number = max(1, int(request.query_params.get("page", "1")))
-    except ValueError:
-        number = 1
+    return _state_topic_page(params.query(request))
+
+
+def _state_topic_page(source: Mapping[str, Any]) -> tuple[str, str, int]:
+    state = params.choice(source, "state", STATES, UNREVIEWED)
+    topic = params.text(source, "topic", max_length=200)
+    number = params.integer(source, "page", 1, lo=1, hi=100_000)
     return state, topic, number
 
 
@@ -176,13 +176,7 @@ async def decide(request: Request) -> Response:
     entry_id = str(request.path_params["entry_id"])
     if not _ENTRY_ID_RE.match(entry_id) or len(entry_id) > 128:
         raise HTTPException(404)
-    state = str(form.get("state") or UNREVIEWED)
-    state = state if state in STATES else UNREVIEWED
-    topic = str(form.get("topic") or "")[:200]
-    try:
-        number = max(1, int(str(form.get("page") or "1")))
-    except ValueError:
-        number = 1
+    state, topic, number = _state_topic_page(form)
     back = f"/faq/review?{urlencode({'state': state, 'topic': topic, 'page': number})}"
     records = {r.id: r for r in await desk.run(faq_records, desk)}
     record = records.get(entry_id)

@@ -8,11 +8,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.desk import texts
+from bot.desk import params, texts
 from bot.desk.context import current_staff, desk_of
 from bot.desk.render import page
 
 PAGE_SIZE = 100
+MAX_PAGE = 10_000
 STATUS_FILTERS = {
     "active": ("open", "claimed"),
     "open": ("open",),
@@ -22,39 +23,25 @@ STATUS_FILTERS = {
 }
 
 
-def _int(value: str | None, default: int, lo: int = 0, hi: int = 10**9) -> int:
-    try:
-        return min(hi, max(lo, int(value or "")))
-    except ValueError:
-        return default
-
-
 async def queue(request: Request) -> Response:
     desk = desk_of(request)
     me = current_staff(request)
-    q = request.query_params
-    status = q.get("status", "active")
-    if status not in STATUS_FILTERS:
-        status = "active"
-    category = q.get("category", "")[:64]
-    channel = q.get("channel", "")
-    if channel not in texts.CHANNEL:
-        channel = ""
-    urgency = q.get("urgency", "")
-    if urgency not in texts.URGENCY:
-        urgency = ""
-    assignee_param = q.get("assignee", "")
+    q = params.query(request)
+    status = params.choice(q, "status", STATUS_FILTERS, "active")
+    category = params.text(q, "category", max_length=64)
+    channel = params.choice(q, "channel", texts.CHANNEL, "")
+    urgency = params.choice(q, "urgency", texts.URGENCY, "")
+    assignee_param = q.get("assignee") or ""
     assignee: int | None = None
     unassigned = False
     if assignee_param == "me":
         assignee = me.id
     elif assignee_param == "none":
         unassigned = True
-    elif assignee_param.isdigit():
-        assignee = int(assignee_param)
     else:
-        assignee_param = ""
-    page_no = _int(q.get("page"), 1, 1, 10_000)
+        assignee = params.integer(q, "assignee", 0, lo=1) or None
+        assignee_param = str(assignee or "")
+    page_no = params.integer(q, "page", 1, lo=1, hi=MAX_PAGE)
     rows = await desk.run(
         desk.tickets.list_queue,
         STATUS_FILTERS[status],

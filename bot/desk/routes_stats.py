@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.desk import texts
+from bot.desk import params, texts
 from bot.desk.charts import bar_list, column_chart, split_bar
 from bot.desk.context import Desk, client_ip, current_staff, desk_of
 from bot.desk.queries import tickets_between
@@ -59,14 +59,9 @@ def gap_clusters(desk: Desk, start: dt.date, end: dt.date, limit: int = TOP_CLUS
 def date_range(request: Request, today: dt.date) -> tuple[dt.date, dt.date]:
     """[start, end] from ?start=YYYY-MM-DD&end=YYYY-MM-DD, defaulting to the last 30 days."""
 
-    def parse(name: str) -> dt.date | None:
-        try:
-            return dt.date.fromisoformat(request.query_params.get(name, "")[:10])
-        except ValueError:
-            return None
-
-    end = parse("end") or today
-    start = parse("start") or end - dt.timedelta(days=DEFAULT_DAYS - 1)
+    q = params.query(request)
+    end = params.date(q, "end") or today
+    start = params.date(q, "start") or end - dt.timedelta(days=DEFAULT_DAYS - 1)
     if start > end:
         start, end = end, start
     if (end - start).days >= MAX_DAYS:
@@ -140,9 +135,7 @@ async def export_csv(request: Request) -> Response:
     desk = desk_of(request)
     me = current_staff(request)
     start, end = date_range(request, _today(request))
-    kind = request.query_params.get("kind", "questions")
-    if kind not in EXPORTS:
-        kind = "questions"
+    kind = params.choice(params.query(request), "kind", EXPORTS, "questions")
     if kind == "tickets":
         lo = dt.datetime.combine(start, dt.time(), VN_TZ)
         hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), VN_TZ)

@@ -9,8 +9,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.desk import texts
-from bot.desk.articles import article_view
+from bot.desk import params, texts
+from bot.desk.articles import article_views
 from bot.desk.context import Desk, client_ip, current_staff, desk_of, int_param, redirect
 from bot.desk.csrf import checked_form
 from bot.desk.queries import set_urgency
@@ -51,7 +51,7 @@ async def show(request: Request) -> Response:
     source_ids = [a for a, _ in detail.sources]
     for entry in detail.transcript:
         source_ids.extend(a for a, _ in entry.sources if a not in source_ids)
-    articles = {a: article_view(a, desk.lookup_article(a)) for a in dict.fromkeys(source_ids)}
+    articles = await desk.run(article_views, desk, source_ids)
     staff_replies = [e.text for e in detail.transcript if e.role == "staff"]
     return await page(
         request,
@@ -84,10 +84,10 @@ async def assign(request: Request) -> Response:
     form = await checked_form(request)
     ticket_id = _ticket_id(request)
     me = current_staff(request)
-    raw = str(form.get("assignee") or "")
+    wanted = params.integer(form, "assignee", 0, lo=1)
     assignee: int | None = None
-    if raw:
-        account = await desk.run(desk.staff.get, int(raw)) if raw.isdigit() else None
+    if wanted:
+        account = await desk.run(desk.staff.get, wanted)
         if account is None or not account.active:
             return redirect(request, _path(ticket_id), err="bad_assignee")
         assignee = account.id

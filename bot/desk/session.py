@@ -1,8 +1,8 @@
-"""Staff session cookie: an HMAC-signed token (session id, staff id, times) with absolute and idle expiry.
+"""Staff session cookie: an HMAC-signed random session id (and when it was issued), nothing else.
 
-Stateless on purpose: any worker behind the proxy can check it with the shared secret. It is bound to
-the account's password hash, so a password change ends every session of that account, and the middleware
-reloads the account on each request, so deactivating an account ends its sessions at once.
+Who is logged in lives server-side (bot.storage.staff_sessions), looked up on every request, so
+logout, a password change or a deactivation ends a session at once on every worker, and idle and
+absolute expiry follow the settings. The signature only keeps forged ids from reaching the database.
 """
 
 from __future__ import annotations
@@ -13,13 +13,11 @@ import hmac
 import json
 import secrets
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 COOKIE_NAME = "lawbot_staff"
-MAX_AGE = 12 * 3600  # a working day: staff log in again every morning
-IDLE_TIMEOUT = 2 * 3600  # a desk left open over lunch asks for the password again
 ANONYMOUS_MAX_AGE = 2 * 3600  # the pre-login session that only carries the login form's CSRF token
-REFRESH_AFTER = 300  # re-sign the cookie (moving the idle deadline) at most every 5 minutes
+MAX_COOKIE_AGE = 7 * 24 * 3600  # no session lasts longer (settings cap session_max_hours at a week)
 
 
 def derive_key(secret: str, purpose: str) -> bytes:
@@ -37,40 +35,28 @@ def _unb64(text: str) -> bytes:
 
 @dataclass(frozen=True)
 class DeskSession:
-    sid: str  # random; a new one at every login (no session fixation)
-    staff_id: int | None  # None: not logged in yet
+    sid: str  # random; a new one at every login and logout (no session fixation)
+    logged_in: bool  # the sid names a server-side session (checked there on every request)
     issued: int  # epoch seconds
-    seen: int  # last refresh, for the idle timeout
-    binding: str = ""  # fingerprint of the account's password hash
-
-    @property
-    def authenticated(self) -> bool:
-        return self.staff_id is not None
 
 
-def new_session(staff_id: int | None = None, binding: str = "", now: float | None = None) -> DeskSession:
+def new_session(sid: str | None = None, *, now: float | None = None) -> DeskSession:
+    """An anonymous session (no sid given), or the cookie of the server-side session `sid`."""
     t = int(now if now is not None else time.time())
-    return DeskSession(secrets.token_urlsafe(24), staff_id, t, t, binding)
-
-
-def account_binding(key: bytes, password_hash: str) -> str:
-    return hmac.new(key, password_hash.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+    if sid is None:
+        return DeskSession(secrets.token_urlsafe(24), False, t)
+    return DeskSession(sid, True, t)
 
 
 class SessionSigner:
-    """Encodes sessions into cookie values and back, refusing forged, altered or expired ones."""
+    """Encodes sessions into cookie values and back, refusing forged, altered or stale ones."""
 
     def __init__(self, secret: str) -> None:
         self._key = derive_key(secret, "session")
-        self._binding_key = derive_key(secret, "binding")
-
-    def binding(self, password_hash: str) -> str:
-        return account_binding(self._binding_key, password_hash)
 
     def dumps(self, session: DeskSession) -> str:
         body = json.dumps(
-            [session.sid, session.staff_id, session.issued, session.seen, session.binding],
-            separators=(",", ":"),
+            [session.sid, int(session.logged_in), session.issued], separators=(",", ":")
         ).encode("utf-8")
         payload = _b64(body)
         return f"{payload}.{_b64(self._sign(payload))}"
@@ -82,28 +68,18 @@ class SessionSigner:
         try:
             if not hmac.compare_digest(_unb64(signature), self._sign(payload)):
                 return None
-            sid, staff_id, issued, seen, binding = json.loads(_unb64(payload))
+            sid, logged_in, issued = json.loads(_unb64(payload))
         except (ValueError, TypeError):
             return None
-        if not (isinstance(sid, str) and isinstance(issued, int) and isinstance(seen, int)):
+        if not (isinstance(sid, str) and 16 <= len(sid) <= 128 and isinstance(issued, int)):
             return None
-        if staff_id is not None and not isinstance(staff_id, int):
+        if logged_in not in (0, 1):
             return None
         t = int(now if now is not None else time.time())
-        max_age = MAX_AGE if staff_id is not None else ANONYMOUS_MAX_AGE
+        max_age = MAX_COOKIE_AGE if logged_in else ANONYMOUS_MAX_AGE
         if t - issued > max_age or t < issued - 60:
             return None
-        if staff_id is not None and t - seen > IDLE_TIMEOUT:
-            return None
-        return DeskSession(sid, staff_id, issued, seen, str(binding))
+        return DeskSession(sid, bool(logged_in), issued)
 
     def _sign(self, payload: str) -> bytes:
         return hmac.new(self._key, payload.encode("ascii"), hashlib.sha256).digest()
-
-
-def touched(session: DeskSession, now: float | None = None) -> DeskSession | None:
-    """The session with a fresh idle deadline, or None when it is recent enough to keep as is."""
-    t = int(now if now is not None else time.time())
-    if t - session.seen < REFRESH_AFTER:
-        return None
-    return replace(session, seen=t)

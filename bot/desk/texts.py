@@ -128,8 +128,11 @@ ERROR = {
     "self_change": "Bạn không thể tự khoá hoặc tự hạ quyền tài khoản của mình.",
 }
 
-LOGIN_FAILED = "Email hoặc mật khẩu không đúng."
-LOGIN_LOCKED = "Tài khoản tạm khoá do nhập sai nhiều lần. Vui lòng thử lại sau {minutes} phút."
+# one message for a wrong password, an unknown e-mail and too many attempts (no account enumeration)
+LOGIN_FAILED = (
+    "Email hoặc mật khẩu không đúng, hoặc đã nhập sai quá nhiều lần. "
+    "Vui lòng kiểm tra lại, hoặc thử lại sau ít phút."
+)
 
 HTTP_ERROR = {
     400: ("Yêu cầu không hợp lệ", "Dữ liệu gửi lên không đúng. Vui lòng thử lại."),

@@ -183,6 +183,41 @@ class StaffAudit(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 
 
+class StaffSession(Base):
+    """A logged-in desk session: the cookie holds a random id, only its SHA-256 is stored here.
+
+    Deleting the row ends the session (logout, password change, deactivation); idle and absolute
+    expiry are checked against `last_seen_at` and `created_at` with the current settings.
+    """
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    staff_id: Mapped[int] = mapped_column(_fk("staff_users.id", "CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class StaffLoginThrottle(Base):
+    """Failed-login counters, one row per key: an (e-mail, address) pair, an address, or an e-mail.
+
+    `key_hash` is a SHA-256 of the key, so the table holds neither e-mails nor addresses. Rows are
+    read and changed under a lock (FOR UPDATE / BEGIN IMMEDIATE) so parallel guesses cannot race.
+    """
+
+    __tablename__ = "staff_login_throttle"
+
+    key_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(8))
+    failures: Mapped[int] = mapped_column(sa.Integer, default=0)
+    strikes: Mapped[int] = mapped_column(sa.Integer, default=0)
+    blocked_until: Mapped[dt.datetime | None]
+    last_failure_at: Mapped[dt.datetime | None]
+    last_success_at: Mapped[dt.datetime | None]
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
 class Ticket(Base):
     """An escalation: what the citizen asked, what the bot found, and who on staff handles it."""
 

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
-from bot.storage.db import Database
-from bot.storage.schema import StaffAudit, StaffUser, utcnow
+from bot.storage.db import Database, affected
+from bot.storage.schema import StaffAudit, StaffSession, StaffUser, utcnow
 
 ROLES = ("staff", "admin")
 
@@ -27,7 +28,7 @@ class StaffAccount:
     role: str
     active: bool
     password_hash: str
-    failed_logins: int
+    failed_logins: int  # legacy (0001) columns: failed logins are throttled in staff_login_throttle
     locked_until: dt.datetime | None
     last_login_at: dt.datetime | None
     created_at: dt.datetime
@@ -36,9 +37,6 @@ class StaffAccount:
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
-
-    def is_locked(self, now: dt.datetime | None = None) -> bool:
-        return self.locked_until is not None and self.locked_until > (now or utcnow())
 
 
 @dataclass(frozen=True)
@@ -57,7 +55,7 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def _account(u: StaffUser) -> StaffAccount:
+def account_of(u: StaffUser) -> StaffAccount:
     return StaffAccount(
         id=u.id,
         email=u.email,
@@ -72,8 +70,13 @@ def _account(u: StaffUser) -> StaffAccount:
     )
 
 
+def revoke_all_sessions(session: Session, staff_id: int) -> int:
+    """End every desk session of an account, inside the caller's transaction."""
+    return affected(session.execute(sa.delete(StaffSession).where(StaffSession.staff_id == staff_id)))
+
+
 class StaffStore:
-    """Accounts, login bookkeeping (failed attempts, lockout) and the append-only audit log."""
+    """Accounts, their last login, and the append-only audit log."""
 
     def __init__(self, db: Database, *, clock: Callable[[], dt.datetime] = utcnow) -> None:
         self.db = db
@@ -98,49 +101,28 @@ class StaffStore:
                 )
                 s.add(user)
                 s.flush()
-                return _account(user)
+                return account_of(user)
         except sa.exc.IntegrityError:
             raise StaffExists(email) from None
 
     def get(self, staff_id: int) -> StaffAccount | None:
         with self.db.session(readonly=True) as s:
             user = s.get(StaffUser, staff_id)
-            return _account(user) if user else None
+            return account_of(user) if user else None
 
     def get_by_email(self, email: str) -> StaffAccount | None:
         with self.db.session(readonly=True) as s:
             user = s.scalars(
                 sa.select(StaffUser).where(StaffUser.email == normalise_email(email))
             ).one_or_none()
-            return _account(user) if user else None
+            return account_of(user) if user else None
 
     def list(self) -> builtins.list[StaffAccount]:
         with self.db.session(readonly=True) as s:
-            return [_account(u) for u in s.scalars(sa.select(StaffUser).order_by(StaffUser.email))]
-
-    def record_failed_login(
-        self,
-        staff_id: int,
-        *,
-        lock_after: int = 5,
-        lock_for: dt.timedelta = dt.timedelta(minutes=15),
-    ) -> StaffAccount:
-        """Count a wrong password; the `lock_after`-th in a row locks the account for `lock_for`."""
-        now = self.clock()
-        with self.db.session() as s:
-            # row lock: parallel wrong guesses must all be counted
-            user = s.get(StaffUser, staff_id, with_for_update=True)
-            if user is None:
-                raise LookupError(staff_id)
-            user.failed_logins += 1
-            if user.failed_logins >= lock_after:
-                user.locked_until = now + lock_for
-                user.failed_logins = 0  # a new series starts once the lock expires
-            s.flush()
-            return _account(user)
+            return [account_of(u) for u in s.scalars(sa.select(StaffUser).order_by(StaffUser.email))]
 
     def record_login(self, staff_id: int) -> None:
-        """A successful login: clear the failure count and any lock."""
+        """A successful login (failed logins are counted per address by bot.storage.login_throttle)."""
         with self.db.session() as s:
             s.execute(
                 sa.update(StaffUser)
@@ -165,14 +147,18 @@ class StaffStore:
                 raise LookupError(staff_id)
             if password_hash is not None:
                 user.password_hash = password_hash
+                # a new password ends every session: whoever knew the old one is logged out
+                revoke_all_sessions(s, staff_id)
             if role is not None:
                 user.role = role
             if active is not None:
                 user.active = active
+                if not active:
+                    revoke_all_sessions(s, staff_id)
             if display_name is not None:
                 user.display_name = display_name
             s.flush()
-            return _account(user)
+            return account_of(user)
 
     # ------------------------------------------------------------------ audit log
 

@@ -117,8 +117,10 @@ class DeskHarness:
             )
         )
 
-    def client(self, base_url: str = "http://test") -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url=base_url)
+    def client(self, base_url: str = "http://test", address: str = "127.0.0.1") -> httpx.AsyncClient:
+        """A browser at `address` (what the desk sees as the client address)."""
+        transport = httpx.ASGITransport(app=self.app, client=(address, 40000))
+        return httpx.AsyncClient(transport=transport, base_url=base_url)
 
 
 def make_harness(
@@ -127,6 +129,7 @@ def make_harness(
     *,
     clock: Callable[[], dt.datetime] | None = None,
     on_faq_approved: Callable[[], Any] | None = None,
+    password_hasher: PasswordHasher = FAST_HASHER,
     **settings: Any,
 ) -> DeskHarness:
     conf = desk_settings(tmp_path, **settings)
@@ -140,7 +143,7 @@ def make_harness(
         on_faq_approved=on_faq_approved or (lambda: holder["h"].approved.append(1)),
         article_lookup=article_lookup,
         tickets=tickets,
-        password_hasher=FAST_HASHER,
+        password_hasher=password_hasher,
         **kwargs,
     )
     app = Starlette(routes=[Mount("/staff", app=desk)])
@@ -173,7 +176,7 @@ async def token(client: httpx.AsyncClient, path: str = "/staff/") -> str:
 
 
 class Clock:
-    """A clock the test moves by hand (lockout expiry, session timeouts)."""
+    """A clock the test moves by hand (throttle delays, session timeouts)."""
 
     def __init__(self, start: dt.datetime | None = None) -> None:
         self.now = start or dt.datetime.now(dt.UTC).replace(microsecond=0)
