@@ -25,6 +25,7 @@ class Call:
     params: dict[str, Any]
     at: float  # time.monotonic()
     status: int  # what the fake answered
+    wall: float = field(default_factory=time.time)  # epoch seconds (to compare with database times)
 
 
 @dataclass
@@ -196,10 +197,13 @@ class FakeBotApi:
 
     async def _sent_log(self, request: Request) -> JSONResponse:
         """[[chat_id, monotonic time], ...] of accepted sendMessage calls (for a load test in
-        another process: CLOCK_MONOTONIC is shared by the processes of one machine)."""
+        another process: CLOCK_MONOTONIC is shared by the processes of one machine); with
+        `?texts=1`, [[chat_id, monotonic time, text, wall-clock epoch seconds], ...]."""
+        texts = request.query_params.get("texts") == "1"
         with self._lock:
             sent = [
                 [str(c.params.get("chat_id")), c.at]
+                + ([str(c.params.get("text")), c.wall] if texts else [])
                 for c in self.calls
                 if c.method == "sendMessage" and c.status == 200
             ]
