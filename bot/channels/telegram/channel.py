@@ -56,7 +56,8 @@ def build_bot(
             pool_timeout=5,
         ),
         get_updates_request=get_updates_request or HTTPXRequest(connection_pool_size=2),
-        rate_limiter=AIORateLimiter() if rate_limit else None,
+        # no retries inside a call (not even after a 429): the outbox worker owns retries
+        rate_limiter=AIORateLimiter(max_retries=0) if rate_limit else None,
     )
 
 
