@@ -7,7 +7,6 @@ import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import pytest
 from telegram.request import HTTPXRequest
@@ -22,6 +21,7 @@ from bot.runtime.workers import WorkerOptions, Workers
 from bot.storage.db import Database
 from bot.storage.inbox import Inbox
 from bot.storage.outbox import Outbox
+from bot.core.payload import OutboxPayload
 from bot.storage.queue import Backoff
 from tests.auxil import fake_telegram, fake_zalo
 from tests.auxil.fake_telegram import FakeTelegram
@@ -90,15 +90,8 @@ async def workers(
             await channel.stop()
 
 
-def payload(text: str) -> dict[str, Any]:
-    return {
-        "kind": "answer",
-        "text": text,
-        "buttons": [],
-        "citations": [],
-        "ticket_id": None,
-        "urgent": False,
-    }
+def payload(text: str) -> OutboxPayload:
+    return OutboxPayload(kind="answer", text=text)
 
 
 def enqueue_many(outbox: Outbox, n_chats: int, per_chat: int) -> list[tuple[str, str, str]]:

@@ -55,11 +55,11 @@ def test_record_queues_the_rendered_reply(store: SqlConversationStore, db: Datab
     _ask(store, "Nghỉ phép năm?")
     [item] = Outbox(db).claim_due(10, "w")
     assert item.channel == "telegram" and item.chat_id == "u1"
-    assert item.payload["kind"] == "answer"
-    assert item.payload["text"].startswith("Theo Điều 113")
-    assert [b["action"] for b in item.payload["buttons"]] == ["up", "down", "human"]
-    assert item.payload["citations"][0]["doc_number"] == "45/2019/QH14"
-    assert "Điều 113" in item.payload["citations"][0]["label"]
+    assert item.payload.kind == "answer"
+    assert item.payload.text.startswith("Theo Điều 113")
+    assert [b["action"] for b in item.payload.buttons] == ["up", "down", "human"]
+    assert item.payload.citations[0]["doc_number"] == "45/2019/QH14"
+    assert "Điều 113" in item.payload.citations[0]["label"]
     assert item.message_id is not None
 
 

@@ -73,7 +73,7 @@ def _migrate_concurrently(url: str) -> None:
         t.join()
     try:
         assert errors == []
-        assert {d.current_revision() for d in dbs} == {"0003"}
+        assert {d.current_revision() for d in dbs} == {"0004"}
         assert _diff(dbs[0]) == []
     finally:
         for d in dbs:

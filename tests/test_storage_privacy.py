@@ -14,6 +14,7 @@ from bot.storage.db import Database
 from bot.storage.faq_proposals import FaqProposalStore
 from bot.storage.inbox import Inbox
 from bot.storage.outbox import Outbox
+from bot.core.payload import OutboxPayload
 from bot.storage.purge import purge
 from bot.storage.schema import Conversation, InboxRecord, Message, OutboxRecord, Ticket, User
 from bot.storage.staff import StaffStore
@@ -92,7 +93,7 @@ def test_delete_user_data_leaves_nothing_personal_in_any_table(db: Database) -> 
     ticket_id = _populate(db, clock)
     outbox = Outbox(db, clock=clock)
     # everything is delivered except the staff reply, still pending when A asks for deletion
-    while batch := [i for i in outbox.claim_due(20, "w") if "Chào chị" not in i.payload["text"]]:
+    while batch := [i for i in outbox.claim_due(20, "w") if "Chào chị" not in i.payload.text]:
         for item in batch:
             outbox.sent(item.id)
     assert _leaks(db)  # the check below can find A's data
@@ -174,7 +175,7 @@ def test_deletion_racing_a_delivery_leaves_no_outbox_row(db: Database) -> None:
     outbox = Outbox(db)
     conversations = SqlConversationStore(db)
     for round_ in range(40):
-        outbox.enqueue(None, "telegram", A_ID, {"text": f"Đã xoá dữ liệu ({round_})"})
+        outbox.enqueue(None, "telegram", A_ID, OutboxPayload.info(f"Đã xoá dữ liệu ({round_})"))
         [item] = outbox.claim_due(5, "w")
         start = threading.Barrier(2)
 

@@ -11,6 +11,7 @@ import pytest
 from bot.storage.db import Database
 from bot.storage.inbox import Inbox
 from bot.storage.outbox import Outbox
+from bot.core.payload import OutboxPayload
 from bot.storage.queue import Backoff
 from bot.storage.schema import InboxRecord, OutboxRecord
 from tests.auxil.storage_builders import Clock, count
@@ -107,7 +108,7 @@ def test_inbox_keeps_one_chat_in_order(db: Database) -> None:
 
 
 def _queue(db: Database, outbox: Outbox, chat: str, text: str) -> int:
-    return outbox.enqueue(None, "telegram", chat, {"kind": "answer", "text": text})
+    return outbox.enqueue(None, "telegram", chat, OutboxPayload(kind="answer", text=text))
 
 
 def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
@@ -193,7 +194,7 @@ def test_outbox_keeps_one_chat_in_order_while_retrying(db: Database) -> None:
     outbox.retry(first, "platform down")
     clock.advance(3600)
     # the second message to c1 waits for the first, which is due again
-    assert [i.payload["text"] for i in outbox.claim_due(10, "w")] == ["1"]
+    assert [i.payload.text for i in outbox.claim_due(10, "w")] == ["1"]
 
 
 def _drain_concurrently(db: Database, workers: int) -> tuple[Counter[int], dict[str, list[int]]]:
@@ -217,7 +218,7 @@ def _drain_concurrently(db: Database, workers: int) -> tuple[Counter[int], dict[
                 for item in batch:
                     with lock:
                         sends[item.id] += 1
-                        order[item.chat_id].append(item.payload["seq"])
+                        order[item.chat_id].append(int(item.payload.text[1:]))
                     outbox.sent(item.id)
         except BaseException as exc:
             errors.append(exc)
@@ -237,7 +238,7 @@ def test_concurrent_workers_send_each_message_exactly_once(db: Database) -> None
     with db.session() as s:
         for seq in range(240):
             chat = f"chat{seq % 40}"
-            ids.append(outbox.enqueue(s, "zalo", chat, {"text": f"m{seq}", "seq": seq}))
+            ids.append(outbox.enqueue(s, "zalo", chat, OutboxPayload.info(f"m{seq}")))
     sends, order = _drain_concurrently(db, workers=4)
     assert set(sends) == set(ids)
     assert max(sends.values()) == 1  # nobody got a message another worker had

@@ -105,7 +105,7 @@ def test_staff_reply_goes_to_the_citizens_chat_through_the_outbox(
     message_id = tickets.reply(tid, lan, "Anh/chị hãy gọi 113 ngay nếu đang nguy hiểm.")
     [item] = outbox.claim_due(10, "w")
     assert (item.channel, item.chat_id) == ("zalo", "zalo-user-9")
-    assert item.payload["text"] == "Anh/chị hãy gọi 113 ngay nếu đang nguy hiểm."
+    assert item.payload.text == "Anh/chị hãy gọi 113 ngay nếu đang nguy hiểm."
     assert item.ticket_id == tid and item.message_id == message_id
     outbox.sent(item.id)
     detail = tickets.get(tid)

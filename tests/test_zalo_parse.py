@@ -10,6 +10,7 @@ from bot.channels.events import IgnoredEvent, Notice, NoticeEvent, TextEvent, Up
 from bot.channels.zalo.parse import parse_update, update_key
 from bot.channels.zalo.render import render
 from bot.core.models import Channel
+from bot.core.payload import OutboxPayload
 from tests.auxil.fake_zalo import text_event
 
 
@@ -72,17 +73,19 @@ def test_buttons_become_typed_commands_within_the_limit() -> None:
             {"label": "Gặp cán bộ", "action": "human"},
         ],
     }
-    parts = render(payload)
+    parts = render(OutboxPayload.from_json(payload))
     assert all(len(p) <= 2000 for p in parts)
     assert "👍" in parts[-1] and "/canbo" in parts[-1]
     consent = render(
-        {
-            "text": "Đồng ý?",
-            "buttons": [
-                {"label": "Đồng ý", "action": "consent_yes"},
-                {"label": "Không", "action": "consent_no"},
-            ],
-        }
+        OutboxPayload.from_json(
+            {
+                "text": "Đồng ý?",
+                "buttons": [
+                    {"label": "Đồng ý", "action": "consent_yes"},
+                    {"label": "Không", "action": "consent_no"},
+                ],
+            }
+        )
     )
     assert consent[0].count("/dongy") == 1 and "/khong" in consent[0]
 

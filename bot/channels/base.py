@@ -8,6 +8,10 @@ from typing import Any, Protocol
 
 from bot.channels.events import Event
 from bot.core.models import Channel
+from bot.core.payload import OutboxPayload
+
+# (parts accepted so far, parts in all) -> None; awaited after each part the platform accepted
+PartSent = Callable[[int, int], Awaitable[None]]
 
 
 class StartupError(RuntimeError):
@@ -19,9 +23,14 @@ class DeliveryError(Exception):
 
     permanent = False
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, retry_after: float | None = None, *, unknown: bool = False
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        # the request may have reached the platform (timed out waiting for its answer): the part
+        # may have been delivered; retrying it risks one duplicate, not retrying risks a loss
+        self.unknown = unknown
 
 
 class TemporaryDeliveryError(DeliveryError):
@@ -61,8 +70,16 @@ class ChannelAdapter(Protocol):
         """Long-poll updates into `sink` until `stopping` is set (polling mode only)."""
         ...
 
-    async def send(self, chat_id: str, payload: dict[str, Any]) -> None:
-        """Send a rendered reply; raises DeliveryError."""
+    async def send(
+        self,
+        chat_id: str,
+        payload: OutboxPayload,
+        *,
+        skip: int = 0,
+        progress: PartSent | None = None,
+    ) -> None:
+        """Send a rendered reply's parts after the first `skip` (a split reply's parts already
+        delivered), awaiting `progress(done, total)` after each; raises DeliveryError."""
         ...
 
     async def typing(self, chat_id: str) -> None:

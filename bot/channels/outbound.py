@@ -1,19 +1,28 @@
-"""Outbound port implementations: send rendered replies through Telegram or Zalo, mapping failures
-to temporary (retry later) or permanent (give up) delivery errors for the outbox worker."""
+"""Outbound port implementations: send rendered replies through Telegram or Zalo part by part,
+mapping failures to temporary (retry later) or permanent (give up) delivery errors for the outbox
+worker, which alone decides about retries (no client retries inside a call)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import warnings
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ChatAction, ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.channels.base import PermanentDeliveryError, TemporaryDeliveryError
+from bot.channels.base import PartSent, PermanentDeliveryError, TemporaryDeliveryError
 from bot.channels.telegram import render as tg_render
 from bot.channels.zalo import render as zalo_render
 from bot.channels.zalo.client import (
@@ -23,18 +32,14 @@ from bot.channels.zalo.client import (
     ZaloForbidden,
     ZaloNotFound,
     ZaloRateLimited,
+    ZaloUnknownOutcome,
 )
-from bot.core.models import Reply
 from bot.core.ports import OutgoingMessage
+from bot.core.payload import OutboxPayload
 
 log = logging.getLogger(__name__)
 
-
-def reply_payload(reply: Reply) -> dict[str, Any]:
-    """The outbox payload of a reply: kind, text, buttons, citations, ticket_id, urgent."""
-    payload = reply.to_dict()
-    payload["buttons"] = [{"label": b.label, "action": b.action.value} for b in reply.buttons]
-    return payload
+P = TypeVar("P")
 
 
 def _retry_after(exc: RetryAfter) -> float:
@@ -46,6 +51,20 @@ def _retry_after(exc: RetryAfter) -> float:
     return float(value)
 
 
+async def send_parts(
+    parts: Sequence[P],
+    send_one: Callable[[P], Awaitable[object]],
+    *,
+    skip: int,
+    progress: PartSent | None,
+) -> None:
+    """Send `parts[skip:]` in order, reporting each accepted part (a retry starts after them)."""
+    for number in range(skip, len(parts)):
+        await send_one(parts[number])
+        if progress is not None:
+            await progress(number + 1, len(parts))
+
+
 class TelegramOutbound:
     """Sends replies as HTML messages with the inline keyboard under the last part."""
 
@@ -53,7 +72,7 @@ class TelegramOutbound:
         self.bot = bot
 
     async def send(self, message: OutgoingMessage) -> None:
-        await self.send_payload(message.chat_id, reply_payload(message.reply))
+        await self.send_payload(message.chat_id, OutboxPayload.from_reply(message.reply))
 
     async def _send_one(self, chat_id: str, part: tg_render.TelegramMessage) -> None:
         try:
@@ -71,15 +90,29 @@ class TelegramOutbound:
             log.error("telegram rejected our HTML (%s); sending plain text", exc)
             await self.bot.send_message(chat_id, part.plain, reply_markup=part.keyboard)
 
-    async def send_payload(self, chat_id: str, payload: dict[str, Any]) -> None:
+    async def send_payload(
+        self,
+        chat_id: str,
+        payload: OutboxPayload,
+        *,
+        skip: int = 0,
+        progress: PartSent | None = None,
+    ) -> None:
+        """Send the parts after the first `skip`; raises a DeliveryError for the outbox worker."""
+        parts = tg_render.render(payload)
         try:
-            for part in tg_render.render(payload):
-                await self._send_one(chat_id, part)
+            await send_parts(
+                parts, lambda part: self._send_one(chat_id, part), skip=skip, progress=progress
+            )
         except RetryAfter as exc:
             raise TemporaryDeliveryError("telegram: rate limited", _retry_after(exc)) from None
         except (Forbidden, ChatMigrated, BadRequest) as exc:
             raise PermanentDeliveryError(self._describe(exc)) from None
-        except TelegramError as exc:  # NetworkError, TimedOut, InvalidToken (fixable config) ...
+        except TimedOut as exc:
+            # the request may have reached Telegram: the message may or may not be there
+            unknown = "pool timeout" not in str(exc).lower()  # never left our connection pool
+            raise TemporaryDeliveryError(self._describe(exc), unknown=unknown) from None
+        except TelegramError as exc:  # NetworkError, InvalidToken (fixable config) ...
             raise TemporaryDeliveryError(self._describe(exc)) from None
 
     def _describe(self, exc: Exception) -> str:
@@ -96,23 +129,36 @@ class TelegramOutbound:
 class ZaloOutbound:
     """Sends replies as plain text (<= 2,000 characters per message), buttons as typed-command hints."""
 
-    def __init__(self, client: ZaloClient, *, max_retries: int = 1) -> None:
+    def __init__(self, client: ZaloClient) -> None:
         self.client = client
-        # few in-call retries: the outbox worker owns the long backoff and must not stall on one chat
-        self.max_retries = max_retries
 
     async def send(self, message: OutgoingMessage) -> None:
-        await self.send_payload(message.chat_id, reply_payload(message.reply))
+        await self.send_payload(message.chat_id, OutboxPayload.from_reply(message.reply))
 
-    async def send_payload(self, chat_id: str, payload: dict[str, Any]) -> None:
+    async def send_payload(
+        self,
+        chat_id: str,
+        payload: OutboxPayload,
+        *,
+        skip: int = 0,
+        progress: PartSent | None = None,
+    ) -> None:
+        """Send the parts after the first `skip`; raises a DeliveryError for the outbox worker."""
+        parts = zalo_render.render(payload)
         try:
-            for part in zalo_render.render(payload):
-                await self.client.send_message(chat_id, part, max_retries=self.max_retries)
+            await send_parts(
+                parts,
+                lambda part: self.client.send_message(chat_id, part),
+                skip=skip,
+                progress=progress,
+            )
         except ZaloRateLimited as exc:
             raise TemporaryDeliveryError(f"zalo: {exc.description}", exc.retry_after) from None
         except (ZaloBadRequest, ZaloForbidden, ZaloNotFound) as exc:
             raise PermanentDeliveryError(f"zalo: {exc.description}") from None
-        except ZaloError as exc:  # 5xx, network, 401 (token can be fixed while we wait) ...
+        except ZaloUnknownOutcome as exc:
+            raise TemporaryDeliveryError(f"zalo: {exc.description}", unknown=True) from None
+        except ZaloError as exc:  # 5xx, connection refused, 401 (token can be fixed while we wait) ...
             raise TemporaryDeliveryError(f"zalo: {exc.description}") from None
 
     async def typing(self, chat_id: str) -> None:

@@ -40,6 +40,9 @@ class IncomingMessage:
     message_id: str
     time: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     display_name: str | None = None
+    # the stored platform update this came from: recording the answer marks it done in the same
+    # transaction, so an update is answered once (None: CLI, evaluation)
+    inbox_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -137,7 +137,10 @@ class ConversationStore(Protocol):
     def load(self, channel: Channel, user_id: str, chat_id: str) -> ConversationState: ...
 
     def record(self, message: IncomingMessage, reply: Reply, state: ConversationState) -> None:
-        """Store the user turn, the bot turn (with its sources) and the state, and queue the reply."""
+        """Store the user turn, the bot turn (with its sources) and the state, and queue the reply.
+
+        With `message.inbox_id`, mark that update done in the same transaction; if it was done
+        already (answered by another worker), store and queue nothing."""
         ...
 
     def reset(self, channel: Channel, user_id: str, chat_id: str) -> None: ...

@@ -135,11 +135,12 @@ class Assistant:
         return reply
 
     def handle_button(
-        self, channel: Channel, user_id: str, chat_id: str, action: ButtonAction, max_chars: int
+        self, channel: Channel, user_id: str, chat_id: str, action: ButtonAction, max_chars: int,
+        inbox_id: int | None = None,
     ) -> Reply:
         """A button under an earlier reply: 👍 / 👎 / Gặp cán bộ / consent yes-no."""
         msg = IncomingMessage(channel, user_id, chat_id, texts.BUTTON_TURN.get(action.value, action.value),
-                              message_id=f"button-{uuid.uuid4().hex[:12]}")
+                              message_id=f"button-{uuid.uuid4().hex[:12]}", inbox_id=inbox_id)
         state = self.conversations.load(channel, user_id, chat_id)
         try:
             reply, state = self._button(msg, state, action, max_chars)

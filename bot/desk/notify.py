@@ -7,7 +7,6 @@ chat is outside the desk's access control. The desk link lets staff open the tic
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -15,6 +14,7 @@ from bot.desk import texts
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.outbox import Outbox
+from bot.core.payload import OutboxPayload
 from bot.storage.schema import Ticket
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,9 @@ log = logging.getLogger(__name__)
 STAFF_CHANNEL = "telegram"
 
 
-def alert_payload(ticket_id: int, category: str, channel: str, desk_url: str | None) -> dict[str, Any]:
+def alert_payload(
+    ticket_id: int, category: str, channel: str, desk_url: str | None
+) -> OutboxPayload:
     text = texts.STAFF_ALERT.format(
         ticket_id=ticket_id,
         category=texts.CATEGORY.get(category, category),
@@ -30,14 +32,8 @@ def alert_payload(ticket_id: int, category: str, channel: str, desk_url: str | N
     )
     if desk_url:
         text += "\n" + texts.STAFF_ALERT_LINK.format(url=f"{desk_url.rstrip('/')}/tickets/{ticket_id}")
-    return {
-        "kind": "info",
-        "text": text,
-        "buttons": [],
-        "citations": [],
-        "ticket_id": None,  # not a reply on the ticket: keeps it out of the ticket's transcript
-        "urgent": True,
-    }
+    # ticket_id None: not a reply on the ticket, which keeps it out of the ticket's transcript
+    return OutboxPayload.info(text, urgent=True)
 
 
 class StaffNotifier:

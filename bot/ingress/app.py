@@ -28,6 +28,7 @@ from bot.channels.base import ChannelAdapter, StartupError
 from bot.channels.events import Notice
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.zalo.channel import ZaloChannel
+from bot.channels.zalo.client import DEFAULT_TIMEOUT as ZALO_SEND_TIMEOUT
 from bot.channels.zalo.client import ZaloClient
 from bot.compose import Loaded, index_engine
 from bot.core import texts as core_texts
@@ -42,6 +43,7 @@ from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.inbox import Inbox
 from bot.storage.outbox import Outbox
+from bot.core.payload import OutboxPayload
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +63,7 @@ def build_channels(
     *,
     telegram_request: BaseRequest | None = None,
     telegram_rate_limit: bool = True,
-    zalo_timeout: float = 10.0,
+    zalo_timeout: float = ZALO_SEND_TIMEOUT,
     poll_timeout: int | None = None,
 ) -> dict[Channel, ChannelAdapter]:
     """The channels whose token is set (a channel without a token is off)."""
@@ -181,8 +183,10 @@ def build_app(
         Loaded("external", None, assistant) if assistant is not None else None
     )
 
-    def enqueue(channel: Channel, chat_id: str, payload: dict[str, Any]) -> None:
-        outbox.enqueue(None, channel.value, chat_id, payload)
+    def enqueue(
+        channel: Channel, chat_id: str, payload: OutboxPayload, inbox_id: int | None = None
+    ) -> bool:
+        return outbox.reply_to_update(inbox_id, channel.value, chat_id, payload)
 
     contacts = {"hotline": settings.hotline, "legal_aid_contact": settings.legal_aid_contact}
     workers = Workers(

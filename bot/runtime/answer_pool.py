@@ -66,9 +66,16 @@ def _child_handle(msg: IncomingMessage, max_chars: int) -> Reply:
 
 
 def _child_button(
-    channel: Channel, user_id: str, chat_id: str, action: ButtonAction, max_chars: int
+    channel: Channel,
+    user_id: str,
+    chat_id: str,
+    action: ButtonAction,
+    max_chars: int,
+    inbox_id: int | None = None,
 ) -> Reply:
-    return _child["assistant"].handle_button(channel, user_id, chat_id, action, max_chars)  # type: ignore[no-any-return]
+    return _child["assistant"].handle_button(  # type: ignore[no-any-return]
+        channel, user_id, chat_id, action, max_chars, inbox_id=inbox_id
+    )
 
 
 def _child_article(article_id: str) -> Any:
@@ -134,9 +141,15 @@ class PooledAssistant:
         return self._submit(_child_handle, msg, max_chars)
 
     def handle_button(
-        self, channel: Channel, user_id: str, chat_id: str, action: ButtonAction, max_chars: int
+        self,
+        channel: Channel,
+        user_id: str,
+        chat_id: str,
+        action: ButtonAction,
+        max_chars: int,
+        inbox_id: int | None = None,
     ) -> Reply:
-        return self._submit(_child_button, channel, user_id, chat_id, action, max_chars)
+        return self._submit(_child_button, channel, user_id, chat_id, action, max_chars, inbox_id)
 
     def article(self, article_id: str) -> Any:
         """An article of the serving index (the desk shows it), looked up in a child."""

@@ -73,7 +73,7 @@ class Metrics:
         )
         self.deliveries = Counter(
             "lawbot_deliveries_total",
-            "Outbox send attempts by outcome (sent, retry, failed).",
+            "Outbox send attempts by outcome (sent, retry, unknown: timed out, retried; failed).",
             ["channel", "outcome"],
             registry=r,
         )

@@ -1,13 +1,16 @@
 """Background workers of one process: inbox -> assistant -> outbox, outbox -> platforms, and pollers.
 
 Work is claimed from the database (SKIP LOCKED on PostgreSQL), so any number of processes can
-run these loops side by side; each update is answered once and each outbox message sent once.
+run these loops side by side. Each update is answered once: its answer is queued in the transaction
+that marks it done. The outbox loop is the one place that retries a send (clients never retry
+inside a call), part by part, so a retry sends only what the platform has not accepted yet.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -30,9 +33,11 @@ from bot.channels.events import (
     TextEvent,
     event_chat,
 )
+from bot.core.backoff import Backoff
 from bot.core.models import ButtonAction, Channel, IncomingMessage, Reply, ReplyKind
 from bot.runtime.intake import Intake
 from bot.runtime.metrics import Metrics
+from bot.core.payload import OutboxPayload
 
 log = logging.getLogger(__name__)
 
@@ -41,20 +46,28 @@ class AssistantLike(Protocol):
     def handle(self, msg: IncomingMessage, max_chars: int) -> Reply: ...
 
     def handle_button(
-        self, channel: Channel, user_id: str, chat_id: str, action: ButtonAction, max_chars: int
+        self,
+        channel: Channel,
+        user_id: str,
+        chat_id: str,
+        action: ButtonAction,
+        max_chars: int,
+        inbox_id: int | None = None,
     ) -> Reply: ...
 
 
 class InboxQueue(Protocol):
     def claim(self, limit: int, worker_id: str) -> list[Any]: ...
 
-    def done(self, id: int) -> None: ...
+    def done(self, id: int) -> Any: ...
 
     def failed(self, id: int, error: str) -> Any: ...
 
 
 class OutboxQueue(Protocol):
     def claim_due(self, limit: int, worker_id: str) -> list[Any]: ...
+
+    def part_sent(self, id: int, parts: int) -> None: ...
 
     def sent(self, id: int) -> None: ...
 
@@ -63,8 +76,16 @@ class OutboxQueue(Protocol):
     def failed_permanently(self, id: int, error: str) -> None: ...
 
 
-# Queues a fixed channel message: (channel, chat_id, payload) -> None; runs in a thread.
-Enqueue = Callable[[Channel, str, dict[str, Any]], None]
+# Queues a fixed channel message: (channel, chat_id, payload, inbox_id) -> queued; runs in a
+# thread. With an inbox id, the update is marked done in the same transaction (False: it was
+# answered already, nothing queued).
+Enqueue = Callable[[Channel, str, OutboxPayload, "int | None"], bool]
+
+# database down while claiming: wait and try again
+CLAIM_BACKOFF = Backoff(base=1.0, cap=10.0, jitter=0.0)
+# marking work done must survive a short database hiccup, or the work is done twice
+DB_BACKOFF = Backoff(base=0.2, cap=5.0, jitter=0.0)
+DB_ATTEMPTS = 6
 
 
 def default_worker_id() -> str:
@@ -198,7 +219,7 @@ class Workers:
             except Exception as exc:  # database down: wait and try again
                 failures += 1
                 log.warning("inbox claim failed (%s)", type(exc).__name__)
-                await asyncio.sleep(min(10.0, 0.5 * 2**failures))
+                await asyncio.sleep(CLAIM_BACKOFF.delay(failures))
                 continue
             if not rows:
                 await self._idle(self._inbox_wake, self._stopping)
@@ -229,10 +250,11 @@ class Workers:
             try:
                 if isinstance(event, Exception):
                     raise event
-                await self._handle_event(row.channel, event)
+                await self._handle_event(row.channel, row.id, event)
             except Exception as exc:
                 self.metrics.handling_errors.labels(str(row.channel)).inc()
                 log.exception("inbox update %s failed", row.id)
+                # None: the answer was recorded (and the update done) before the error
                 retrying = await self._db(
                     self.inbox.failed, row.id, f"{type(exc).__name__}: {exc}"[:500]
                 )
@@ -240,6 +262,7 @@ class Workers:
                 if retrying is False and chat is not None:
                     await self._apologise(row.channel, chat)
             else:
+                # usually a no-op (recording the answer marked it done); needed for ignored updates
                 await self._db(self.inbox.done, row.id)
             self.wake_outbox()
 
@@ -250,52 +273,38 @@ class Workers:
                 self.enqueue,
                 Channel(str(channel)),
                 chat_id,
-                self._notice_payload(Notice.INTERNAL_ERROR),
+                OutboxPayload.info(self.notices[Notice.INTERNAL_ERROR]),
+                None,
             )
         except Exception as exc:
             log.error("could not queue the apology (%s)", type(exc).__name__)
 
-    def _notice_payload(self, notice: Notice) -> dict[str, Any]:
-        return {
-            "kind": ReplyKind.INFO.value,
-            "text": self.notices[notice],
-            "buttons": [],
-            "citations": [],
-            "ticket_id": None,
-            "urgent": False,
-        }
-
     async def _db(self, fn: Callable[..., Any], *args: Any) -> Any:
-        # marking work done must survive a short database hiccup, or the update is handled twice
-        delay = 0.2
-        for attempt in range(6):
+        """Run a storage call in a thread, retrying a short database hiccup; None if it never worked."""
+        for attempt in range(1, DB_ATTEMPTS + 1):
             try:
                 return await anyio.to_thread.run_sync(fn, *args)
             except Exception as exc:
-                if attempt == 5:
+                if attempt == DB_ATTEMPTS:
                     log.error(
                         "%s(%s) failed for good (%s)", fn.__name__, args[0], type(exc).__name__
                     )
                     return None
-                await asyncio.sleep(delay)
-                delay *= 2
+                await asyncio.sleep(DB_BACKOFF.delay(attempt))
         return None
 
-    async def _handle_event(self, channel: Any, event: Event) -> None:
+    async def _handle_event(self, channel: Any, inbox_id: int, event: Event) -> None:
+        """Answer one update; the answer is queued in the transaction that marks `inbox_id` done."""
         adapter = self._adapter(channel)
         if isinstance(event, IgnoredEvent):
             return
         if isinstance(event, NoticeEvent):
-            text = self.notices[event.notice]
-            payload: dict[str, Any] = {
-                "kind": ReplyKind.INFO.value,
-                "text": text,
-                "buttons": [],
-                "citations": [],
-                "ticket_id": None,
-                "urgent": event.notice == Notice.PROTECTED_USER,
-            }
-            await anyio.to_thread.run_sync(self.enqueue, adapter.channel, event.chat_id, payload)
+            payload = OutboxPayload.info(
+                self.notices[event.notice], urgent=event.notice == Notice.PROTECTED_USER
+            )
+            await anyio.to_thread.run_sync(
+                self.enqueue, adapter.channel, event.chat_id, payload, inbox_id
+            )
             return
         if isinstance(event, ButtonEvent):
             await adapter.ack_button(event.callback_id)
@@ -306,13 +315,18 @@ class Workers:
                 adapter,
                 event.chat_id,
                 lambda a: a.handle_button(
-                    adapter.channel, event.user_id, event.chat_id, action, adapter.max_chars
+                    adapter.channel,
+                    event.user_id,
+                    event.chat_id,
+                    action,
+                    adapter.max_chars,
+                    inbox_id=inbox_id,
                 ),
             )
         else:
             assert isinstance(event, TextEvent)
             self.metrics.messages_received.labels(adapter.channel.value).inc()
-            message = event.message
+            message = dataclasses.replace(event.message, inbox_id=inbox_id)
             reply = await self._answer(
                 adapter, message.chat_id, lambda a: a.handle(message, adapter.max_chars)
             )
@@ -328,14 +342,12 @@ class Workers:
             channel=channel.value.capitalize(),
             desk_url=self.desk_url or "/staff",
         )
-        payload = {
-            **self._notice_payload(Notice.INTERNAL_ERROR),
-            "text": text,
-            "ticket_id": ticket_id,
-        }
+        payload = OutboxPayload.info(text, ticket_id=ticket_id)
         try:
             assert self.staff_chat is not None
-            await anyio.to_thread.run_sync(self.enqueue, Channel.TELEGRAM, self.staff_chat, payload)
+            await anyio.to_thread.run_sync(
+                self.enqueue, Channel.TELEGRAM, self.staff_chat, payload, None
+            )
         except Exception as exc:  # the citizen's answer matters more than the staff ping
             log.error("could not queue the staff notification (%s)", type(exc).__name__)
 
@@ -378,7 +390,7 @@ class Workers:
                     return
                 failures += 1
                 log.warning("outbox claim failed (%s)", type(exc).__name__)
-                await asyncio.sleep(min(10.0, 0.5 * 2**failures))
+                await asyncio.sleep(CLAIM_BACKOFF.delay(failures))
                 continue
             if rows:
                 await self.deliver(rows)
@@ -408,18 +420,34 @@ class Workers:
 
     async def _send(self, row: Any) -> str:
         channel = str(row.channel)
+
+        async def part_sent(done: int, total: int) -> None:
+            # the last part is recorded by sent(); earlier ones here, so a retry skips them
+            if done < total:
+                await self._db(self.outbox.part_sent, row.id, done)
+
         try:
             adapter = self._adapter(channel)
-            await adapter.send(str(row.chat_id), dict(row.payload))
+            await adapter.send(
+                str(row.chat_id),
+                OutboxPayload.from_json(row.payload),
+                skip=int(getattr(row, "parts_sent", 0) or 0),
+                progress=part_sent,
+            )
         except DeliveryError as exc:
             if exc.permanent:
                 log.error("outbox %s: giving up (%s)", row.id, exc)
                 await self._db(self.outbox.failed_permanently, row.id, str(exc)[:500])
                 self.metrics.deliveries.labels(channel, "failed").inc()
                 return "failed"
-            log.warning("outbox %s: will retry (%s)", row.id, exc)
+            # An unknown outcome (timed out waiting for the platform) is retried like any other
+            # temporary failure: at-least-once. A lost answer to a legal question costs more than
+            # a duplicate; the timeouts are long enough that only a platform slower than them
+            # (or a kill between its answer and our commit) can produce one.
+            outcome = "unknown" if exc.unknown else "retry"
+            log.warning("outbox %s: will retry (%s, outcome %s)", row.id, exc, outcome)
             await self._db(self.outbox.retry, row.id, str(exc)[:500], exc.retry_after)
-            self.metrics.deliveries.labels(channel, "retry").inc()
+            self.metrics.deliveries.labels(channel, outcome).inc()
             return "retry"
         except Exception as exc:  # a bug or a disabled channel: retry later rather than lose it
             log.exception("outbox %s: unexpected error", row.id)

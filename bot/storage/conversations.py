@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -14,20 +14,17 @@ from bot.core.ports import ConversationState, Turn
 from bot.storage.citizens import ensure_conversation, ensure_user, find_conversation
 from bot.storage.db import Database, insert_ignore
 from bot.storage.erase import erase_user
+from bot.storage.inbox import mark_done
 from bot.storage.outbox import Outbox
+from bot.core.payload import OutboxPayload
 from bot.storage.schema import Conversation, Feedback, Message, MessageSource, Ticket, utcnow
+
+log = logging.getLogger(__name__)
 
 # the CLI prints its replies itself: nothing to deliver
 UNDELIVERED_CHANNELS = frozenset({Channel.CLI.value})
 # state key (kept beside the core's fields) holding the last message id before /moi
 _HISTORY_AFTER = "history_after_id"
-
-
-def reply_payload(reply: Reply) -> dict[str, Any]:
-    """The outbox payload of a reply (same shape as bot.channels.outbound.reply_payload)."""
-    payload = reply.to_dict()
-    payload["buttons"] = [{"label": b.label, "action": b.action.value} for b in reply.buttons]
-    return payload
 
 
 def _confidence(reply: Reply) -> float | None:
@@ -120,6 +117,11 @@ class SqlConversationStore:
         now = self.clock()
         channel = str(message.channel)
         with self.db.session() as s:
+            # first, so that a second answer to the same update writes nothing at all (and, on
+            # PostgreSQL, waits for a concurrent first one on the row lock, then sees it done)
+            if message.inbox_id is not None and not mark_done(s, message.inbox_id, now=now):
+                log.info("update %s was answered already; not answering twice", message.inbox_id)
+                return
             uid = ensure_user(s, channel, message.user_id, now, message.display_name)
             conv = s.get(Conversation, state.conversation_id)
             if conv is None or conv.user_id != uid or conv.chat_id != str(message.chat_id):
@@ -175,7 +177,7 @@ class SqlConversationStore:
                     s,
                     channel,
                     str(message.chat_id),
-                    reply_payload(reply),
+                    OutboxPayload.from_reply(reply),
                     reply.ticket_id,
                     message_id=answer.id,
                 )

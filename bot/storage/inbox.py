@@ -9,10 +9,35 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
-from bot.storage.db import Database, insert_ignore
+from bot.storage.db import Database, affected, insert_ignore
 from bot.storage.queue import Backoff, claim_rows, release_for_retry
 from bot.storage.schema import InboxRecord, utcnow
+
+
+def mark_done(session: Session, item_id: int, *, now: dt.datetime) -> bool:
+    """Mark an update processed inside the caller's transaction; False if it already was.
+
+    The caller records the update's answer in the same transaction and keeps it only when this
+    returns True: the (channel, update_key)-unique row is the de-duplication record, so an update
+    is answered once even when a worker whose lease ran out finishes it too. The update key stays
+    (a re-delivery is recognised); payload and sender go (personal data).
+    """
+    result = session.execute(
+        sa.update(InboxRecord)
+        .where(InboxRecord.id == item_id, InboxRecord.status != "done")
+        .values(
+            status="done",
+            processed_at=now,
+            payload=None,
+            user_key=None,
+            chat_key=None,
+            last_error=None,
+            claimed_by=None,
+        )
+    )
+    return bool(affected(result))
 
 
 @dataclass(frozen=True)
@@ -113,29 +138,21 @@ class Inbox:
                 for r in rows
             ]
 
-    def done(self, item_id: int) -> None:
-        """Processed: the update key stays (de-duplication); payload and sender go (personal data)."""
+    def done(self, item_id: int) -> bool:
+        """Processed: see `mark_done`. False if it was done already."""
         with self.db.session() as s:
-            s.execute(
-                sa.update(InboxRecord)
-                .where(InboxRecord.id == item_id)
-                .values(
-                    status="done",
-                    processed_at=self.clock(),
-                    payload=None,
-                    user_key=None,
-                    chat_key=None,
-                    last_error=None,
-                    claimed_by=None,
-                )
-            )
+            return mark_done(s, item_id, now=self.clock())
 
-    def failed(self, item_id: int, error: str, *, retry: bool = True) -> bool:
-        """Processing raised: try again later (True) or, out of attempts or `retry=False`, give up."""
+    def failed(self, item_id: int, error: str, *, retry: bool = True) -> bool | None:
+        """Processing raised: try again later (True) or, out of attempts or `retry=False`, give up
+        (False). None when the update was answered after all (its answer committed before the
+        error): nothing to retry, nothing to apologise for."""
         with self.db.session() as s:
             row = s.get(InboxRecord, item_id)
             if row is None:
                 return False
+            if row.status == "done":
+                return None
             if not retry:
                 row.status = "failed"
                 row.last_error = error[:2000]

@@ -12,6 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bot.storage.db import Database
+from bot.storage.inbox import mark_done
+from bot.core.payload import OutboxPayload
 from bot.storage.queue import Backoff, claim_rows, release_for_retry
 from bot.storage.schema import OutboxRecord, utcnow
 
@@ -20,24 +22,27 @@ IN_FLIGHT = ("pending", "sending")
 
 @dataclass(frozen=True)
 class OutboxItem:
-    """One message to deliver: `payload` is the rendered reply (kind, text, buttons, citations ...)."""
+    """One message to deliver; `parts_sent` parts of it (a long reply is split) already went."""
 
     id: int
     channel: str
     chat_id: str
-    payload: dict[str, Any]
+    payload: OutboxPayload
     attempts: int  # including this one
     created_at: dt.datetime
     ticket_id: int | None = None
     message_id: int | None = None
+    parts_sent: int = 0
 
 
 class Outbox:
     """Durable delivery queue.
 
     Delivery is at-least-once with exactly-once claims: N workers on one PostgreSQL never get the same
-    row at the same time (SKIP LOCKED); a worker killed between sending and `sent()` leaves a
-    'sending' row that another worker takes over after `lease` (the only way a message goes twice).
+    row at the same time (SKIP LOCKED). Progress is kept per part of a split reply (`part_sent()`),
+    so a retry sends only the parts not yet accepted. A part goes twice only when its outcome is
+    unknown: the worker was killed between the platform accepting it and recording that, or the
+    platform answered after the client's timeout (see docs/security.md, "Delivery guarantee").
     Messages to one chat leave in the order they were queued.
     """
 
@@ -45,7 +50,9 @@ class Outbox:
         self,
         db: Database,
         *,
-        lease: dt.timedelta = dt.timedelta(seconds=60),
+        # longer than one part's send may take (client timeout 60 s, plus rate-limiter waits):
+        # a lease that runs out during a slow send hands the row to a second sender
+        lease: dt.timedelta = dt.timedelta(seconds=180),
         max_attempts: int = 50,
         backoff: Backoff | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
@@ -64,7 +71,7 @@ class Outbox:
         session: Session | None,
         channel: str,
         chat_id: str,
-        payload: dict[str, Any],
+        payload: OutboxPayload,
         ticket_id: int | None = None,
         *,
         message_id: int | None = None,
@@ -79,7 +86,7 @@ class Outbox:
         row = OutboxRecord(
             channel=str(channel),
             chat_id=str(chat_id),
-            payload=payload,
+            payload=payload.to_json(),
             status="pending",
             attempts=0,
             next_attempt_at=now,
@@ -91,6 +98,20 @@ class Outbox:
         session.add(row)
         session.flush()
         return row.id
+
+    def reply_to_update(
+        self, inbox_id: int | None, channel: str, chat_id: str, payload: OutboxPayload
+    ) -> bool:
+        """Queue a fixed reply to an inbox update and mark the update done, in one transaction.
+
+        False (nothing queued) when the update was answered already, e.g. by a worker whose lease
+        on it ran out: each update gets one reply. `inbox_id=None` just queues.
+        """
+        with self.db.session() as s:
+            if inbox_id is not None and not mark_done(s, inbox_id, now=self.clock()):
+                return False
+            self.enqueue(s, channel, chat_id, payload)
+            return True
 
     def claim_due(self, limit: int, worker_id: str) -> list[OutboxItem]:
         """Lease up to `limit` messages that are due to `worker_id`."""
@@ -111,14 +132,24 @@ class Outbox:
                     id=r.id,
                     channel=r.channel,
                     chat_id=r.chat_id,
-                    payload=dict(r.payload or {}),
+                    payload=OutboxPayload.from_json(r.payload),
                     attempts=r.attempts,
                     created_at=r.created_at,
                     ticket_id=r.ticket_id,
                     message_id=r.message_id,
+                    parts_sent=r.parts_sent or 0,
                 )
                 for r in rows
             ]
+
+    def part_sent(self, item_id: int, parts: int) -> None:
+        """The first `parts` parts were accepted by the platform; renews the sender's lease."""
+        with self.db.session() as s:
+            s.execute(
+                sa.update(OutboxRecord)
+                .where(OutboxRecord.id == item_id, OutboxRecord.parts_sent < parts)
+                .values(parts_sent=parts, claimed_at=self.clock())
+            )
 
     def sent(self, item_id: int) -> None:
         with self.db.session() as s:
@@ -223,6 +254,7 @@ class Outbox:
                 "next_attempt_at": row.next_attempt_at,
                 "channel": row.channel,
                 "chat_id": row.chat_id,
+                "parts_sent": row.parts_sent,
             }
 
 

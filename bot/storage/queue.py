@@ -1,28 +1,16 @@
-"""What the inbox and the outbox share: leased claims (SKIP LOCKED), per-chat order, and backoff."""
+"""What the inbox and the outbox share: leased claims (SKIP LOCKED) and per-chat order."""
 
 from __future__ import annotations
 
 import datetime as dt
-import random
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
+from bot.core.backoff import Backoff
 
-@dataclass(frozen=True)
-class Backoff:
-    """Exponential backoff with jitter: base * 2**(attempt-1), capped, scaled by a random factor in [1-jitter, 1]."""
-
-    base: float = 1.0
-    cap: float = 300.0
-    jitter: float = 0.5
-
-    def delay(self, attempts: int, rng: random.Random) -> float:
-        raw = min(self.cap, self.base * 2 ** max(0, attempts - 1))
-        # jitter spreads out the retries of many messages that failed together (platform outage)
-        return raw * (1 - self.jitter * rng.random())
+__all__ = ["Backoff", "claim_rows", "release_for_retry"]
 
 
 def claim_rows(

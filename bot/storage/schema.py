@@ -383,6 +383,8 @@ class OutboxRecord(Base):
     message_id: Mapped[int | None] = mapped_column(_fk("messages.id", "SET NULL"), index=True)
     # set when the citizen deleted their data while this was in flight: deleted once delivered
     erase_after_send: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    # parts of a split reply the platform accepted: a retry sends only the rest
+    parts_sent: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
 
 
 class Meta(Base):

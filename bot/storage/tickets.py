@@ -14,6 +14,7 @@ from bot.core.ports import TicketDraft
 from bot.storage.citizens import ensure_conversation, ensure_user
 from bot.storage.db import Database, affected
 from bot.storage.outbox import Outbox
+from bot.core.payload import OutboxPayload
 from bot.storage.schema import (
     Conversation,
     Message,
@@ -491,14 +492,9 @@ class SqlTicketStore:
             )
             s.add(message)
             s.flush()
-            payload = {
-                "kind": "staff",
-                "text": text,
-                "citations": citations or [],
-                "buttons": [],
-                "ticket_id": ticket_id,
-                "urgent": False,
-            }
+            payload = OutboxPayload(
+                kind="staff", text=text, citations=list(citations or []), ticket_id=ticket_id
+            )
             outbox_id = self.outbox.enqueue(
                 s, ticket.channel, ticket.chat_id, payload, ticket_id, message_id=message.id
             )

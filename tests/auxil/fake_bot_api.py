@@ -25,6 +25,7 @@ class Call:
     params: dict[str, Any]
     at: float  # time.monotonic()
     status: int  # what the fake answered
+    wall: float = field(default_factory=time.time)  # epoch seconds (to compare with database times)
 
 
 @dataclass
@@ -33,6 +34,7 @@ class _Fault:
     retry_after: float | None = None
     hang: float = 0.0
     methods: frozenset[str] | None = None
+    after: int = 0  # matching calls that still succeed before this fault strikes
 
     def applies(self, method: str) -> bool:
         return self.methods is None or method in self.methods
@@ -48,14 +50,21 @@ class FakeBotApi:
     _faults: list[_Fault] = field(default_factory=list)
     _down_until: float = 0.0
     _down: _Fault | None = None
+    # (seconds, methods): answer these calls normally, but only after a delay (a slow platform)
+    _slow: tuple[float, frozenset[str] | None] = (0.0, None)
     base_url: str | None = None
 
     # --- fault injection (thread-safe; called from tests) ---------------------------------
 
-    def fail_next(self, n: int = 1, status: int = 500, *, methods: set[str] | None = None) -> None:
-        """The next `n` calls (of `methods`, default any) answer `status`."""
+    def fail_next(
+        self, n: int = 1, status: int = 500, *, methods: set[str] | None = None, after: int = 0
+    ) -> None:
+        """The next `n` calls (of `methods`, default any) answer `status`, once `after` more
+        matching calls have succeeded (e.g. `after=1`: the second part of a split reply fails)."""
         with self._lock:
-            self._faults += [_Fault(status, methods=_frozen(methods)) for _ in range(n)]
+            self._faults += [
+                _Fault(status, methods=_frozen(methods), after=after) for _ in range(n)
+            ]
 
     def rate_limit_next(
         self, n: int = 1, retry_after: float = 1, *, methods: set[str] | None = None
@@ -79,10 +88,16 @@ class FakeBotApi:
             self._down_until = time.monotonic() + seconds
             self._down = _Fault(status, hang=hang)
 
+    def slow(self, seconds: float, *, methods: set[str] | None = None) -> None:
+        """Calls (of `methods`, default any) succeed as usual, but answer only after `seconds`."""
+        with self._lock:
+            self._slow = (seconds, _frozen(methods))
+
     def up(self) -> None:
         with self._lock:
             self._down_until = 0.0
             self._faults.clear()
+            self._slow = (0.0, None)
 
     def _fault_for(self, method: str) -> _Fault | None:
         with self._lock:
@@ -90,8 +105,16 @@ class FakeBotApi:
                 return self._down
             for i, fault in enumerate(self._faults):
                 if fault.applies(method):
+                    if fault.after > 0:
+                        fault.after -= 1
+                        return None
                     return self._faults.pop(i)
         return None
+
+    def _delay_for(self, method: str) -> float:
+        with self._lock:
+            seconds, methods = self._slow
+        return seconds if methods is None or method in methods else 0.0
 
     # --- inspection --------------------------------------------------------------------------
 
@@ -151,6 +174,11 @@ class FakeBotApi:
         status, payload = await self._answer(request.path_params["token"], method, params)
         with self._lock:
             self.calls.append(Call(method, params, time.monotonic(), status))
+        delay = self._delay_for(method) if status == 200 else 0.0
+        if delay:
+            # a slow platform: the call is carried out (and logged) now, answered late; a client
+            # that timed out meanwhile does not know that its message was delivered
+            await asyncio.sleep(delay)
         return JSONResponse(payload, status_code=status)
 
     async def _answer(self, token: str, method: str, params: dict[str, Any]) -> tuple[int, Any]:
@@ -169,10 +197,13 @@ class FakeBotApi:
 
     async def _sent_log(self, request: Request) -> JSONResponse:
         """[[chat_id, monotonic time], ...] of accepted sendMessage calls (for a load test in
-        another process: CLOCK_MONOTONIC is shared by the processes of one machine)."""
+        another process: CLOCK_MONOTONIC is shared by the processes of one machine); with
+        `?texts=1`, [[chat_id, monotonic time, text, wall-clock epoch seconds], ...]."""
+        texts = request.query_params.get("texts") == "1"
         with self._lock:
             sent = [
                 [str(c.params.get("chat_id")), c.at]
+                + ([str(c.params.get("text")), c.wall] if texts else [])
                 for c in self.calls
                 if c.method == "sendMessage" and c.status == 200
             ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import re
 from typing import Any
 
@@ -15,16 +14,22 @@ from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.channels import texts
-from bot.channels.base import StartupError, UpdateSink
+from bot.channels.base import PartSent, StartupError, UpdateSink
 from bot.channels.events import Event
 from bot.channels.outbound import TelegramOutbound
 from bot.channels.telegram import parse
 from bot.channels.telegram.render import MAX_TEXT
+from bot.core.backoff import Backoff
 from bot.core.models import Channel
+from bot.core.payload import OutboxPayload
 
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "callback_query"]
+SEND_TIMEOUT = 60.0
+# setup (getMe, webhook) retried in the background while Telegram is unreachable; polling failures
+SETUP_BACKOFF = Backoff(base=2.0, cap=60.0)
+POLL_BACKOFF = Backoff(base=1.0, cap=30.0)
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
@@ -40,9 +45,19 @@ def build_bot(
     return ExtBot(
         token,
         base_url=api_url,
-        request=request or HTTPXRequest(connection_pool_size=64, read_timeout=10, pool_timeout=5),
+        request=request
+        or HTTPXRequest(
+            connection_pool_size=64,  # above the outbox's send concurrency: no pool timeouts
+            # long enough for a slow Telegram: a read timeout leaves the outcome unknown, and
+            # the outbox worker's retry of an unknown send may duplicate the message
+            read_timeout=SEND_TIMEOUT,
+            write_timeout=SEND_TIMEOUT,
+            connect_timeout=10,
+            pool_timeout=5,
+        ),
         get_updates_request=get_updates_request or HTTPXRequest(connection_pool_size=2),
-        rate_limiter=AIORateLimiter() if rate_limit else None,
+        # no retries inside a call (not even after a 429): the outbox worker owns retries
+        rate_limiter=AIORateLimiter(max_retries=0) if rate_limit else None,
     )
 
 
@@ -117,7 +132,7 @@ class TelegramChannel:
         attempt = 0
         while True:
             attempt += 1
-            await asyncio.sleep(min(60.0, 2.0**attempt) * (0.5 + random.random() / 2))
+            await asyncio.sleep(SETUP_BACKOFF.delay(attempt))
             try:
                 await self._setup(public_url)
                 return
@@ -151,15 +166,22 @@ class TelegramChannel:
                 raise
             except Exception as exc:  # Telegram or the database is down: back off, keep the offset
                 failures += 1
-                delay = min(30.0, 0.5 * 2**failures) * (0.5 + random.random() / 2)
+                delay = POLL_BACKOFF.delay(failures)
                 log.warning(
                     "telegram polling failed (%s); retry in %.1fs", type(exc).__name__, delay
                 )
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stopping.wait(), delay)
 
-    async def send(self, chat_id: str, payload: dict[str, Any]) -> None:
-        await self.outbound.send_payload(chat_id, payload)
+    async def send(
+        self,
+        chat_id: str,
+        payload: OutboxPayload,
+        *,
+        skip: int = 0,
+        progress: PartSent | None = None,
+    ) -> None:
+        await self.outbound.send_payload(chat_id, payload, skip=skip, progress=progress)
 
     async def typing(self, chat_id: str) -> None:
         await self.outbound.typing(chat_id)

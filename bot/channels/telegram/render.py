@@ -12,6 +12,7 @@ from telegram.constants import MessageLimit
 from bot.channels.split import split_text, utf16_len
 from bot.channels.telegram.parse import callback_data
 from bot.core.models import ButtonAction
+from bot.core.payload import OutboxPayload
 
 MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH  # 4096, counted after entity parsing
 
@@ -47,13 +48,11 @@ def to_html(text: str, labels: list[str]) -> str:
     return out
 
 
-def render(payload: dict[str, Any], limit: int = MAX_TEXT) -> list[TelegramMessage]:
+def render(payload: OutboxPayload, limit: int = MAX_TEXT) -> list[TelegramMessage]:
     """Split the reply on article boundaries under Telegram's limit; keyboard under the last part."""
-    text = str(payload.get("text") or "").strip()
-    labels = [
-        str(c.get("label") or "") for c in payload.get("citations") or [] if isinstance(c, dict)
-    ]
-    markup = keyboard([b for b in payload.get("buttons") or [] if isinstance(b, dict)])
+    text = payload.text.strip()
+    labels = [str(c.get("label") or "") for c in payload.citations]
+    markup = keyboard(payload.buttons)
     parts = split_text(text, limit, measure=utf16_len) if text else []
     if not parts:
         return []

@@ -5,17 +5,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 from typing import Any
 
-from bot.channels.base import StartupError, UpdateSink
+from bot.channels.base import PartSent, StartupError, UpdateSink
 from bot.channels.events import Event
 from bot.channels.outbound import ZaloOutbound
 from bot.channels.zalo import parse
 from bot.channels.zalo.client import MAX_TEXT_LENGTH, ZaloClient, ZaloError, ZaloUnauthorized
+from bot.core.backoff import Backoff
 from bot.core.models import Channel
+from bot.core.payload import OutboxPayload
 
 log = logging.getLogger(__name__)
+
+# setup (getMe, webhook) retried in the background while Zalo is unreachable; polling failures;
+# storing a polled update (it exists only in our hands: retried until the database takes it)
+SETUP_BACKOFF = Backoff(base=2.0, cap=60.0)
+POLL_BACKOFF = Backoff(base=1.0, cap=30.0)
+STORE_BACKOFF = Backoff(base=0.5, cap=10.0, jitter=0.0)
 
 
 class ZaloChannel:
@@ -81,7 +88,7 @@ class ZaloChannel:
         attempt = 0
         while True:
             attempt += 1
-            await asyncio.sleep(min(60.0, 2.0**attempt) * (0.5 + random.random() / 2))
+            await asyncio.sleep(SETUP_BACKOFF.delay(attempt))
             try:
                 await self._setup(public_url)
                 return
@@ -115,7 +122,7 @@ class ZaloChannel:
                 raise
             except Exception as exc:
                 failures += 1
-                delay = min(30.0, 0.5 * 2**failures) * (0.5 + random.random() / 2)
+                delay = POLL_BACKOFF.delay(failures)
                 log.warning("zalo polling failed (%s); retry in %.1fs", type(exc).__name__, delay)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stopping.wait(), delay)
@@ -123,22 +130,30 @@ class ZaloChannel:
     @staticmethod
     async def _store(sink: UpdateSink, key: str, update: dict[str, Any]) -> None:
         # the update exists only in our hands now: keep trying until the database takes it
-        delay = 0.5
+        attempt = 0
         while True:
             try:
                 await sink(key, update)
                 return
             except Exception as exc:
+                attempt += 1
+                delay = STORE_BACKOFF.delay(attempt)
                 log.warning(
                     "zalo: storing a polled update failed (%s); retry in %.1fs",
                     type(exc).__name__,
                     delay,
                 )
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 10.0)
 
-    async def send(self, chat_id: str, payload: dict[str, Any]) -> None:
-        await self.outbound.send_payload(chat_id, payload)
+    async def send(
+        self,
+        chat_id: str,
+        payload: OutboxPayload,
+        *,
+        skip: int = 0,
+        progress: PartSent | None = None,
+    ) -> None:
+        await self.outbound.send_payload(chat_id, payload, skip=skip, progress=progress)
 
     async def typing(self, chat_id: str) -> None:
         await self.outbound.typing(chat_id)

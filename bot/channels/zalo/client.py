@@ -1,24 +1,23 @@
-"""Thin async httpx client for the Zalo Bot Platform (`<base>/bot<TOKEN>/<method>`), with retries.
+"""Thin async httpx client for the Zalo Bot Platform (`<base>/bot<TOKEN>/<method>`): one attempt per call.
 
 The token is part of every URL, so nothing here logs a URL or an httpx request: only method names.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import random
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-
-from bot.channels.split import split_text
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://bot-api.zaloplatforms.com"
 MAX_TEXT_LENGTH = 2000
+# Long enough for a slow platform (20 s answers were seen under load): a timeout that fires before
+# Zalo answers makes the outcome unknown, and a retry of an unknown send may duplicate it.
+DEFAULT_TIMEOUT = 60.0
+CONNECT_TIMEOUT = 10.0  # no connection: nothing was sent, safe to retry
 
 
 class ZaloError(Exception):
@@ -71,9 +70,14 @@ class ZaloServerError(ZaloError):
 
 
 class ZaloNetworkError(ZaloError):
-    """Timeout or connection failure before an answer arrived; retry later."""
+    """No connection could be made: the request never reached Zalo; retry later."""
 
     retryable = True
+
+
+class ZaloUnknownOutcome(ZaloNetworkError):
+    """The request was sent but no answer came in time (or the connection broke): Zalo may have
+    carried it out. For sendMessage, retrying may deliver the message twice."""
 
 
 _BY_CODE: dict[int, type[ZaloError]] = {
@@ -108,8 +112,10 @@ def _retry_after(response: httpx.Response, body: dict[str, Any]) -> float | None
 class ZaloClient:
     """Calls `<base_url>/bot<token>/<method>` with JSON and returns the `result` of the answer.
 
-    Retries 429, 5xx, timeouts and connection errors with exponential backoff and jitter
-    (`max_retries` extra attempts); other errors raise the matching `ZaloError` subclass at once.
+    One attempt per call: errors raise the matching `ZaloError` subclass (`retryable` tells which
+    are worth another try). Who retries is the caller's business: the outbox worker for messages
+    (so that a slow Zalo is not sent the same message again from inside a call), the pollers and
+    the startup for the rest.
     """
 
     def __init__(
@@ -117,12 +123,9 @@ class ZaloClient:
         token: str,
         base_url: str = DEFAULT_BASE_URL,
         *,
-        timeout: float = 10.0,
-        max_retries: int = 3,
-        backoff_base: float = 0.5,
-        backoff_max: float = 8.0,
+        timeout: float = DEFAULT_TIMEOUT,
+        connect_timeout: float = CONNECT_TIMEOUT,
         transport: httpx.AsyncBaseTransport | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         token = token.strip()
         if not token or any(c.isspace() or c in "/?#" for c in token):
@@ -130,13 +133,10 @@ class ZaloClient:
         self._token = token
         self._base = base_url.rstrip("/")
         self._timeout = timeout
-        self.max_retries = max_retries
-        self.backoff_base = backoff_base
-        self.backoff_max = backoff_max
-        self._sleep = sleep
+        self._connect_timeout = min(connect_timeout, timeout)
         self._http = httpx.AsyncClient(
             transport=transport,
-            timeout=httpx.Timeout(timeout),
+            timeout=httpx.Timeout(timeout, connect=self._connect_timeout),
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
         )
 
@@ -152,20 +152,22 @@ class ZaloClient:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    def backoff(self, attempt: int, floor: float | None = None) -> float:
-        """Delay before retry number `attempt` (0-based): exponential with jitter, at least `floor`."""
-        delay = min(self.backoff_max, self.backoff_base * 2**attempt)
-        delay *= 0.5 + random.random() / 2  # jitter: many bots backing off must not retry in step
-        return max(delay, floor or 0.0)
-
     async def _call_once(self, method: str, params: dict[str, Any], timeout: float) -> Any:
         url = f"{self._base}/bot{self._token}/{method}"
         try:
-            response = await self._http.post(url, json=params, timeout=timeout)
-        except httpx.TimeoutException as exc:
-            raise ZaloNetworkError(f"{method}: timed out ({type(exc).__name__})") from None
-        except httpx.TransportError as exc:
+            response = await self._http.post(
+                url,
+                json=params,
+                timeout=httpx.Timeout(timeout, connect=min(self._connect_timeout, timeout)),
+            )
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise ZaloNetworkError(f"{method}: connection failed ({type(exc).__name__})") from None
+        except httpx.TimeoutException as exc:
+            raise ZaloUnknownOutcome(f"{method}: timed out ({type(exc).__name__})") from None
+        except httpx.TransportError as exc:
+            raise ZaloUnknownOutcome(
+                f"{method}: connection broke ({type(exc).__name__})"
+            ) from None
         try:
             body = response.json()
         except ValueError:
@@ -185,46 +187,23 @@ class ZaloClient:
         raise _error_for(code, f"{method}: {description}", _retry_after(response, body))
 
     async def call(
-        self,
-        method: str,
-        params: dict[str, Any] | None = None,
-        *,
-        timeout: float | None = None,
-        max_retries: int | None = None,
+        self, method: str, params: dict[str, Any] | None = None, *, timeout: float | None = None
     ) -> Any:
-        """Call one Bot API method; return its `result` or raise a `ZaloError`."""
-        retries = self.max_retries if max_retries is None else max_retries
-        attempt = 0
-        while True:
-            try:
-                log.debug("zalo %s", method)
-                return await self._call_once(method, params or {}, timeout or self._timeout)
-            except ZaloError as exc:
-                if not exc.retryable or attempt >= retries:
-                    raise
-                floor = exc.retry_after if isinstance(exc, ZaloRateLimited) else None
-                delay = self.backoff(attempt, floor)
-                log.warning(
-                    "zalo %s failed (%s); retry %d in %.1fs",
-                    method,
-                    exc.description,
-                    attempt + 1,
-                    delay,
-                )
-                await self._sleep(delay)
-                attempt += 1
+        """Call one Bot API method once; return its `result` or raise a `ZaloError`."""
+        log.debug("zalo %s", method)
+        return await self._call_once(method, params or {}, timeout or self._timeout)
 
     # The Bot API methods we use ------------------------------------------------------------
 
     async def get_me(self) -> dict[str, Any]:
         """The bot's own account; raises ZaloUnauthorized for a bad token (checked at startup)."""
-        return dict(await self.call("getMe", max_retries=2) or {})
+        return dict(await self.call("getMe") or {})
 
     async def get_updates(self, timeout: int = 30) -> list[dict[str, Any]]:
         """Long-poll for the next update: a list of at most one update; [] when the poll timed out (408)."""
         try:
             result = await self.call(
-                "getUpdates", {"timeout": str(timeout)}, timeout=timeout + 10.0, max_retries=0
+                "getUpdates", {"timeout": str(timeout)}, timeout=timeout + 10.0
             )
         except ZaloPollTimeout:
             return []
@@ -247,23 +226,16 @@ class ZaloClient:
     async def get_webhook_info(self) -> dict[str, Any]:
         return dict(await self.call("getWebhookInfo") or {})
 
-    async def send_message(
-        self, chat_id: str, text: str, *, max_retries: int | None = None
-    ) -> list[dict[str, Any]]:
-        """Send `text`; longer than 2,000 characters it goes out as several messages, cut on
-        article/paragraph boundaries. Returns the result of each message sent."""
-        parts = split_text(text, MAX_TEXT_LENGTH)
-        if not parts:
+    async def send_message(self, chat_id: str, text: str) -> dict[str, Any]:
+        """Send one message of 1-2,000 characters (longer replies are split before, by the
+        renderer, so that each part's delivery is recorded). Returns its result."""
+        if not text.strip() or len(text) > MAX_TEXT_LENGTH:
             raise ValueError("Zalo messages need 1-2000 characters of text")
-        results = []
-        for part in parts:
-            result = await self.call(
-                "sendMessage", {"chat_id": chat_id, "text": part}, max_retries=max_retries
-            )
-            results.append(result if isinstance(result, dict) else {})
-        return results
+        result = await self.call("sendMessage", {"chat_id": chat_id, "text": text})
+        return result if isinstance(result, dict) else {}
 
     async def send_chat_action(self, chat_id: str, action: str = "typing") -> Any:
+        # short: a typing indicator that comes late is useless, and it must not hold a connection
         return await self.call(
-            "sendChatAction", {"chat_id": chat_id, "action": action}, max_retries=0
+            "sendChatAction", {"chat_id": chat_id, "action": action}, timeout=10.0
         )

@@ -8,6 +8,7 @@ from bot.channels import texts
 from bot.channels.split import split_text
 from bot.channels.zalo.client import MAX_TEXT_LENGTH
 from bot.core.models import ButtonAction
+from bot.core.payload import OutboxPayload
 
 _HINT_FOR = {
     ButtonAction.FEEDBACK_UP: "feedback",
@@ -34,10 +35,10 @@ def hints(buttons: list[dict[str, Any]]) -> list[str]:
     return [texts.ZALO_HINTS[k] for k in seen]
 
 
-def render(payload: dict[str, Any], limit: int = MAX_TEXT_LENGTH) -> list[str]:
+def render(payload: OutboxPayload, limit: int = MAX_TEXT_LENGTH) -> list[str]:
     """The messages to send: the answer split under 2,000 characters, hints appended to the last part."""
-    text = str(payload.get("text") or "").strip()
-    lines = hints([b for b in payload.get("buttons") or [] if isinstance(b, dict)])
+    text = payload.text.strip()
+    lines = hints(payload.buttons)
     footer = "\n".join(lines)
     parts = split_text(text, limit) if text else []
     if footer:
