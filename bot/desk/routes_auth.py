@@ -34,9 +34,8 @@ def safe_next(value: str | None) -> str:
 async def login_form(request: Request) -> Response:
     if request.scope["state"].get("staff") is not None:
         return redirect(request, "/")
-    return await page(
-        request, "login.html", next=safe_next(params.text(params.query(request), "next", max_length=2000)), email="", message=""
-    )
+    target = params.text(params.query(request), "next", max_length=2000)
+    return await page(request, "login.html", next=safe_next(target), email="", message="")
 
 
 async def login(request: Request) -> Response:
