@@ -16,12 +16,12 @@ from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.zalo.channel import ZaloChannel
 from bot.channels.zalo.client import ZaloClient
 from bot.core.models import Channel
+from bot.core.payload import OutboxPayload
 from bot.runtime.metrics import Metrics
 from bot.runtime.workers import WorkerOptions, Workers
 from bot.storage.db import Database
 from bot.storage.inbox import Inbox
 from bot.storage.outbox import Outbox
-from bot.core.payload import OutboxPayload
 from bot.storage.queue import Backoff
 from tests.auxil import fake_telegram, fake_zalo
 from tests.auxil.fake_telegram import FakeTelegram

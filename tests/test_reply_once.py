@@ -23,13 +23,13 @@ from bot.channels.zalo import render as zalo_render
 from bot.channels.zalo.channel import ZaloChannel
 from bot.channels.zalo.client import ZaloClient
 from bot.core.models import Channel, IncomingMessage, Reply, ReplyKind
+from bot.core.payload import OutboxPayload
 from bot.runtime.metrics import Metrics
 from bot.runtime.workers import WorkerOptions, Workers
 from bot.storage.conversations import SqlConversationStore
 from bot.storage.db import Database
 from bot.storage.inbox import Inbox
 from bot.storage.outbox import Outbox
-from bot.core.payload import OutboxPayload
 from bot.storage.queue import Backoff
 from bot.storage.schema import InboxRecord, Message, OutboxRecord
 from tests.auxil import fake_telegram, fake_zalo

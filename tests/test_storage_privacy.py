@@ -9,12 +9,12 @@ import threading
 import pytest
 
 from bot.core.models import Channel, ReplyKind
+from bot.core.payload import OutboxPayload
 from bot.storage.conversations import SqlConversationStore
 from bot.storage.db import Database
 from bot.storage.faq_proposals import FaqProposalStore
 from bot.storage.inbox import Inbox
 from bot.storage.outbox import Outbox
-from bot.core.payload import OutboxPayload
 from bot.storage.purge import purge
 from bot.storage.schema import Conversation, InboxRecord, Message, OutboxRecord, Ticket, User
 from bot.storage.staff import StaffStore

@@ -8,10 +8,10 @@ from collections import Counter, defaultdict
 
 import pytest
 
+from bot.core.payload import OutboxPayload
 from bot.storage.db import Database
 from bot.storage.inbox import Inbox
 from bot.storage.outbox import Outbox
-from bot.core.payload import OutboxPayload
 from bot.storage.queue import Backoff
 from bot.storage.schema import InboxRecord, OutboxRecord
 from tests.auxil.storage_builders import Clock, count

@@ -34,8 +34,8 @@ from bot.channels.zalo.client import (
     ZaloRateLimited,
     ZaloUnknownOutcome,
 )
-from bot.core.ports import OutgoingMessage
 from bot.core.payload import OutboxPayload
+from bot.core.ports import OutgoingMessage
 
 log = logging.getLogger(__name__)
 

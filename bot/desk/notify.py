@@ -10,11 +10,11 @@ import logging
 
 from sqlalchemy.orm import Session
 
+from bot.core.payload import OutboxPayload
 from bot.desk import texts
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.outbox import Outbox
-from bot.core.payload import OutboxPayload
 from bot.storage.schema import Ticket
 
 log = logging.getLogger(__name__)

@@ -33,6 +33,7 @@ from bot.channels.zalo.client import ZaloClient
 from bot.compose import Loaded, index_engine
 from bot.core import texts as core_texts
 from bot.core.models import Channel
+from bot.core.payload import OutboxPayload
 from bot.ingress.webhooks import webhook_routes
 from bot.runtime.index_reload import Current, IndexWatcher
 from bot.runtime.intake import Intake
@@ -43,7 +44,6 @@ from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.inbox import Inbox
 from bot.storage.outbox import Outbox
-from bot.core.payload import OutboxPayload
 
 log = logging.getLogger(__name__)
 

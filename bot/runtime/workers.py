@@ -35,9 +35,9 @@ from bot.channels.events import (
 )
 from bot.core.backoff import Backoff
 from bot.core.models import ButtonAction, Channel, IncomingMessage, Reply, ReplyKind
+from bot.core.payload import OutboxPayload
 from bot.runtime.intake import Intake
 from bot.runtime.metrics import Metrics
-from bot.core.payload import OutboxPayload
 
 log = logging.getLogger(__name__)
 

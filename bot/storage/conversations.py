@@ -10,13 +10,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bot.core.models import Channel, IncomingMessage, Reply
+from bot.core.payload import OutboxPayload
 from bot.core.ports import ConversationState, Turn
 from bot.storage.citizens import ensure_conversation, ensure_user, find_conversation
 from bot.storage.db import Database, insert_ignore
 from bot.storage.erase import erase_user
 from bot.storage.inbox import mark_done
 from bot.storage.outbox import Outbox
-from bot.core.payload import OutboxPayload
 from bot.storage.schema import Conversation, Feedback, Message, MessageSource, Ticket, utcnow
 
 log = logging.getLogger(__name__)

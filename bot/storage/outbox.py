@@ -11,9 +11,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bot.core.payload import OutboxPayload
 from bot.storage.db import Database
 from bot.storage.inbox import mark_done
-from bot.core.payload import OutboxPayload
 from bot.storage.queue import Backoff, claim_rows, release_for_retry
 from bot.storage.schema import OutboxRecord, utcnow
 

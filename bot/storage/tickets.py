@@ -10,11 +10,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bot.core.payload import OutboxPayload
 from bot.core.ports import TicketDraft
 from bot.storage.citizens import ensure_conversation, ensure_user
 from bot.storage.db import Database, affected
 from bot.storage.outbox import Outbox
-from bot.core.payload import OutboxPayload
 from bot.storage.schema import (
     Conversation,
     Message,
