@@ -32,7 +32,9 @@ def phapdien(
     ] = None,
     kb: Annotated[
         Path | None,
-        typer.Option("--kb", help="Knowledge base folder (default: the folder of LAWBOT_DOCUMENTS_REGISTER)."),
+        typer.Option(
+            "--kb", help="Knowledge base folder (default: the folder of LAWBOT_DOCUMENTS_REGISTER)."
+        ),
     ] = None,
     index: Annotated[
         Path | None, typer.Option("--index", help="Index folder (default: LAWBOT_INDEX_DIR).")
@@ -42,20 +44,28 @@ def phapdien(
     ] = DEFAULT_DOWNLOADS,
     no_dense: Annotated[
         bool,
-        typer.Option("--no-dense", help="BM25 only: a minute instead of hours (serve with LAWBOT_EMBEDDER=none)."),
+        typer.Option(
+            "--no-dense",
+            help="BM25 only: a minute instead of hours (serve with LAWBOT_EMBEDDER=none).",
+        ),
     ] = False,
     no_build: Annotated[
         bool, typer.Option("--no-build", help="Only download and parse; build the index later.")
     ] = False,
     force: Annotated[
         bool,
-        typer.Option("--force", help="Accept an edition with under half the articles of the current one."),
+        typer.Option(
+            "--force", help="Accept an edition with under half the articles of the current one."
+        ),
     ] = False,
     retries: Annotated[
         int, typer.Option("--retries", min=0, help="Retries in a row after a dropped connection.")
     ] = 6,
     retry_wait: Annotated[
-        float, typer.Option("--retry-wait", min=0, help="Seconds before the first retry (doubling after).")
+        float,
+        typer.Option(
+            "--retry-wait", min=0, help="Seconds before the first retry (doubling after)."
+        ),
     ] = 2.0,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
 ) -> None:
@@ -80,13 +90,26 @@ def phapdien(
         typer.echo(f"Downloading {source} to {dest}")
         try:
             got = download(
-                source, dest, retries=retries, backoff=retry_wait, progress=not quiet, echo=typer.echo
+                source,
+                dest,
+                retries=retries,
+                backoff=retry_wait,
+                progress=not quiet,
+                echo=typer.echo,
             )
         except DownloadError as exc:
             raise _fail(str(exc)) from None
         if not got.unchanged:
             resumed = f", resumed from byte {got.resumed_from}" if got.resumed_from else ""
             typer.echo(f"Downloaded {got.size} bytes in {got.attempts} request(s){resumed}")
+        elif not no_build and _already_indexed(
+            got.path, kb_dir / "phapdien", index or settings.index_dir
+        ):
+            typer.echo(
+                f"Nothing to do: this edition is already in {kb_dir / 'phapdien'} and in the index "
+                f"{index or settings.index_dir}."
+            )
+            return
         zip_path = got.path
     else:
         zip_path = Path(source)
@@ -110,7 +133,9 @@ def phapdien(
         )
     write_edition(edition, target, source, echo=typer.echo)
     if no_build:
-        typer.echo(f"Next: `lawbot index build --source {target} --out {index_dir}` (or drop --no-build).")
+        typer.echo(
+            f"Next: `lawbot index build --source {target} --out {index_dir}` (or drop --no-build)."
+        )
         return
 
     from retrieval.embed import make_embedder
@@ -151,4 +176,26 @@ def phapdien(
     typer.echo(
         f"Index {build} is now CURRENT in {index_dir}: a running `lawbot serve` switches to it by "
         "itself (it watches CURRENT; `systemctl reload` or SIGHUP makes it look at once)."
+    )
+
+
+def _already_indexed(zip_path: Path, folder: Path, index_dir: Path) -> bool:
+    """True when `folder` was written from this very zip and CURRENT serves that many pháp điển articles."""
+    import hashlib
+    import json
+
+    from retrieval.build import IndexFormatError, current_build, read_manifest
+    from retrieval.phapdien_zip import INFO_FILE
+
+    try:
+        info = json.loads((folder / INFO_FILE).read_text(encoding="utf-8"))
+        counts = read_manifest(current_build(index_dir)).get("counts") or {}
+    except (OSError, ValueError, FileNotFoundError, IndexFormatError):
+        return False
+    h = hashlib.sha256()
+    with zip_path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return bool(
+        info.get("sha256") == h.hexdigest() and counts.get("phapdien") == info.get("n_articles")
     )

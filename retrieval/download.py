@@ -58,11 +58,15 @@ def download(
     part_meta = dest.with_name(dest.name + ".part.json")
     previous = _read_json(meta_path) if dest.is_file() else {}
     if not part_meta.is_file():
-        part.unlink(missing_ok=True)  # a .part without its response headers cannot be resumed safely
+        part.unlink(
+            missing_ok=True
+        )  # a .part without its response headers cannot be resumed safely
     resumed_from = part.stat().st_size if part.is_file() else 0
     failures = 0
     attempts = 0
-    with httpx.Client(follow_redirects=True, timeout=httpx.Timeout(timeout, connect=30.0)) as client:
+    with httpx.Client(
+        follow_redirects=True, timeout=httpx.Timeout(timeout, connect=30.0)
+    ) as client:
         while True:
             attempts += 1
             have = part.stat().st_size if part.is_file() else 0
@@ -86,7 +90,9 @@ def download(
                         f"command again to resume from {part} ({_size(part)} kept)"
                     ) from None
                 wait = min(max_backoff, backoff * 2 ** max(0, failures - 1))
-                echo(f"Download interrupted ({exc}); retrying in {wait:.0f} s from byte {_size(part)}")
+                echo(
+                    f"Download interrupted ({exc}); retrying in {wait:.0f} s from byte {_size(part)}"
+                )
                 sleep(wait)
                 continue
             if outcome == "unchanged":
@@ -131,7 +137,9 @@ def _fetch_once(
             if resp.status_code in RETRY_STATUSES:
                 raise _Retryable(f"server answered {resp.status_code}")
             if resp.status_code not in (200, 206):
-                raise DownloadError(f"{url}: server answered {resp.status_code} {resp.reason_phrase}")
+                raise DownloadError(
+                    f"{url}: server answered {resp.status_code} {resp.reason_phrase}"
+                )
             if resp.status_code == 200 or not have:
                 # A whole file (the server ignores Range, or the file changed): start from zero.
                 have = 0
@@ -161,7 +169,9 @@ def _fetch_once(
                 raise _Retryable(f"connection closed at {size} of {total} bytes")
             return "complete"
     except httpx.TransportError as exc:  # connect/read errors, timeouts, a peer closing mid-body
-        raise _Retryable(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__) from exc
+        raise _Retryable(
+            f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        ) from exc
 
 
 def verify_zip(path: Path) -> None:

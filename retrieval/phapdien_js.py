@@ -41,7 +41,9 @@ def read_js_arrays(text: str) -> JsArrays:
                 if not fixed:
                     out.skipped.append((name, n, f"unreadable node ({exc.msg}): {raw[:80]!r}"))
                     continue
-                out.repaired.append((name, n, f"read despite broken JSON ({exc.msg}): {raw[:80]!r}"))
+                out.repaired.append(
+                    (name, n, f"read despite broken JSON ({exc.msg}): {raw[:80]!r}")
+                )
                 value = fixed
             if isinstance(value, dict):
                 nodes.append(value)

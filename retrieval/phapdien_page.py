@@ -138,9 +138,7 @@ class PageArticles:
     anchors: set[str]  # MAPC of every article heading seen (to compare with jdAllTree)
 
 
-def page_articles(
-    html: str, *, chu_de_title: str = "", de_muc_title: str = ""
-) -> PageArticles:
+def page_articles(html: str, *, chu_de_title: str = "", de_muc_title: str = "") -> PageArticles:
     """The articles of one đề mục page, as records with the fields of our pháp điển corpus."""
     records: list[dict[str, Any]] = []
     skipped: list[tuple[str, str]] = []

@@ -85,14 +85,23 @@ def parse_zip(path: Path | str, *, progress: bool = False) -> Edition:
         if not js:
             raise PhapdienFormatError(f"{path} holds no jsonData.js: not the pháp điển zip")
         if not pages:
-            raise PhapdienFormatError(f"{path} holds no demuc/<id>.html page: not the pháp điển zip")
+            raise PhapdienFormatError(
+                f"{path} holds no demuc/<id>.html page: not the pháp điển zip"
+            )
         dates = [dt.datetime(*i.date_time) for i in infos if i.date_time[0] > 1980]
         edition.edition_date = max(dates).date().isoformat() if dates else None
 
         arrays = read_js_arrays(_decode(_read(zf, js[0].filename), js[0].filename))
-        edition.repaired += [f"jsonData.js {name} node {n}: {why}" for name, n, why in arrays.repaired]
-        edition.skipped += [f"jsonData.js {name} node {n}: {why}" for name, n, why in arrays.skipped]
-        chu_de = {str(c.get("Value", "")).lower(): nfc(str(c.get("Text", ""))) for c in arrays.arrays.get("jdChuDe", [])}
+        edition.repaired += [
+            f"jsonData.js {name} node {n}: {why}" for name, n, why in arrays.repaired
+        ]
+        edition.skipped += [
+            f"jsonData.js {name} node {n}: {why}" for name, n, why in arrays.skipped
+        ]
+        chu_de = {
+            str(c.get("Value", "")).lower(): nfc(str(c.get("Text", "")))
+            for c in arrays.arrays.get("jdChuDe", [])
+        }
         de_muc = arrays.arrays.get("jdDeMuc", [])
         edition.n_chu_de, edition.n_de_muc = len(chu_de), len(de_muc)
         listed = _listed_articles(arrays.arrays.get("jdAllTree", []))
@@ -118,7 +127,9 @@ def parse_zip(path: Path | str, *, progress: bool = False) -> Edition:
                 continue
             edition.pages_read += 1
             if uuid not in titles:
-                edition.skipped.append(f"{member}: not listed in jsonData.js (đề mục title unknown; articles kept)")
+                edition.skipped.append(
+                    f"{member}: not listed in jsonData.js (đề mục title unknown; articles kept)"
+                )
             result = page_articles(
                 html,
                 chu_de_title=chu_de.get(str(info.get("ChuDe", "")).lower(), ""),
@@ -126,7 +137,9 @@ def parse_zip(path: Path | str, *, progress: bool = False) -> Edition:
             )
             edition.skipped += [f"{member} {where}: {why}" for where, why in result.skipped]
             absent = [t for mapc, t in listed.get(uuid, {}).items() if mapc not in result.anchors]
-            edition.skipped += [f"{member} {t}: listed in jsonData.js, absent from its page" for t in absent]
+            edition.skipped += [
+                f"{member} {t}: listed in jsonData.js, absent from its page" for t in absent
+            ]
             for rec in result.records:
                 row = best.get(rec["id"])
                 if row is None:
@@ -235,7 +248,9 @@ def write_edition(
             "skipped": len(edition.skipped),
             "files": files,
         }
-        (stage / INFO_FILE).write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
+        (stage / INFO_FILE).write_text(
+            json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8"
+        )
         if folder.exists():
             os.rename(folder, old)
         os.rename(stage, folder)

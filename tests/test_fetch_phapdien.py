@@ -8,6 +8,7 @@ import asyncio
 import json
 import sqlite3
 import uuid
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from bot.cli import app
 from retrieval.build import current_build, read_manifest
 from retrieval.loaders import load_sources
 from retrieval.phapdien_zip import parse_zip
-from tests.auxil.phapdien_fixture import DM_VIEC_LAM, make_zip, zip_server
+from tests.auxil.phapdien_fixture import DM_LAO_DONG, DM_VIEC_LAM, make_zip, zip_server
 
 REPO = Path(__file__).resolve().parents[1]
 ZIP = "/TraCuuPhapDien/Files/BoPhapDienDienTu.zip"
@@ -30,13 +31,19 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("LAWBOT_DATABASE_URL", f"sqlite:///{tmp_path}/lawbot.sqlite3")
     monkeypatch.setenv("LAWBOT_INDEX_DIR", str(tmp_path / "index"))
     monkeypatch.setenv("LAWBOT_EMBEDDER", "none")
-    monkeypatch.setenv("LAWBOT_FAQ_DIR", str(REPO / "knowledge_base" / "faq"))
+    monkeypatch.setenv(
+        "LAWBOT_UNDERSTANDING_EMBEDDER", "none"
+    )  # lexical FAQ matching: fast to start
+    (tmp_path / "faq").mkdir()  # no FAQ: every answer below comes from the fetched law
+    monkeypatch.setenv("LAWBOT_FAQ_DIR", str(tmp_path / "faq"))
     monkeypatch.setenv("LAWBOT_DOCUMENTS_REGISTER", str(REPO / "knowledge_base" / "documents.yaml"))
     return tmp_path
 
 
 def fetch(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, ["kb", "fetch", "phapdien", "--kb", "kb", "--quiet", "--retry-wait", "0.01", *args])
+    result = CliRunner().invoke(
+        app, ["kb", "fetch", "phapdien", "--kb", "kb", "--quiet", "--retry-wait", "0.01", *args]
+    )
     return result.exit_code, result.output
 
 
@@ -70,8 +77,16 @@ def test_a_dropped_download_resumes_and_the_bot_answers_from_the_fetched_law(env
     by_id = {a.id: a for a in articles}
     assert set(by_id) >= {"20.2.LQ.113", "20.2.LQ.139", "20.2.NĐ.1.3", "1.5.NĐ.3.10"}
     leave = by_id["20.2.LQ.113"]
-    assert (leave.doc_number, leave.number, leave.effective_from) == ("45/2019/QH14", "113", "2021-01-01")
-    assert (leave.topic, leave.subtopic, leave.path) == ("Lao động", "Lao động", "Chương I - NHỮNG QUY ĐỊNH CHUNG")
+    assert (leave.doc_number, leave.number, leave.effective_from) == (
+        "45/2019/QH14",
+        "113",
+        "2021-01-01",
+    )
+    assert (leave.topic, leave.subtopic, leave.path) == (
+        "Lao động",
+        "Lao động",
+        "Chương I - NHỮNG QUY ĐỊNH CHUNG",
+    )
     assert leave.source_citation.startswith("Điều 113 Bộ luật số 45/2019/QH14")
     assert [c.number for c in leave.clauses] == ["1", "2"]
     assert "Từ 01 đến 10 | từ 2.000.000 đồng" in by_id["20.2.NĐ.1.3"].text
@@ -93,10 +108,12 @@ def test_an_unchanged_edition_is_not_downloaded_again(env: Path) -> None:
     body = make_zip(env / "served.zip").read_bytes()
     with zip_server({ZIP: body}) as server:
         assert fetch("--from", server.url + ZIP, "--no-dense")[0] == 0
+        build = (env / "index" / "CURRENT").read_text()
         code, out = fetch("--from", server.url + ZIP, "--no-dense")
     assert code == 0, out
-    assert "has not changed since the last download" in out
+    assert "has not changed since the last download" in out and "Nothing to do" in out
     assert server.requests[1].get("If-None-Match") == server.etag(ZIP)
+    assert (env / "index" / "CURRENT").read_text() == build  # no rebuild for the same edition
 
 
 def test_a_zip_already_downloaded_is_read_from_disk_whatever_its_top_folder(env: Path) -> None:
@@ -107,7 +124,7 @@ def test_a_zip_already_downloaded_is_read_from_disk_whatever_its_top_folder(env:
     assert (env / "index" / "CURRENT").is_file()
 
 
-def test_what_is_not_the_pharp_dien_changes_nothing(env: Path) -> None:
+def test_what_is_not_the_phap_dien_changes_nothing(env: Path) -> None:
     page = b"<html><body>Trang web dang bao tri</body></html>"
     with zip_server({"/maintenance.zip": page}) as server:
         code, out = fetch("--from", server.url + "/maintenance.zip", "--no-dense")
@@ -122,17 +139,14 @@ def test_what_is_not_the_pharp_dien_changes_nothing(env: Path) -> None:
 def test_a_much_smaller_edition_is_refused_unless_forced(env: Path) -> None:
     assert fetch("--from", str(make_zip(env / "full.zip")), "--no-dense")[0] == 0
     before = (env / "index" / "CURRENT").read_text()
+    # A copy that lost the labour page (a damaged mirror): 1 article instead of 7.
     small = env / "small.zip"
-    body = make_zip(env / "tmp.zip").read_bytes()
-    import zipfile
-
-    with zipfile.ZipFile(env / "tmp.zip") as src, zipfile.ZipFile(small, "w") as dst:
+    with zipfile.ZipFile(env / "full.zip") as src, zipfile.ZipFile(small, "w") as dst:
         for info in src.infolist():
-            if "demuc/5f0e2d1c-2222-4b3c-8d4e-000000020002" not in info.filename:  # drop the big page
+            if DM_LAO_DONG not in info.filename:
                 dst.writestr(info, src.read(info))
-    assert body
     code, out = fetch("--from", str(small), "--no-dense")
-    assert code == 1 and "under half of the 7" in out and "--force" in out
+    assert code == 1 and "gives 1 articles, under half of the 7" in out and "--force" in out
     assert (env / "index" / "CURRENT").read_text() == before
     assert len(load_sources([env / "kb" / "phapdien"])[0]) == 7  # the knowledge base is untouched
     code, out = fetch("--from", str(small), "--no-dense", "--force")

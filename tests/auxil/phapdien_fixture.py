@@ -58,14 +58,14 @@ def labour_page(articles: list[tuple[str, str, str, str]]) -> str:
         if art[1] == "113":
             parts.append(
                 '<p class="pChiDan">Điều này có nội dung liên quan đến '
-                "<a href=\"#\" onclick=\"ViewNoiDungPhapDien('2000')\">Điều 2.2.LQ.41. "
+                '<a href="#" onclick="ViewNoiDungPhapDien(\'2000\')">Điều 2.2.LQ.41. '
                 "Phạm vi được hưởng của người tham gia bảo hiểm y tế</a></p>\n"
             )
     # A table (fines by level), and a heading with no text (a table-of-contents stub): skipped.
     parts.append(
         f'<p class="pDieu"><a name="{mapc(90)}"></a>Điều 20.2.NĐ.1.3. Mức phạt tiền</p>\n'
         '<p class="pGhiChu">(Điều 3 Nghị định số 12/2022/NĐ-CP, có hiệu lực thi hành kể từ ngày '
-        "17/01/2022)</p>\n<p class=\"pNoiDung\"></p>\n<p>Mức phạt tiền đối với cá nhân như sau:</p>\n"
+        '17/01/2022)</p>\n<p class="pNoiDung"></p>\n<p>Mức phạt tiền đối với cá nhân như sau:</p>\n'
         "<table border='1'><tr><td>Số người lao động</td><td>Mức phạt</td></tr>"
         "<tr><td>Từ 01 đến 10</td><td>từ 2.000.000 đồng đến 5.000.000 đồng</td></tr></table>\n"
         '<p class="pChuong">Chương II</p>\n<p class="pChuong">ĐIỀU KHOẢN THI HÀNH</p>\n'
@@ -79,7 +79,7 @@ SEA_PAGE = (
     '<p class="pDieu"><a name="14004000000000030000000000000000000010"></a>Điều 1.5.NĐ.3.10. Điều kiện '
     "đối với doanh nghiệp cung cấp dịch vụ thông báo hàng hải[6]</p>\n"
     '<p class="pGhiChu">(Điều 10 Nghị định số 58/2017/NĐ-CP, có hiệu lực thi hành kể từ ngày '
-    "01/07/2017)</p>\n<p class=\"pNoiDung\"></p>\n"
+    '01/07/2017)</p>\n<p class="pNoiDung"></p>\n'
     "<p>Doanh nghiệp cung cấp dịch vụ thông báo hàng hải phải có đủ nhân lực và phương tiện bảo đảm "
     "cung cấp thông tin an toàn hàng hải kịp thời.</p>\n"
 )
@@ -95,22 +95,51 @@ def json_data_js(articles: list[tuple[str, str, str, str]]) -> bytes:
         {"Value": DM_LAO_DONG, "Text": "Lao động", "ChuDe": LAO_DONG, "STT": "2"},
         {"Value": DM_VIEC_LAM, "Text": "Việc làm", "ChuDe": LAO_DONG, "STT": "3"},
     ]
-    tree = [{"TEN": "Chương I NHỮNG QUY ĐỊNH CHUNG", "MAPC": "2000200000000001", "ChiMuc": "I",
-             "ChuDeID": LAO_DONG, "DeMucID": DM_LAO_DONG}]
+    tree = [
+        {
+            "TEN": "Chương I NHỮNG QUY ĐỊNH CHUNG",
+            "MAPC": "2000200000000001",
+            "ChiMuc": "I",
+            "ChuDeID": LAO_DONG,
+            "DeMucID": DM_LAO_DONG,
+        }
+    ]
     tree += [
-        {"TEN": f"Điều {code}. {title}", "MAPC": mapc(n), "ChiMuc": number, "ChuDeID": LAO_DONG,
-         "DeMucID": DM_LAO_DONG}
+        {
+            "TEN": f"Điều {code}. {title}",
+            "MAPC": mapc(n),
+            "ChiMuc": number,
+            "ChuDeID": LAO_DONG,
+            "DeMucID": DM_LAO_DONG,
+        }
         for n, (code, number, title, _) in enumerate(articles, start=1)
     ]
-    tree.append({"TEN": "Điều 20.2.LQ.200. Điều có trong cây nhưng không có trên trang", "MAPC": mapc(99),
-                 "ChiMuc": "200", "ChuDeID": LAO_DONG, "DeMucID": DM_LAO_DONG})
-    tree += [{"TEN": f"Điều 20.3.LQ.{i}. Việc làm {i}", "MAPC": f"2000300{i}", "ChiMuc": str(i),
-              "ChuDeID": LAO_DONG, "DeMucID": DM_VIEC_LAM} for i in (1, 2)]
+    tree.append(
+        {
+            "TEN": "Điều 20.2.LQ.200. Điều có trong cây nhưng không có trên trang",
+            "MAPC": mapc(99),
+            "ChiMuc": "200",
+            "ChuDeID": LAO_DONG,
+            "DeMucID": DM_LAO_DONG,
+        }
+    )
+    tree += [
+        {
+            "TEN": f"Điều 20.3.LQ.{i}. Việc làm {i}",
+            "MAPC": f"2000300{i}",
+            "ChiMuc": str(i),
+            "ChuDeID": LAO_DONG,
+            "DeMucID": DM_VIEC_LAM,
+        }
+        for i in (1, 2)
+    ]
     body = ",".join(json.dumps(node, ensure_ascii=False) for node in tree)
     # The known quirk: a TEN ending in a footnote mark lacks its closing quote (not valid JSON).
-    broken = ('{"TEN":"Điều 1.5.NĐ.3.10. Điều kiện đối với doanh nghiệp cung cấp dịch vụ thông báo '
-              'hàng hải[6],"MAPC":"14004000000000030000000000000000000010","ChiMuc":"10",'
-              f'"ChuDeID":"{AN_NINH}","DeMucID":"{DM_BIEN}"}}')
+    broken = (
+        '{"TEN":"Điều 1.5.NĐ.3.10. Điều kiện đối với doanh nghiệp cung cấp dịch vụ thông báo '
+        'hàng hải[6],"MAPC":"14004000000000030000000000000000000010","ChiMuc":"10",'
+        f'"ChuDeID":"{AN_NINH}","DeMucID":"{DM_BIEN}"}}'
+    )
     text = (
         f"var jdChuDe = {json.dumps(chu_de, ensure_ascii=False)};\n"
         f"var jdDeMuc = {json.dumps(de_muc, ensure_ascii=False)};\n"
@@ -124,7 +153,12 @@ def make_zip(path: Path, *, edition: int = 1, top: str = "BoPhapDienDienTu/") ->
     articles = list(LABOUR)
     if edition >= 2:
         code, number, title, text = articles[3]
-        articles[3] = (code, number, title, text.replace("12 ngày làm việc", "12 ngày làm việc (sửa đổi)"))
+        articles[3] = (
+            code,
+            number,
+            title,
+            text.replace("12 ngày làm việc", "12 ngày làm việc (sửa đổi)"),
+        )
         articles.insert(4, NEW_ARTICLE)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr(f"{top}jsonData.js", json_data_js(articles))
@@ -154,7 +188,7 @@ def _handler(state: ZipServer) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args: object) -> None:
             pass
 
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self) -> None:
             state.requests.append({"path": self.path, **{k: v for k, v in self.headers.items()}})
             body = state.files.get(self.path)
             if body is None:
