@@ -104,6 +104,24 @@ def test_a_dropped_download_resumes_and_the_bot_answers_from_the_fetched_law(env
     assert ("45/2019/QH14", "113") in cited
 
 
+def test_a_download_that_keeps_failing_stops_and_the_next_run_resumes_it(env: Path) -> None:
+    body = make_zip(env / "served.zip").read_bytes()
+    cut = len(body) // 3
+    with zip_server({ZIP: body}, drop_first_at=cut, busy=2) as server:
+        code, out = fetch("--from", server.url + ZIP, "--no-dense", "--retries", "1")
+        assert code == 1
+        assert "failed 2 times in a row (server answered 503)" in out
+        assert "run the same command again to resume from" in out
+        part = env / "var/downloads/BoPhapDienDienTu.zip.part"
+        assert part.read_bytes() == body[:cut]  # what came before the drop is kept
+        assert not (env / "kb").exists() and not (env / "index").exists()
+        code, out = fetch("--from", server.url + ZIP, "--no-dense")
+    assert code == 0, out
+    assert server.requests[-1]["Range"] == f"bytes={cut}-"
+    assert f"resumed from byte {cut}" in out
+    assert (env / "index" / "CURRENT").is_file()
+
+
 def test_an_unchanged_edition_is_not_downloaded_again(env: Path) -> None:
     body = make_zip(env / "served.zip").read_bytes()
     with zip_server({ZIP: body}) as server:

@@ -170,10 +170,12 @@ def make_zip(path: Path, *, edition: int = 1, top: str = "BoPhapDienDienTu/") ->
 
 @dataclass
 class ZipServer:
-    """Serves files by path; `drop_first_at`: the first full GET sends that many bytes, then hangs up."""
+    """Serves files by path. `drop_first_at`: the first full GET sends that many bytes, then hangs up;
+    `busy`: how many requests after it are answered 503 (the site is overloaded)."""
 
     files: dict[str, bytes] = field(default_factory=dict)
     drop_first_at: int | None = None
+    busy: int = 0
     requests: list[dict[str, str]] = field(default_factory=list)
     url: str = ""
 
@@ -197,6 +199,12 @@ def _handler(state: ZipServer) -> type[BaseHTTPRequestHandler]:
                 self.end_headers()
                 return
             etag = state.etag(self.path)
+            if state.busy and state.drop_first_at is None:
+                state.busy -= 1
+                self.send_response(503)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             if self.headers.get("If-None-Match") == etag:
                 self.send_response(304)
                 self.send_header("ETag", etag)
@@ -228,9 +236,11 @@ def _handler(state: ZipServer) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def zip_server(files: dict[str, bytes], drop_first_at: int | None = None) -> Iterator[ZipServer]:
+def zip_server(
+    files: dict[str, bytes], drop_first_at: int | None = None, busy: int = 0
+) -> Iterator[ZipServer]:
     """A real socket server on 127.0.0.1 in a thread; yields its state (url, requests seen)."""
-    state = ZipServer(dict(files), drop_first_at)
+    state = ZipServer(dict(files), drop_first_at, busy)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
