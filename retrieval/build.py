@@ -194,8 +194,19 @@ def build_index(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    if not force:
-        _refuse_shrink(out, final, manifest)
+    previous = _current_manifest(out)
+    if previous is not None:
+        lost = {
+            c: n for c, n in (previous.get("counts") or {}).items() if c not in manifest["counts"]
+        }
+        if lost:
+            echo(
+                "Note: the current build also holds "
+                + ", ".join(f"{n} {corpus} articles" for corpus, n in sorted(lost.items()))
+                + " that this build has no source for"
+            )
+        if not force:
+            _refuse_shrink(previous, final, manifest)
     switch_current(out, build_id)
     echo(
         f"Built {build_id}: {len(articles)} articles ({len(canonical)} indexed), "
@@ -213,22 +224,29 @@ def check_sources(paths: list[Path]) -> None:
         if not p.exists():
             problems.append(f"{p} does not exist")
         elif not source_files(p):
-            problems.append(
-                f"{p} holds no corpus file (.jsonl, {', '.join(LAW_FILE_SUFFIXES)})"
-            )
+            problems.append(f"{p} holds no corpus file (.jsonl, {', '.join(LAW_FILE_SUFFIXES)})")
     if problems:
         raise SourceError(
-            "no article to index from " + "; ".join(problems) + ". Check --source; nothing was built"
+            "no article to index from "
+            + "; ".join(problems)
+            + ". Check --source; nothing was built"
         )
 
 
-def _refuse_shrink(out: Path, build: Path, manifest: dict[str, Any]) -> None:
+def _current_manifest(out: Path) -> dict[str, Any] | None:
+    """The manifest CURRENT points to, or None when there is no usable one (nothing to compare)."""
+    try:
+        return read_manifest(current_build(out))
+    except (FileNotFoundError, IndexFormatError):
+        return None
+
+
+def _refuse_shrink(old: dict[str, Any], build: Path, manifest: dict[str, Any]) -> None:
     """BuildShrank when the new build holds under SHRINK_RATIO of the current build's articles."""
     try:
-        old = read_manifest(current_build(out))
         before = int(old["n_articles"])
-    except (FileNotFoundError, IndexFormatError, KeyError, TypeError, ValueError):
-        return  # no usable current build: nothing to protect
+    except (KeyError, TypeError, ValueError):
+        return
     after = int(manifest["n_articles"])
     if before == 0 or after >= before * SHRINK_RATIO:
         return

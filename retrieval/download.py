@@ -76,9 +76,11 @@ def download(
                 headers["Range"] = f"bytes={have}-"
                 if validators.get("validator"):
                     headers["If-Range"] = validators["validator"]
-            elif not have and previous.get("validator") and previous.get("url") == url:
-                key = "If-None-Match" if previous.get("etag") else "If-Modified-Since"
-                headers[key] = previous["validator"]
+            elif not have and previous.get("url") == url:
+                if previous.get("etag"):
+                    headers["If-None-Match"] = previous["etag"]
+                elif previous.get("last_modified"):
+                    headers["If-Modified-Since"] = previous["last_modified"]
             try:
                 outcome = _fetch_once(client, url, part, part_meta, have, headers, progress)
             except _Retryable as exc:
@@ -99,7 +101,15 @@ def download(
                 echo(f"{url} has not changed since the last download: using {dest}")
                 return Downloaded(dest, dest.stat().st_size, 0, attempts, unchanged=True)
             break
-    verify_zip(part)
+    try:
+        verify_zip(part)
+    except DownloadError as exc:
+        # Resuming a file that is complete but wrong would only give it back: start afresh next time.
+        part.unlink(missing_ok=True)
+        part_meta.unlink(missing_ok=True)
+        raise DownloadError(
+            f"{exc}; deleted it: check the address (--from) and run again"
+        ) from None
     meta = _read_json(part_meta)
     os.replace(part, dest)
     meta_path.write_text(json.dumps({**meta, "url": url}, ensure_ascii=False), encoding="utf-8")

@@ -333,6 +333,10 @@ def test_a_build_under_half_the_current_one_keeps_current_unless_forced(tmp_path
     code, output = cli_build("--source", str(small), "--out", str(out))
     assert code == 1
     assert "holds 2 articles, under half of the 10 of the current build" in output
+    assert (
+        "the current build also holds 10 99_2099_QH99 articles that this build has no source for"
+        in output
+    )
     kept = [p for p in (out / "builds").iterdir() if p != before]
     assert len(kept) == 1 and f"The new build is kept in {kept[0]}" in output
     assert current_build(out) == before  # a running server keeps serving the full index
@@ -355,7 +359,9 @@ def test_bytes_that_are_not_utf8_are_named_by_file_and_line(tmp_path: Path) -> N
     (src / "cu_tru.jsonl").write_bytes(b"\n".join(lines) + b"\n")
     code, output = cli_build("--source", str(src), "--out", str(out))
     assert code == 0, output
-    assert f"{src / 'cu_tru.jsonl'}:line 2: not UTF-8 (byte 0xfa at column" in output  # one line lost, named
+    assert (
+        f"{src / 'cu_tru.jsonl'}:line 2: not UTF-8 (byte 0xfa at column" in output
+    )  # one line lost, named
     assert json.loads((current_build(out) / "manifest.json").read_text())["n_articles"] == 1
     # A law file saved in a Windows code page: the file and the first bad line, and no build.
     legacy = tmp_path / "legacy"
