@@ -127,7 +127,8 @@ _HEADING_RE = re.compile(
     r"^Điều\s+(?P<code>(?P<chu_de>\d+)\.(?P<de_muc>\d+)\.(?P<type>[A-ZĐ]+)(?:\.\d+[a-zđ]?)+)\.?\s*(?P<title>.*)$"
 )
 _NOTE_ARTICLE_RE = re.compile(r"^Điều\s+(\d+[a-zđ]?)\b")
-_NOTE_NUMBER_RE = re.compile(r"\bsố\s+(?:[^\W\d_]+\s+){0,4}?(\d+[^\s,;)]*/[^\s,;)]+)")
+# "số 97/2022/NĐ-CP", "số Thông tư 01/2025/TT-BYT", "số 18 /2018/TT-NHNN" (a stray space, read as 18/2018/...)
+_NOTE_NUMBER_RE = re.compile(r"\bsố\s+(?:[^\W\d_]+\s+){0,4}?(\d[^\s,;)/]*\s?/\s?[^\s,;)]+)")
 _NOTE_DATE_RE = re.compile(r"hiệu lực(?: thi hành)? (?:kể )?từ ngày (\d{1,2}/\d{1,2}/\d{4})")
 
 
@@ -226,7 +227,7 @@ def _source_note(text: str) -> dict[str, Any]:
     date = _NOTE_DATE_RE.search(citation)
     return {
         "source_citation": citation or None,
-        "source_doc_number": number.group(1).rstrip(".") if number else None,
+        "source_doc_number": number.group(1).replace(" ", "").rstrip(".") if number else None,
         "source_article": article.group(1) if article else None,
         "effective_from": date.group(1) if date else None,
     }
