@@ -249,3 +249,45 @@ def test_the_parser_reads_every_node_it_can_and_names_the_rest(tmp_path: Path) -
         "heading without text",
         "listed in jsonData.js, absent from its page",
     ]
+
+
+@pytest.mark.parametrize(
+    ("note", "number", "article", "date"),
+    [
+        (
+            "(Điều 14 Nghị định số 97/2022/NĐ-CP, có hiệu lực thi hành kể từ ngày 15/01/2023)",
+            "97/2022/NĐ-CP",
+            "14",
+            "15/01/2023",
+        ),
+        (  # a stray space inside the number, as some notes are written
+            "(Điều 2 Thông tư số 18 /2018/TT-NHNN, có hiệu lực thi hành kể từ ngày 01/01/2019)",
+            "18/2018/TT-NHNN",
+            "2",
+            "01/01/2019",
+        ),
+        (  # the document type repeated after "số"
+            "(Điều 1 Thông tư số Thông tư 01/2025/TT-BYT, có hiệu lực thi hành kể từ ngày 01/01/2025)",
+            "01/2025/TT-BYT",
+            "1",
+            "01/01/2025",
+        ),
+    ],
+)
+def test_source_notes_give_number_article_and_date(
+    note: str, number: str, article: str, date: str
+) -> None:
+    from retrieval.phapdien_page import page_articles
+
+    page = (
+        '<p class="pDieu"><a name="1"></a>Điều 3.1.TT.5.2. Tiêu đề</p>'
+        f'<p class="pGhiChu">{note} Điều này được sửa đổi, bổ sung.</p><p class="pNoiDung"></p>'
+        "<p>Nội dung.</p>"
+    )
+    (rec,) = page_articles(page).records
+    assert (rec["source_doc_number"], rec["source_article"], rec["effective_from"]) == (
+        number,
+        article,
+        date,
+    )
+    assert rec["source_citation"] == note[1:-1] + "; Điều này được sửa đổi, bổ sung"
