@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 fetch_app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Download official law collections."
@@ -69,48 +72,33 @@ def phapdien(
     ] = 2.0,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
 ) -> None:
-    """Download the Bộ pháp điển điện tử (resumable), parse it into <kb>/phapdien/ and rebuild the index.
+    """Download the Bộ pháp điển điện tử (resumable), parse it into <kb>/phapdien/ (replacing the
+    edition there) and rebuild the index from <kb>/phapdien/ and <kb>/laws/.
 
     The build goes to a new folder and CURRENT switches atomically: a running `lawbot serve` moves to
     it by itself within seconds. Unchanged articles reuse their cached embeddings.
     """
-    from bot.default_index import LAW_FOLDERS, knowledge_base_dir
+    from bot.default_index import knowledge_base_dir
     from bot.settings import Settings
-    from retrieval.build import SHRINK_RATIO, BuildShrank, SourceError, build_index
-    from retrieval.download import DownloadError, download
+    from retrieval.build import SHRINK_RATIO
     from retrieval.phapdien_zip import PhapdienFormatError, count_records, parse_zip, write_edition
 
     settings = Settings()
     kb_dir = kb or knowledge_base_dir(settings)
     index_dir = index or settings.index_dir
     source = from_ or PHAPDIEN_URL
+    target = kb_dir / "phapdien"
     if re.match(r"(?i)^https?://", source):
-        name = Path(source.split("?", 1)[0].rstrip("/")).name
-        dest = downloads / (name if name.lower().endswith(".zip") else "phapdien.zip")
-        typer.echo(f"Downloading {source} to {dest}")
-        try:
-            got = download(
-                source,
-                dest,
-                retries=retries,
-                backoff=retry_wait,
-                progress=not quiet,
-                echo=typer.echo,
-            )
-        except DownloadError as exc:
-            raise _fail(str(exc)) from None
-        if not got.unchanged:
-            resumed = f", resumed from byte {got.resumed_from}" if got.resumed_from else ""
-            typer.echo(f"Downloaded {got.size} bytes in {got.attempts} request(s){resumed}")
-        elif not no_build and _already_indexed(
-            got.path, kb_dir / "phapdien", index or settings.index_dir
-        ):
-            typer.echo(
-                f"Nothing to do: this edition is already in {kb_dir / 'phapdien'} and in the index "
-                f"{index or settings.index_dir}."
-            )
-            return
-        zip_path = got.path
+        zip_path = _download(source, downloads, retries, retry_wait, quiet)
+        if zip_path is None:  # the server says our copy is current
+            if not no_build and _already_indexed(
+                downloads_zip(source, downloads), target, index_dir
+            ):
+                typer.echo(
+                    f"Nothing to do: this edition is already in {target} and in {index_dir}."
+                )
+                return
+            zip_path = downloads_zip(source, downloads)
     else:
         zip_path = Path(source)
         if not zip_path.is_file():
@@ -121,7 +109,6 @@ def phapdien(
     except PhapdienFormatError as exc:
         raise _fail(f"{exc}; nothing changed") from None
     typer.echo(edition.summary())
-    target = kb_dir / "phapdien"
     if not edition.records:
         raise _fail(f"no article could be read from {zip_path}; {target} is unchanged")
     before = count_records(target)
@@ -137,7 +124,40 @@ def phapdien(
             f"Next: `lawbot index build --source {target} --out {index_dir}` (or drop --no-build)."
         )
         return
+    _reindex(settings, kb_dir, index_dir, no_dense=no_dense, force=force, quiet=quiet)
 
+
+def downloads_zip(url: str, downloads: Path) -> Path:
+    """Where the zip of `url` is kept: <downloads>/<its file name> (resumed from <name>.part)."""
+    name = Path(url.split("?", 1)[0].rstrip("/")).name
+    return downloads / (name if name.lower().endswith(".zip") else "phapdien.zip")
+
+
+def _download(url: str, downloads: Path, retries: int, wait: float, quiet: bool) -> Path | None:
+    """The downloaded zip, or None when the server says the copy from last time is current."""
+    from retrieval.download import DownloadError, download
+
+    dest = downloads_zip(url, downloads)
+    typer.echo(f"Downloading {url} to {dest}")
+    try:
+        got = download(
+            url, dest, retries=retries, backoff=wait, progress=not quiet, echo=typer.echo
+        )
+    except DownloadError as exc:
+        raise _fail(str(exc)) from None
+    if got.unchanged:
+        return None
+    resumed = f", resumed from byte {got.resumed_from}" if got.resumed_from else ""
+    typer.echo(f"Downloaded {got.size} bytes in {got.attempts} request(s){resumed}")
+    return got.path
+
+
+def _reindex(
+    settings: Settings, kb_dir: Path, index_dir: Path, *, no_dense: bool, force: bool, quiet: bool
+) -> None:
+    """Build the index from <kb>/phapdien and <kb>/laws with the register; CURRENT moves when done."""
+    from bot.default_index import LAW_FOLDERS
+    from retrieval.build import BuildShrank, SourceError, build_index
     from retrieval.embed import make_embedder
     from retrieval.register import load_register
 
@@ -169,9 +189,7 @@ def phapdien(
             echo=typer.echo,
             force=force,
         )
-    except BuildShrank as exc:
-        raise _fail(str(exc)) from None
-    except SourceError as exc:
+    except (BuildShrank, SourceError) as exc:
         raise _fail(str(exc)) from None
     typer.echo(
         f"Index {build} is now CURRENT in {index_dir}: a running `lawbot serve` switches to it by "
