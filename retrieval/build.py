@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from retrieval.bm25_index import BM25Index, article_fields
-from retrieval.loaders import attach_status, load_sources
+from retrieval.loaders import LAW_FILE_SUFFIXES, attach_status, load_sources, source_files
 from retrieval.normalize import fold
 from retrieval.store import write_store
 from retrieval.tokenize import TokenizerConfig
@@ -56,6 +56,23 @@ _FORMAT_1_NAMES = {
 DENSE_FILES = ("dense/dense.faiss",)
 
 
+# A build with fewer articles than this share of the current one does not take CURRENT without
+# force: a mistyped --source or a half-parsed corpus must not silently shrink what citizens are served.
+SHRINK_RATIO = 0.5
+
+
+class SourceError(ValueError):
+    """A --source that does not exist, holds no corpus file or gives no article."""
+
+
+class BuildShrank(ValueError):
+    """The new build is far smaller than the current one; it was kept on disk, CURRENT was not moved."""
+
+    def __init__(self, message: str, build_dir: Path) -> None:
+        super().__init__(message)
+        self.build_dir = build_dir
+
+
 class IndexFormatError(ValueError):
     """A build folder that cannot be served: unreadable manifest, unknown format, missing files.
 
@@ -74,6 +91,7 @@ def build_index(
     config: TokenizerConfig | None = None,
     echo: Callable[[str], None] = print,
     allow_empty: bool = False,
+    force: bool = False,
 ) -> Path:
     """Build an index of `sources` under `<out_dir>/builds/<id>/` and point `<out_dir>/CURRENT` at it.
 
@@ -86,7 +104,11 @@ def build_index(
 
     `allow_empty`: sources that do not exist are skipped with a message, and a corpus without
     any article gives an empty build (it loads, and every search returns no hit) instead of a
-    ValueError; for a fresh clone whose knowledge base holds no law text yet.
+    ValueError; for a fresh clone whose knowledge base holds no law text yet. Without it, a source
+    that does not exist, holds no corpus file or gives no article is a SourceError (nothing built).
+
+    A build with under SHRINK_RATIO of the current build's articles is kept in builds/ but CURRENT
+    stays where it was (BuildShrank) unless `force`.
     Returns the new build folder.
     """
     started = time.perf_counter()
@@ -104,11 +126,20 @@ def build_index(
         for missing in [p for p in paths if not p.exists()]:
             echo(f"Source {missing} does not exist: skipped")
         paths = [p for p in paths if p.exists()]
+    else:
+        check_sources(paths)
     articles, report = load_sources(paths, progress=progress)
     if register:
         matched = attach_status(articles, register)
         echo(f"Register: status for {matched} of {len(articles)} articles")
     echo(report.summary())
+    barren = [src for src, n in report.sources.items() if n == 0]
+    if barren and not allow_empty:
+        raise SourceError(
+            "no article was imported from "
+            + ", ".join(barren)
+            + " (every file or line was skipped: see the list above); nothing was built"
+        )
     if not articles:
         if not allow_empty:
             raise ValueError(
@@ -171,12 +202,75 @@ def build_index(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    previous = _current_manifest(out)
+    if previous is not None:
+        lost = {
+            c: n for c, n in (previous.get("counts") or {}).items() if c not in manifest["counts"]
+        }
+        if lost:
+            echo(
+                "Note: the current build also holds "
+                + ", ".join(f"{n} {corpus} articles" for corpus, n in sorted(lost.items()))
+                + " that this build has no source for"
+            )
+        if not force:
+            _refuse_shrink(previous, final, manifest)
     switch_current(out, build_id)
     echo(
         f"Built {build_id}: {len(articles)} articles ({len(canonical)} indexed), "
         f"{manifest['build_seconds']} s; CURRENT -> {build_id}"
     )
     return final
+
+
+def check_sources(paths: list[Path]) -> None:
+    """SourceError naming every source that does not exist or holds no corpus file."""
+    if not paths:
+        raise SourceError("no source given: pass --source FILE_OR_FOLDER")
+    problems = []
+    for p in paths:
+        if not p.exists():
+            problems.append(f"{p} does not exist")
+        elif not source_files(p):
+            problems.append(f"{p} holds no corpus file (.jsonl, {', '.join(LAW_FILE_SUFFIXES)})")
+    if problems:
+        raise SourceError(
+            "no article to index from "
+            + "; ".join(problems)
+            + ". Check --source; nothing was built"
+        )
+
+
+def _current_manifest(out: Path) -> dict[str, Any] | None:
+    """The manifest CURRENT points to, or None when there is no usable one (nothing to compare)."""
+    try:
+        return read_manifest(current_build(out))
+    except (FileNotFoundError, IndexFormatError):
+        return None
+
+
+def _refuse_shrink(old: dict[str, Any], build: Path, manifest: dict[str, Any]) -> None:
+    """BuildShrank when the new build holds under SHRINK_RATIO of the current build's articles."""
+    try:
+        before = int(old["n_articles"])
+    except (KeyError, TypeError, ValueError):
+        return
+    after = int(manifest["n_articles"])
+    if before == 0 or after >= before * SHRINK_RATIO:
+        return
+    counts = old.get("counts") or {}
+    changes = ", ".join(
+        f"{corpus} {counts.get(corpus, 0)} -> {manifest['counts'].get(corpus, 0)}"
+        for corpus in sorted(set(counts) | set(manifest["counts"]))
+        if counts.get(corpus, 0) != manifest["counts"].get(corpus, 0)
+    )
+    raise BuildShrank(
+        f"the new build holds {after} articles, under half of the {before} of the current build "
+        f"{old.get('build_id')} ({changes}); CURRENT still points to {old.get('build_id')}. "
+        f"The new build is kept in {build}. If the smaller index is what you want, build again "
+        "with --force",
+        build,
+    )
 
 
 def switch_current(out_dir: Path, build_id: str) -> None:

@@ -56,6 +56,7 @@ class ImportReport:
     files: Counter[str] = field(default_factory=Counter)  # file -> articles
     skipped: list[Skipped] = field(default_factory=list)  # bad files, lines, articles
     duplicates: list[Skipped] = field(default_factory=list)  # ids already imported (first kept)
+    sources: Counter[str] = field(default_factory=Counter)  # source given -> articles read from it
 
     @property
     def total(self) -> int:
@@ -258,8 +259,16 @@ def _convert(kind: str, rec: dict[str, Any], path: Path) -> Article:
 def load_jsonl(path: Path, report: ImportReport) -> Iterator[Article]:
     """Articles of a JSONL corpus file; the record schema is recognised from the first record."""
     kind: str | None = None
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
+    with path.open("rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            # Decoded line by line so that stray non-UTF-8 bytes cost one named line, not the build.
+            try:
+                line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                report.skip(
+                    path, f"line {lineno}", f"not UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"
+                )
+                continue
             if not line.strip():
                 continue
             try:
@@ -307,7 +316,11 @@ def law_file_text(path: Path) -> str:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise SourceError(f"not UTF-8 text (byte {exc.start})") from exc
+        line = raw[: exc.start].count(b"\n") + 1
+        raise SourceError(
+            f"not UTF-8 text (line {line}: byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+            "save it as UTF-8"
+        ) from exc
     if suffix in (".html", ".htm"):
         return _html_text(text)
     if suffix in (".md", ".markdown"):
@@ -476,8 +489,10 @@ def load_sources(
     out: list[Article] = []
     with tqdm(desc="load articles", unit="art", disable=not progress) as bar:
         for path in paths:
+            report.sources[str(path)] += 0  # listed even when it gives nothing
             for article in load_source(path, report):
                 bar.update()
+                report.sources[str(path)] += 1
                 if article.id in seen:
                     report.imported[article.corpus] -= 1
                     report.duplicate(path, article.id)

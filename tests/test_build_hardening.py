@@ -291,3 +291,83 @@ def test_an_empty_dense_build_loads_and_finds_nothing(tmp_path: Path) -> None:
     assert index.dense is not None and len(index.dense) == 0
     assert index.search("Đăng ký tạm trú được bao nhiêu năm thì hết hạn?", 5) == []
     assert index.search("dang ky tam tru duoc may nam", 5) == []
+
+
+# ---- rebuilds that cannot silently shrink ---------------------------------------------------------
+
+
+def cli_build(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, ["index", "build", "--no-dense", "--quiet", *args])
+    return result.exit_code, result.output
+
+
+def test_a_mistyped_or_empty_source_is_an_error_and_builds_nothing(
+    sources: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "index"
+    assert cli_build("--source", str(sources), "--out", str(out))[0] == 0
+    before = (out / "CURRENT").read_text()
+    typo, empty = tmp_path / "srcc", tmp_path / "empty"
+    empty.mkdir()
+    (empty / "README.md").write_text("Put law texts here.\n", encoding="utf-8")
+    for bad, why in ((typo, f"{typo} does not exist"), (empty, f"{empty} holds no corpus file")):
+        code, output = cli_build("--source", str(sources), "--source", str(bad), "--out", str(out))
+        assert code == 1 and why in output and "nothing was built" in output
+    # A source whose every file is skipped gives nothing either: an error, not a smaller index.
+    (empty / "notes.txt").write_text("Ghi chú, không có điều luật nào.\n", encoding="utf-8")
+    code, output = cli_build("--source", str(sources), "--source", str(empty), "--out", str(out))
+    assert code == 1 and f"no article was imported from {empty}" in output
+    assert 'notes.txt: no article found (no line starting "Điều N.")' in output
+    assert (out / "CURRENT").read_text() == before
+    assert len([p for p in (out / "builds").iterdir()]) == 1
+
+
+def test_a_build_under_half_the_current_one_keeps_current_unless_forced(tmp_path: Path) -> None:
+    full, small, out = tmp_path / "full", tmp_path / "small", tmp_path / "index"
+    full.mkdir()
+    small.mkdir()
+    (full / "99_2099_QH99.txt").write_text(big_law(10), encoding="utf-8")
+    (small / "68_2020_QH14.txt").write_text(LAW, encoding="utf-8")
+    assert cli_build("--source", str(full), "--out", str(out))[0] == 0
+    before = current_build(out)
+    code, output = cli_build("--source", str(small), "--out", str(out))
+    assert code == 1
+    assert "holds 2 articles, under half of the 10 of the current build" in output
+    assert (
+        "the current build also holds 10 99_2099_QH99 articles that this build has no source for"
+        in output
+    )
+    kept = [p for p in (out / "builds").iterdir() if p != before]
+    assert len(kept) == 1 and f"The new build is kept in {kept[0]}" in output
+    assert current_build(out) == before  # a running server keeps serving the full index
+    code, output = cli_build("--source", str(small), "--out", str(out), "--force")
+    assert code == 0, output
+    assert json.loads((current_build(out) / "manifest.json").read_text())["n_articles"] == 2
+    # Growing or shrinking a little is an ordinary rebuild.
+    assert cli_build("--source", str(full), "--out", str(out))[0] == 0
+
+
+def test_bytes_that_are_not_utf8_are_named_by_file_and_line(tmp_path: Path) -> None:
+    src, out = tmp_path / "src", tmp_path / "index"
+    src.mkdir()
+    good = {"doc_number": "68/2020/QH14", "article": "20", "text": "Công dân có chỗ ở hợp pháp."}
+    bad = {**good, "article": "27", "text": "Thời hạn tạm trú tối đa là 02 năm."}
+    lines = [  # the second line saved by an editor in Latin-1: "trú" becomes the byte 0xfa
+        json.dumps(good, ensure_ascii=False).encode(),
+        json.dumps(bad, ensure_ascii=False).encode("latin-1", errors="replace"),
+    ]
+    (src / "cu_tru.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    code, output = cli_build("--source", str(src), "--out", str(out))
+    assert code == 0, output
+    assert (
+        f"{src / 'cu_tru.jsonl'}:line 2: not UTF-8 (byte 0xfa at column" in output
+    )  # one line lost, named
+    assert json.loads((current_build(out) / "manifest.json").read_text())["n_articles"] == 1
+    # A law file saved in a Windows code page: the file and the first bad line, and no build.
+    legacy = tmp_path / "legacy"
+    legacy.mkdir()
+    (legacy / "68_2020_QH14.txt").write_bytes(LAW.encode("cp1258", errors="replace"))
+    code, output = cli_build("--source", str(legacy), "--out", str(tmp_path / "other"))
+    assert code == 1
+    assert f"{legacy / '68_2020_QH14.txt'}: not UTF-8 text (line 2: byte 0x" in output
+    assert "save it as UTF-8" in output

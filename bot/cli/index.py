@@ -50,10 +50,27 @@ def build(
             "found (a fresh knowledge base without law texts), instead of failing.",
         ),
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Switch CURRENT even when the new build holds under half the articles of the "
+            "current one (refused otherwise: the new build is kept, CURRENT stays).",
+        ),
+    ] = False,
 ) -> None:
-    """Build a new versioned index and switch CURRENT to it (the old build keeps serving until then)."""
-    from retrieval.build import build_index
+    """Build a new versioned index and switch CURRENT to it (the old build keeps serving until then).
 
+    Fails (exit 1, nothing switched) when a --source does not exist, holds no corpus file or gives
+    no article, and when the new build would shrink the index to under half (see --force)."""
+    from retrieval.build import SourceError, build_index, check_sources
+
+    if not allow_empty:
+        try:  # before the register and the embedder load: a mistyped path fails at once
+            check_sources(source)
+        except SourceError as exc:
+            typer.echo(f"Error: {exc}", err=True)
+            raise typer.Exit(1) from exc
     docs = None
     register_path = register or (DEFAULT_REGISTER if DEFAULT_REGISTER.is_file() else None)
     if register_path is not None:
@@ -82,6 +99,7 @@ def build(
             register=docs,
             echo=typer.echo,
             allow_empty=allow_empty,
+            force=force,
         )
     except ValueError as exc:
         typer.echo(f"Error: {exc}", err=True)

@@ -1,4 +1,4 @@
-"""`lawbot kb`: import laws and FAQ into knowledge_base/, export and check the FAQ, list the questions it lacks."""
+"""`lawbot kb`: fetch the pháp điển, import laws and FAQ into knowledge_base/, export and check the FAQ, list the questions it lacks."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ from typing import Annotated
 
 import typer
 
+from bot.cli.fetch import fetch_app
+
 kb_app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+kb_app.add_typer(fetch_app, name="fetch")
 
 KbOption = Annotated[
     Path, typer.Option("--to", "--kb", help="Knowledge base folder (holds faq/ and documents.yaml).")
