@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.main import app
 from retrieval.build import current_build, read_manifest
 from retrieval.loaders import load_sources
 from retrieval.phapdien_zip import parse_zip
