@@ -7,11 +7,11 @@ from bot.core.clean import (
     expand_teencode,
     extract_question,
     legal_terms,
-    mask_pii,
     repair_mojibake,
     strip_diacritics,
     strip_markup,
 )
+from bot.core.pii import mask_pii
 
 
 def test_mojibake_from_cp1252_is_repaired_including_lost_bytes() -> None:
