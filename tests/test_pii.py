@@ -285,3 +285,37 @@ def test_long_hostile_input_is_masked_quickly() -> None:
     for text in hostile:
         mask_pii(text)
     assert time.perf_counter() - started < 5
+
+
+def test_clean_message_masks_email_before_links_and_numbers_split_by_tags() -> None:
+    from bot.core.clean import clean_message
+
+    cleaned = clean_message("Em là lan.nguyen@gmail.com, gọi 0912<b>345678</b>, xem http://x.vn nhé")
+    assert "lan.nguyen" not in cleaned.text and EMAIL_MASK in cleaned.text
+    assert "345678" not in cleaned.text and PHONE_MASK in cleaned.text
+
+
+@pytest.mark.parametrize("masked_at_intake", [False, True])
+def test_citizen_is_still_warned_when_the_number_was_masked_at_intake(masked_at_intake: bool) -> None:
+    from bot.adapters.memory import InMemoryConversationStore, InMemoryTicketStore
+    from bot.core import texts
+    from bot.core.config import AssistantConfig
+    from bot.core.faq_match import FaqMatcher
+    from bot.core.models import Channel, IncomingMessage
+    from bot.core.service import Assistant
+    from bot.core.writer import ExtractiveWriter
+    from tests.auxil.core_fakes import FakeRetriever
+
+    retriever = FakeRetriever()
+    conversations = InMemoryConversationStore()
+    assistant = Assistant(
+        retriever, FaqMatcher([]), ExtractiveWriter(built_at=lambda: retriever.built_at),
+        conversations, InMemoryTicketStore(), AssistantConfig(),
+    )
+    text = "Số em 0912 345 678, công ty cho nghỉ thai sản mấy tháng?"
+    reply = assistant.handle(
+        IncomingMessage(Channel.TELEGRAM, "u1", "u1", mask_pii(text) if masked_at_intake else text, "1"), 2000
+    )
+    assert texts.PII_WARNING in reply.text
+    [question, _answer] = conversations.load(Channel.TELEGRAM, "u1", "u1").turns
+    assert question.text == f"Số em {PHONE_MASK}, công ty cho nghỉ thai sản mấy tháng?"
