@@ -7,10 +7,10 @@ from bot.core.clean import (
     expand_teencode,
     extract_question,
     legal_terms,
-    mask_pii,
     repair_mojibake,
     strip_markup,
 )
+from bot.core.pii import mask_pii
 from retrieval.normalize import strip_diacritics
 
 

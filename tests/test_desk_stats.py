@@ -64,7 +64,7 @@ async def test_stats_page_shows_the_figures_and_charts(db: Database, tmp_path: P
         assert "11/03: 3" in text  # the bar tooltip: 2 labour + 1 divorce on the 11th
         # content gap listed once with its count, personal numbers masked
         assert "0912 345 678" not in text and "001234567890" not in text
-        assert "[phone]" in text and "[cccd]" in text
+        assert "[số điện thoại]" in text and "[số giấy tờ]" in text
         # a range that excludes the seed shows nothing
         empty = await c.get("/staff/stats?start=2025-01-01&end=2025-01-31")
         assert '<span class="kpi">0</span><span>câu hỏi</span>' in empty.text
@@ -97,13 +97,13 @@ async def test_csv_exports_mask_personal_numbers(db: Database, tmp_path: Path) -
         assert sum(int(r[4]) for r in questions[1:]) == 16
         gaps = await rows("gaps")
         assert [gaps[1][0], gaps[1][1]] == [
-            "Tôi là Lan, số [phone], CCCD [cccd], bị nợ lương thì sao?",
+            "Tôi là Lan, số [số điện thoại], CCCD [số giấy tờ], bị nợ lương thì sao?",
             "3",
         ]
         tickets = await rows("tickets")
         assert len(tickets) == 4  # header + the 3 tickets opened in the range
         by_question = {r[8]: r for r in tickets[1:]}
-        assert "Tôi là Lan, số [phone], CCCD [cccd], bị nợ lương thì sao?" in by_question
+        assert "Tôi là Lan, số [số điện thoại], CCCD [số giấy tờ], bị nợ lương thì sao?" in by_question
         # a cell that starts like a formula stays text in Excel
         urgent = next(r for r in tickets[1:] if r[4] == "urgent")
         assert urgent[6] == "30"

@@ -1,4 +1,4 @@
-"""Logs never contain a phone number, a 12-digit CCCD number or a bot token, whoever logs them."""
+"""Logs never contain a phone number, a CCCD number, an e-mail address or a bot token, whoever logs them."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.core.texts import BANK_MASK, EMAIL_MASK, ID_MASK, PHONE_MASK
 from bot.runtime.logsafe import PiiFilter, mask_pii, setup_logging
 
 TOKEN = "7123456789:AAHk3xQ_9v-ZpLm2NbCdEfGhIjKlMnOpQrS"
@@ -19,6 +20,13 @@ SECRETS = [
     "(+84) 912-345-678",
     "001099012345",
     "001 099 012 345",
+    "001-099-012-345",
+    "(+84)912345678",
+    "84912345678",
+    "0912  345678",
+    "(091) 234 5678",
+    "０９１２３４５６７８",
+    "024 3825 1234",
     TOKEN,
 ]
 
@@ -49,6 +57,15 @@ def test_mask_pii_keeps_ordinary_numbers() -> None:
     assert mask_pii(text) == text
 
 
+def test_logs_and_storage_mask_alike() -> None:
+    """One masker: what the database would never hold, the logs never hold either."""
+    from bot.core.pii import mask_pii as storage_mask
+
+    text = "Chị Lan lan.nguyen@gmail.com, (+84)912345678, CCCD 001-203-004-567, STK 0123456789, Điều 113"
+    assert mask_pii(text) == storage_mask(text)
+    assert mask_pii(text) == f"Chị Lan {EMAIL_MASK}, {PHONE_MASK}, CCCD {ID_MASK}, STK {BANK_MASK}, Điều 113"
+
+
 def test_every_log_record_is_masked(masked_logging: None, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     log = logging.getLogger("bot.some.module")
@@ -62,7 +79,7 @@ def test_every_log_record_is_masked(masked_logging: None, caplog: pytest.LogCapt
     text = caplog.text
     for secret in [*SECRETS, "zalo-secret-value-123"]:
         assert secret not in text
-    assert "[phone]" in text and "[cccd]" in text and "[token]" in text and "[secret]" in text
+    assert PHONE_MASK in text and ID_MASK in text and "[token]" in text and "[secret]" in text
     assert "delivery failed" in text and "ValueError" in text  # the message itself survives
 
 
@@ -74,4 +91,4 @@ def test_http_client_loggers_are_quiet(masked_logging: None) -> None:
 def test_filter_masks_records_made_elsewhere() -> None:
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "phone %s", ("0987654321",), None)
     assert PiiFilter().filter(record) is True
-    assert record.getMessage() == "phone [phone]"
+    assert record.getMessage() == f"phone {PHONE_MASK}"

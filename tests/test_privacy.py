@@ -1,6 +1,7 @@
-"""Privacy through the real app: /xoadulieu leaves nothing personal in any table, `lawbot db purge`
-applies the retention period, and logs (in-process and of a real `lawbot serve`) hold no bot token,
-phone or CCCD number."""
+"""Privacy through the real app: no phone, CCCD or e-mail reaches a table or the SQLite files,
+/xoadulieu leaves nothing personal in any table (nor in the SQLite files), `lawbot db purge` applies
+the retention period, and logs (in-process and of a real `lawbot serve`) hold no bot token, phone or
+CCCD number."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from tests.auxil.app_harness import (
     TG_SECRET,
     ZALO_HEADERS,
     ZALO_SECRET,
+    Running,
     make_settings,
     running,
 )
@@ -145,6 +147,83 @@ async def test_xoadulieu_removes_the_citizen_from_every_table(
         assert ticket is not None and ticket.question == REDACTED and ticket.anonymised_at is not None
         assert s.scalar(sa.select(sa.func.count()).select_from(OutboxRecord).where(
             OutboxRecord.chat_id.in_([str(TG_A), ZALO_A]))) == 0
+
+
+# the forms that reached the database before the masker moved to intake (issue 13)
+C_TG, C_ZALO = 987650011, "zalo-user-c41d"
+C_PERSONAL = ["(+84)903111222", "0912  777888", "(091) 444 5566", "001-203-004-567", "lan.nguyen@gmail.com"]
+C_FULL_WIDTH_PHONE = "０９８７６５４３２１"
+C_STORY = (
+    f"Chồng tôi đánh tôi ở ngõ Bímậtxyz. Gọi tôi {C_PERSONAL[0]}, {C_PERSONAL[1]} hay {C_PERSONAL[2]}, "
+    f"CCCD {C_PERSONAL[3]}, email {C_PERSONAL[4]}. Tôi phải làm gì?"
+)
+C_MARKERS = ["Bímậtxyz", "Chồng tôi đánh"]
+
+
+def byte_forms(text: str) -> set[bytes]:
+    """How a string can sit in a database file: UTF-8, inside JSON (escaped or not), digits only."""
+    forms = {text.encode(), json.dumps(text)[1:-1].encode(), json.dumps(text, ensure_ascii=False)[1:-1].encode()}
+    digits = "".join(str(int(ch)) for ch in text if ch.isdigit())
+    if len(digits) >= 9:
+        forms.add(digits.encode())
+    if "@" in text:
+        forms.add(text.split("@")[0].encode())
+    return forms
+
+
+def found_in_files(db: Database, secrets: list[str]) -> list[str]:
+    database = Path(str(db.url.database))
+    found = []
+    for path in (database, Path(f"{database}-wal")):
+        data = path.read_bytes() if path.exists() else b""
+        found += [f"{path.name}: {form!r}" for secret in secrets for form in byte_forms(secret) if form in data]
+    return found
+
+
+async def test_personal_numbers_never_reach_the_database_and_erasure_leaves_no_copy_in_its_files(
+    db: Database, index_dir: Path, fakes: tuple[FakeTelegram, FakeZalo]
+) -> None:
+    tg, zalo = fakes
+    personal = [*C_PERSONAL, C_FULL_WIDTH_PHONE]
+    async with running(make_settings(db, index_dir, tg, zalo), db) as r:
+        update = private_message(21, C_STORY, user_id=C_TG, first_name=f"Lan {C_PERSONAL[0]}")
+        await r.client.post("/webhooks/telegram", json=update, headers=TG_HEADERS)
+        await r.client.post("/webhooks/telegram", json=private_message(22, "/canbo", user_id=C_TG), headers=TG_HEADERS)
+        zalo_story = f"{C_STORY} Số khác: {C_FULL_WIDTH_PHONE}"
+        await r.client.post("/webhooks/zalo", json=text_event("zc-1", zalo_story, user_id=C_ZALO), headers=ZALO_HEADERS)
+        assert await tg.wait_until(lambda: len(tg.sent(C_TG)) == 2)
+        assert await zalo.wait_until(lambda: len(zalo.sent(C_ZALO)) == 1)
+        assert await _settled(r)
+
+        # processed: messages, the ticket's transcript, the inbox hold masks, not the numbers
+        tables = json.dumps(dump_tables(db), default=str, ensure_ascii=False)
+        assert [f for secret in personal for f in byte_forms(secret) if f.decode() in tables] == []
+        assert "[số điện thoại]" in tables and "[số giấy tờ]" in tables and "[email]" in tables
+        with db.session(readonly=True) as s:
+            transcripts = s.scalars(sa.select(Ticket.transcript)).all()
+        assert transcripts and all("[số giấy tờ]" in json.dumps(t, ensure_ascii=False) for t in transcripts)
+        if db.dialect == "sqlite":
+            assert found_in_files(db, personal) == []
+            assert found_in_files(db, C_MARKERS)  # the check sees what the files do hold
+
+        await r.client.post("/webhooks/telegram", json=private_message(23, "/xoadulieu", user_id=C_TG),
+                            headers=TG_HEADERS)
+        await r.client.post("/webhooks/zalo", json=text_event("zc-2", "/xoadulieu", user_id=C_ZALO),
+                            headers=ZALO_HEADERS)
+        assert await tg.wait_until(lambda: len(tg.sent(C_TG)) == 3)
+        assert await zalo.wait_until(lambda: len(zalo.sent(C_ZALO)) == 2)
+        assert await _settled(r)
+    if db.dialect == "sqlite":
+        # secure_delete zeroed the rows, the checkpoint emptied the write-ahead log
+        assert found_in_files(db, [*personal, *C_MARKERS]) == []
+
+
+async def _settled(r: Running) -> bool:
+    for _ in range(100):
+        if r.rt.outbox.backlog() == 0 and r.rt.inbox.backlog() == 0:
+            return True
+        await asyncio.sleep(0.05)
+    return False
 
 
 async def test_purge_command_applies_the_retention_period(

@@ -4,7 +4,9 @@ the retention purge deletes what is past its time and nothing else."""
 from __future__ import annotations
 
 import json
+import os
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +22,7 @@ from bot.storage.schema import Conversation, InboxRecord, Message, OutboxRecord,
 from bot.storage.staff import StaffStore
 from bot.storage.texts import REDACTED
 from bot.storage.tickets import SqlTicketStore
+from tests.auxil.fake_telegram import private_message
 from tests.auxil.storage_builders import Clock, count, draft, dump_tables, message, reply
 
 # what identifies citizen A: their ids, their name, and what they wrote
@@ -189,3 +192,81 @@ def test_deletion_racing_a_delivery_leaves_no_outbox_row(db: Database) -> None:
         conversations.delete_user_data(Channel.TELEGRAM, A_ID)
         worker.join()
         assert count(db, OutboxRecord) == 0, f"round {round_}: {outbox.counts()}"
+
+
+def _stored_payloads(db: Database) -> str:
+    return json.dumps(dump_tables(db)["inbox"], ensure_ascii=False, default=str)
+
+
+def test_inbox_stores_updates_masked_with_the_ids_a_reply_needs(db: Database) -> None:
+    """The inbox is the first place an update lands: it never holds the raw numbers."""
+    from bot.channels.events import TextEvent
+    from bot.channels.telegram.parse import parse_update as telegram_update
+    from bot.channels.zalo.parse import parse_update as zalo_update
+
+    inbox = Inbox(db)
+    text = "Gọi (+84)912345678 hoặc lan.nguyen@gmail.com, CCCD 001-203-004-567, STK 0123456789"
+    telegram = private_message(11, text, user_id=int(A_ID), first_name="Lan 0912 345 678")
+    zalo = {
+        "event_name": "message.text.received",
+        "message": {
+            "message_id": "084912345678",
+            "from": {"id": "0912345678", "display_name": "Lan ０９１２３４５６７８"},
+            "chat": {"id": "0912345678", "chat_type": "PRIVATE"},
+            "text": text,
+            "date": "1712345678901",
+        },
+    }
+    assert inbox.accept("telegram", "11", telegram, chat_key=A_ID, user_key=A_ID)
+    assert inbox.accept("zalo", "084912345678", zalo)
+
+    stored = _stored_payloads(db)
+    for raw in ("912345678", "lan.nguyen", "001-203-004-567", "0123456789", "０９１２"):
+        assert raw not in stored.replace('"0912345678"', "").replace('"084912345678"', "")
+    by_channel = {item.channel: item for item in inbox.claim(5, "w")}
+    tg_event, zalo_event = telegram_update(by_channel["telegram"].payload), zalo_update(by_channel["zalo"].payload)
+    assert isinstance(tg_event, TextEvent) and isinstance(zalo_event, TextEvent)
+    assert (tg_event.message.user_id, tg_event.message.chat_id) == (A_ID, A_ID)
+    assert (zalo_event.message.chat_id, zalo_event.message.message_id) == ("0912345678", "084912345678")
+    assert tg_event.message.text == zalo_event.message.text == (
+        "Gọi [số điện thoại] hoặc [email], CCCD [số giấy tờ], STK [số tài khoản]"
+    )
+    assert zalo_event.message.display_name == "Lan [số điện thoại]"
+    assert inbox.accept("zalo", "084912345678", zalo) is False  # de-duplication still on the raw key
+
+
+def test_a_failed_update_keeps_no_raw_number_while_it_waits_for_the_purge(db: Database) -> None:
+    inbox = Inbox(db, max_attempts=1)
+    inbox.accept("telegram", "12", _telegram_update(12, A_ID, f"CCCD {A_CCCD}, gọi {A_PHONE}"), user_key=A_ID)
+    [item] = inbox.claim(5, "w")
+    assert inbox.failed(item.id, f"ValueError: cannot answer 'gọi {A_PHONE}' ({A_CCCD})") is False
+    [row] = dump_tables(db)["inbox"]
+    assert row["status"] == "failed"
+    blob = json.dumps(row, ensure_ascii=False, default=str)
+    assert A_PHONE not in blob and A_CCCD not in blob
+    assert row["last_error"] == "ValueError: cannot answer 'gọi [số điện thoại]' ([số giấy tờ])"
+
+
+def test_purge_leaves_no_copy_of_deleted_rows_in_the_sqlite_files(db: Database) -> None:
+    clock = Clock()
+    conversations = SqlConversationStore(db, clock=clock)
+    msg = message(f"{A_TEXT} Kínđáoxyz", user=A_ID, name=A_NAME)
+    conversations.record(msg, reply(), conversations.load(msg.channel, A_ID, A_ID))
+    clock.advance(days=400)
+
+    counts = purge(db, older_than_days=365, now=clock())
+
+    assert counts["messages"] == 2 and counts["users"] == 1
+    assert "Kínđáoxyz" not in json.dumps(dump_tables(db), ensure_ascii=False, default=str)
+    if db.dialect == "sqlite":
+        for _ in range(2):  # every pooled connection, not only the first
+            with db.engine.connect() as conn:
+                assert conn.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
+        database = str(db.url.database)
+        forms = ("Kínđáoxyz".encode(), json.dumps("Kínđáoxyz")[1:-1].encode())
+        holding = [
+            path
+            for path in (database, f"{database}-wal")
+            if os.path.exists(path) and any(form in Path(path).read_bytes() for form in forms)
+        ]
+        assert holding == []

@@ -1,10 +1,11 @@
-"""Message normalisation: encoding repair, markup removal, teencode, legal terms, question extraction, PII masks."""
+"""Message normalisation: encoding repair, markup removal, teencode, legal terms, question extraction."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
+from bot.core.pii import holds_mask, mask_pii
 from retrieval.normalize import has_diacritics, nfc, strip_diacritics
 
 # ---------------------------------------------------------------------------------------------
@@ -101,7 +102,7 @@ def repair_mojibake(text: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Markup, links and personal numbers
+# Markup and links
 
 
 @dataclass(frozen=True)
@@ -138,30 +139,6 @@ def strip_markup(text: str) -> Stripped:
     out = re.sub(r"[ \t]+", " ", out)
     out = re.sub(r"\s*\n\s*", "\n", out).strip()
     return Stripped(out, had_html=had_html, had_url=had_url, had_script=had_script)
-
-
-_PHONE = re.compile(r"(?<![\d.,])(?:\+\s?84|0084|0)(?:[\s.-]?\d){8,10}(?![\d])")
-_ID12 = re.compile(r"(?<![\d.,])\d{12}(?![\d.,]?\d)")
-_ID_SPACED = re.compile(r"(?<![\d.,])\d{3}[\s.]\d{3}[\s.]\d{3}[\s.]\d{3}(?![\d])")
-_OLD_ID = re.compile(r"((?:cmnd|cmt|chứng minh(?: nhân dân| thư)?)\D{0,12})\d{9}(?!\d)", re.I)
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
-
-PHONE_MASK = "[số điện thoại]"
-ID_MASK = "[số giấy tờ]"
-EMAIL_MASK = "[email]"
-
-
-def mask_pii(text: str) -> str:
-    """Mask phone numbers, 12-digit CCCD, 9-digit CMND and e-mail addresses."""
-    text = _EMAIL.sub(EMAIL_MASK, text)
-    text = _ID12.sub(ID_MASK, text)
-    text = _ID_SPACED.sub(ID_MASK, text)
-    text = _OLD_ID.sub(lambda m: m.group(1) + ID_MASK, text)
-    return _PHONE.sub(PHONE_MASK, text)
-
-
-def has_pii(text: str) -> bool:
-    return mask_pii(text) != text
 
 
 # ---------------------------------------------------------------------------------------------
@@ -447,14 +424,18 @@ def clean_message(raw: str, max_chars: int = 2000) -> Cleaned:
     original_len = len(raw)
     truncated = original_len > max_chars
     text = nfc(repair_mojibake(raw[: max_chars * 2]))
-    stripped = strip_markup(text)
+    # masked before the markup goes (an e-mail's domain would be stripped as a link, leaving
+    # "lan.nguyen@") and after (removed tags may join the halves of a number)
+    premasked = mask_pii(text)
+    stripped = strip_markup(premasked)
     text = stripped.text
     if len(text) > max_chars:
         truncated = True
         cut = text.rfind(" ", 0, max_chars)
         text = text[: cut if cut > max_chars // 2 else max_chars]
     masked = mask_pii(text)
-    had_pii = masked != text
+    # masked at intake already, or just now
+    had_pii = holds_mask(masked)
     plain = accent_ratio(masked) < 0.15
     expanded = expand_teencode(masked)
     question = extract_question(expanded)

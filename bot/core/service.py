@@ -8,7 +8,7 @@ import re
 import uuid
 
 from bot.core import texts
-from bot.core.clean import Cleaned, clean_message, cue_form, legal_terms, mask_pii
+from bot.core.clean import Cleaned, clean_message, cue_form, legal_terms
 from bot.core.config import AssistantConfig
 from bot.core.models import (
     Button,
@@ -20,6 +20,7 @@ from bot.core.models import (
     Reply,
     ReplyKind,
 )
+from bot.core.pii import mask_pii
 from bot.core.ports import (
     AnswerWriter,
     ConversationState,

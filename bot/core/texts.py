@@ -244,6 +244,11 @@ INJECTION = (
     "\"Vượt đèn đỏ bị phạt bao nhiêu?\""
 )
 HTML_ONLY = "Mình chỉ đọc được chữ thường, không đọc mã HTML hay đường link. Bạn gõ câu hỏi bằng lời giúp mình nhé."
+# what replaces a personal number or address in stored and logged text (bot/core/pii.py)
+PHONE_MASK = "[số điện thoại]"
+ID_MASK = "[số giấy tờ]"
+EMAIL_MASK = "[email]"
+BANK_MASK = "[số tài khoản]"
 PII_WARNING = "Để bảo vệ bạn, đừng gửi số điện thoại, số CCCD hay mật khẩu qua đây; mình đã che các số đó."
 ERROR = (
     "Xin lỗi, mình gặp trục trặc khi xử lý tin nhắn này. Bạn thử gửi lại sau ít phút, hoặc gõ /canbo "

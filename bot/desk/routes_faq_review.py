@@ -15,13 +15,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bot.core.pii import mask_pii
 from bot.desk import params, texts
 from bot.desk.context import Desk, client_ip, current_staff, desk_of, redirect
 from bot.desk.csrf import checked_form
 from bot.desk.render import page
 from bot.kb import texts as kb_texts
 from bot.kb.faq_writer import MAX_ANSWER, MIN_ANSWER, FaqRecord, field_of, missing_numbers, read_faq
-from bot.runtime.logsafe import mask_pii
 from bot.storage.faq_reviews import (
     STATES,
     UNREVIEWED,

@@ -7,7 +7,7 @@ import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from bot.runtime.logsafe import mask_pii
+from bot.core.pii import mask_pii
 
 # Excel and LibreOffice run a cell starting with these as a formula: citizen text must stay text
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

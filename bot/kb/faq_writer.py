@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.core.pii import mask_pii
 from bot.kb import texts
-from bot.runtime.logsafe import mask_pii
 from retrieval.faq import (
     MAX_QUESTIONS,
     MIN_QUESTIONS,

@@ -43,8 +43,9 @@ class Intake:
     async def accept(
         self, channel: Channel, key: str, payload: dict[str, Any], event: Event | None = None
     ) -> bool:
-        """Store one raw update under its de-duplication `key`; `event` (its parse) gives the chat
-        and the sender, so that one chat's updates are handled in order."""
+        """Store one update under its de-duplication `key`; `event` (its parse) gives the chat and
+        the sender, so that one chat's updates are handled in order. The inbox stores the payload
+        with its personal numbers masked (bot.core.pii): nothing after this point sees them."""
         chat = event_chat(event) if event is not None else None
         user = event_user(event) if event is not None else None
         stored = await anyio.to_thread.run_sync(

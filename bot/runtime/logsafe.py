@@ -1,4 +1,4 @@
-"""Logging that never writes a phone number, a 12-digit CCCD number or a bot token."""
+"""Logging that never writes personal data (bot.core.pii), a bot token or a registered secret."""
 
 from __future__ import annotations
 
@@ -8,14 +8,11 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from bot.core import pii
+
 # a Telegram-style bot token: numeric bot id, colon, 30+ URL-safe characters (also inside .../bot<token>/...)
 TOKEN = re.compile(r"(?<!\d)\d{5,16}:[A-Za-z0-9_-]{30,}")
-# CCCD (citizen identity card): 12 digits, possibly grouped by 3 with spaces (dots mean money)
-CCCD = re.compile(r"(?<!\d)\d{3}(?: ?\d{3}){3}(?!\d)")
-# Vietnamese phone: 0 or +84 (optionally in brackets) then 9 digits, with optional separators
-PHONE = re.compile(r"(?<!\d)(?:\(?\+84\)?|0)(?:[ .-]?\d){9}(?!\d)")
 
-_RULES = ((TOKEN, "[token]"), (CCCD, "[cccd]"), (PHONE, "[phone]"))
 _secrets: set[str] = set()
 _MASKED = "_lawbot_masked"
 
@@ -27,13 +24,13 @@ def add_secrets(secrets: Iterable[str | None]) -> None:
 
 
 def mask_pii(text: str) -> str:
-    """Replace phone numbers, CCCD numbers, bot tokens and registered secrets with placeholders."""
+    """Replace registered secrets, bot tokens and personal data (the storage masker's rules) with placeholders."""
     for secret in sorted(_secrets, key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, "[secret]")
-    for pattern, placeholder in _RULES:
-        text = pattern.sub(placeholder, text)
-    return text
+    # the token first: its numeric bot id must not be half-masked as a phone number
+    text = TOKEN.sub("[token]", text)
+    return pii.mask_pii(text)
 
 
 def mask_record(record: logging.LogRecord) -> logging.LogRecord:

@@ -33,7 +33,8 @@ def normalise_url(url: str | URL) -> URL:
 class Database:
     """One engine per process. `session()` is a unit of work: committed on success, rolled back on error.
 
-    SQLite: WAL, foreign keys, busy timeout, and write transactions start with BEGIN IMMEDIATE so that
+    SQLite: WAL, foreign keys, busy timeout, `secure_delete` (deleted rows are overwritten with
+    zeros, not left in free pages), and write transactions start with BEGIN IMMEDIATE so that
     concurrent writers queue on the lock instead of failing half-way. PostgreSQL: pooled connections
     checked before use, so a restarted server costs no more than the requests in flight.
     """
@@ -83,6 +84,8 @@ class Database:
                 cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
+            # erased and purged personal data must not linger in free pages of the file
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cursor.close()
 
@@ -147,6 +150,24 @@ class Database:
         except sa.exc.SQLAlchemyError as exc:
             log.warning("database ping failed: %s", type(exc).__name__)
             return False
+
+    def checkpoint(self) -> bool:
+        """SQLite: copy the write-ahead log into the database file and empty it (TRUNCATE), so that
+        rows just deleted leave no copy in `-wal`; False if readers kept it from finishing.
+        PostgreSQL: nothing to do here (see docs/security.md, "Personal data", on VACUUM)."""
+        if self.dialect != "sqlite":
+            return True
+        # outside any transaction (SQLAlchemy would open one, and a checkpoint cannot run in it)
+        raw = self.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            busy, _frames, _done = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            cursor.close()
+        finally:
+            raw.close()
+        if busy:
+            log.warning("WAL checkpoint blocked by a reader; the next one will empty the log")
+        return not busy
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -49,6 +49,7 @@ def erase_user(db: Database, channel: str, external_id: str, *, now: dt.datetime
     """Delete the user's messages, feedback, conversations, profile and update payloads; anonymise tickets.
 
     Replies still in flight (e.g. the confirmation of this very deletion) are delivered, then deleted.
+    On SQLite the write-ahead log is emptied afterwards, so no copy of the rows stays in `-wal`.
     Returns counts per table (no personal data, safe to log).
     """
     counts: dict[str, int] = {}
@@ -157,5 +158,7 @@ def erase_user(db: Database, channel: str, external_id: str, *, now: dt.datetime
                 row.chat_key = None
                 scrubbed += 1
         counts["inbox"] = scrubbed
+    # secure_delete zeroed the rows in the pages; the WAL still holds the pages as they were
+    db.checkpoint()
     log.info("erased user data: %s", counts)
     return counts

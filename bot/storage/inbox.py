@@ -1,4 +1,4 @@
-"""The inbox: incoming updates stored durably (and de-duplicated) before the platform gets its 200."""
+"""The inbox: incoming updates stored durably (and de-duplicated) before the platform gets its 200, masked."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bot.core.pii import mask_payload, mask_pii
 from bot.storage.db import Database, affected, insert_ignore
 from bot.storage.queue import Backoff, claim_rows, release_for_retry
 from bot.storage.schema import InboxRecord, utcnow
@@ -88,8 +89,11 @@ class Inbox:
     ) -> bool:
         """Store an update; False if this (channel, update_key) was already stored.
 
-        `chat_key` (the chat id) keeps one chat's updates in order; `user_key` (the sender's id) lets
-        /xoadulieu find the user's unprocessed updates. Both are optional.
+        Its text is masked first (phone, CCCD, e-mail, bank numbers; ids kept to reply): the inbox,
+        and so every table and log fed from it, never holds the raw numbers, even for an update
+        that fails and waits for the purge. `chat_key` (the chat id) keeps one chat's updates in
+        order; `user_key` (the sender's id) lets /xoadulieu find the user's unprocessed updates.
+        Both are optional.
         """
         now = self.clock()
         with self.db.session() as s:
@@ -101,7 +105,7 @@ class Inbox:
                     "update_key": str(update_key)[:128],
                     "chat_key": None if chat_key is None else str(chat_key),
                     "user_key": None if user_key is None else str(user_key),
-                    "payload": payload,
+                    "payload": mask_payload(payload),
                     "status": "pending",
                     "attempts": 0,
                     "received_at": now,
@@ -147,6 +151,7 @@ class Inbox:
         """Processing raised: try again later (True) or, out of attempts or `retry=False`, give up
         (False). None when the update was answered after all (its answer committed before the
         error): nothing to retry, nothing to apologise for."""
+        error = mask_pii(error)  # an exception may quote the message
         with self.db.session() as s:
             row = s.get(InboxRecord, item_id)
             if row is None:

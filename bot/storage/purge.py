@@ -97,6 +97,7 @@ def purge(
         )
         record = {"at": now.isoformat(), "older_than_days": older_than_days, **counts}
         _set_meta(s, "last_purge", json.dumps(record), now)
+    db.checkpoint()  # no copy of the deleted rows left in SQLite's write-ahead log
     log.info("purge older than %d days: %s", older_than_days, counts)
     return counts
 
