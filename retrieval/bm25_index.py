@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import bm25s
@@ -28,6 +30,17 @@ Fields = Sequence[tuple[str, float]]  # (text, weight) per field of one document
 
 _VOCAB_FILE = "vocab.json"
 _BIGRAMS_FILE = "bigrams.npz"
+# What numpy, json, zipfile and bm25s raise on a file cut short, emptied or overwritten
+_DAMAGE = (OSError, ValueError, KeyError, EOFError, TypeError, IndexError, zipfile.BadZipFile)
+
+
+@contextmanager
+def _reading(name: str) -> Iterator[None]:
+    """Turn whatever reading a damaged file raises into a ValueError that names the file."""
+    try:
+        yield
+    except _DAMAGE as exc:
+        raise ValueError(f"bm25/{name} is damaged ({type(exc).__name__}: {exc})") from exc
 
 
 def article_fields(article: Article, config: TokenizerConfig) -> list[tuple[str, float]]:
@@ -131,10 +144,41 @@ class BM25Index:
 
     @classmethod
     def load(cls, path: Path | str, *, mmap: bool = False) -> BM25Index:
+        """Load and check a saved index; ValueError naming the file when one is damaged."""
         path = Path(path)
-        config = TokenizerConfig.from_dict(json.loads((path / "tokenizer.json").read_text()))
-        model = bm25s.BM25.load(str(path), mmap=mmap, load_vocab=False, show_progress=False)
-        return cls(config, _Vocab.load(path), model)
+        with _reading("tokenizer.json"):
+            config = TokenizerConfig.from_dict(json.loads((path / "tokenizer.json").read_text()))
+        with _reading("*.index.npy, params.index.json"):
+            model = bm25s.BM25.load(str(path), mmap=mmap, load_vocab=False, show_progress=False)
+        with _reading(f"{_VOCAB_FILE}, {_BIGRAMS_FILE}"):
+            vocab = _Vocab.load(path)
+        with _reading("*.index.npy"):
+            index = cls(config, vocab, model)
+        index.check()
+        return index
+
+    def check(self) -> None:
+        """The score matrix and the vocabulary must fit each other, or a question's term ids would
+        point outside the matrix (an IndexError on a citizen's question instead of at load)."""
+        indptr, problems = self._indptr, []
+        if self._matrix.shape[1] != self.vocab.size:
+            problems.append(f"{self._matrix.shape[1]} term columns for {self.vocab.size} terms")
+        if len(indptr) == 0 or indptr[0] != 0 or indptr[-1] != len(self._indices):
+            problems.append("the column pointers do not cover the stored scores")
+        elif len(indptr) > 1 and bool(np.any(np.diff(indptr) < 0)):
+            problems.append("the column pointers go backwards")
+        if len(self._indices) and (
+            int(self._indices.min()) < 0 or int(self._indices.max()) >= self.n_docs
+        ):
+            problems.append(f"document numbers outside 0..{self.n_docs - 1}")
+        for name, keys in (
+            ("accented", self.vocab.bigram_keys),
+            ("folded", self.vocab.folded_bigram_keys),
+        ):
+            if len(keys) > 1 and bool(np.any(np.diff(keys) <= 0)):
+                problems.append(f"{_BIGRAMS_FILE} {name} keys are not sorted")
+        if problems:
+            raise ValueError(f"bm25 index is damaged: {'; '.join(problems)}")
 
     # ---- searching ------------------------------------------------------------------------
     def query_terms(self, query: str) -> dict[int, float]:
