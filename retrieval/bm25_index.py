@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +34,17 @@ _PARAMS_FILE = "bm25.json"
 # Builds made before 2026-12-06 stored the same three arrays under bm25s's file names.
 _LEGACY_SCORES_FILE = "{part}.csc.index.npy"
 _LEGACY_PARAMS_FILE = "params.index.json"
+# What numpy, json, zipfile and scipy raise on a file cut short, emptied or overwritten
+_DAMAGE = (OSError, ValueError, KeyError, EOFError, TypeError, IndexError, zipfile.BadZipFile)
+
+
+@contextmanager
+def _reading(name: str) -> Iterator[None]:
+    """Turn whatever reading a damaged file raises into a ValueError that names the file."""
+    try:
+        yield
+    except _DAMAGE as exc:
+        raise ValueError(f"bm25/{name} is damaged ({type(exc).__name__}: {exc})") from exc
 
 
 def article_fields(article: Article, config: TokenizerConfig) -> list[tuple[str, float]]:
@@ -131,22 +144,55 @@ class BM25Index:
 
     @classmethod
     def load(cls, path: Path | str, *, mmap: bool = False) -> BM25Index:
-        """`mmap`: the score arrays stay on disk, shared by every process that maps them."""
+        """Load and check a saved index; ValueError naming the file when one is damaged.
+        `mmap`: the score arrays stay on disk, shared by every process that maps them."""
         path = Path(path)
-        config = TokenizerConfig.from_dict(json.loads((path / "tokenizer.json").read_text()))
+        with _reading("tokenizer.json"):
+            config = TokenizerConfig.from_dict(json.loads((path / "tokenizer.json").read_text()))
         names, params_file = _SCORES_FILE, _PARAMS_FILE
         if not (path / params_file).is_file():
             names, params_file = _LEGACY_SCORES_FILE, _LEGACY_PARAMS_FILE
-        params = json.loads((path / params_file).read_text())
-        data, indices, indptr = (np.load(path / names.format(part=part), mmap_mode="r" if mmap else None)
-                                 for part in ("data", "indices", "indptr"))
-        n_docs = int(params.get("n_docs", params.get("num_docs", 0)))
-        matrix = sp.csc_matrix((data, indices, indptr), shape=(n_docs, len(indptr) - 1))
-        return cls(config, _Vocab.load(path), matrix)
+        with _reading(params_file):
+            params = json.loads((path / params_file).read_text())
+            n_docs = int(params.get("n_docs", params.get("num_docs", 0)))
+        arrays = []
+        for part in ("data", "indices", "indptr"):
+            with _reading(names.format(part=part)):
+                arrays.append(np.load(path / names.format(part=part), mmap_mode="r" if mmap else None))
+        data, indices, indptr = arrays
+        with _reading(f"{_VOCAB_FILE}, {_BIGRAMS_FILE}"):
+            vocab = _Vocab.load(path)
+        with _reading(names.format(part="*")):
+            matrix = sp.csc_matrix((data, indices, indptr), shape=(n_docs, len(indptr) - 1))
+        index = cls(config, vocab, matrix)
+        index.check()
+        return index
 
     def document_frequencies(self) -> np.ndarray:
         """How many documents hold each term (by term id)."""
         return np.diff(self._matrix.indptr).astype(np.float64)
+
+    def check(self) -> None:
+        """The score matrix and the vocabulary must fit each other, or a question's term ids would
+        point outside the matrix (an IndexError on a citizen's question instead of at load)."""
+        m, problems = self._matrix, []
+        indptr, indices = m.indptr, m.indices
+        if m.shape[1] != self.vocab.size:
+            problems.append(f"{m.shape[1]} term columns for {self.vocab.size} terms")
+        if len(indptr) == 0 or indptr[0] != 0 or indptr[-1] != len(indices):
+            problems.append("the column pointers do not cover the stored scores")
+        elif len(indptr) > 1 and bool(np.any(np.diff(indptr) < 0)):
+            problems.append("the column pointers go backwards")
+        if len(indices) and (int(indices.min()) < 0 or int(indices.max()) >= self.n_docs):
+            problems.append(f"document numbers outside 0..{self.n_docs - 1}")
+        for name, keys in (
+            ("accented", self.vocab.bigram_keys),
+            ("folded", self.vocab.folded_bigram_keys),
+        ):
+            if len(keys) > 1 and bool(np.any(np.diff(keys) <= 0)):
+                problems.append(f"{_BIGRAMS_FILE} {name} keys are not sorted")
+        if problems:
+            raise ValueError(f"bm25 index is damaged: {'; '.join(problems)}")
 
     # ---- searching ------------------------------------------------------------------------
     def query_terms(self, query: str) -> dict[int, float]:

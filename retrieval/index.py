@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +14,7 @@ from retrieval.build import IndexFormatError, check_build, current_build, read_m
 from retrieval.hybrid import FusionConfig, fuse
 from retrieval.normalize import has_diacritics
 from retrieval.parse import best_clause
-from retrieval.store import STATUS_CODES, ArticleStore
+from retrieval.store import ARTICLES_FILE, STATUS_CODES, ArticleStore
 from retrieval.tokenize import syllables
 from retrieval.types import Article, Hit
 
@@ -158,11 +159,9 @@ def load_index(
     try:
         bm25 = BM25Index.load(build_dir / "bm25", mmap=mmap)
         store = ArticleStore(build_dir)
-    except (OSError, ValueError, KeyError, EOFError) as exc:
+    except _DAMAGE as exc:
         # Truncated .npy / JSON files (a copy cut short, a full disk) surface as these.
-        raise IndexFormatError(
-            f"index build {build_dir} is corrupt ({type(exc).__name__}: {exc}); rebuild it"
-        ) from exc
+        raise _corrupt(build_dir, exc) from exc
     dense_index = None
     if dense and built_with:
         from retrieval.dense import DenseIndex
@@ -188,13 +187,45 @@ def load_index(
         embedder = None
     try:
         index = SearchIndex(build_dir, manifest, bm25, store, dense_index, embedder, fusion)
-    except (OSError, ValueError, KeyError, EOFError, IndexError) as exc:
+    except _DAMAGE as exc:
         store.close()
-        raise IndexFormatError(
-            f"index build {build_dir} is corrupt ({type(exc).__name__}: {exc}); rebuild it"
-        ) from exc
+        raise _corrupt(build_dir, exc) from exc
     _check_consistent(index)
     return index
+
+
+# What numpy, json and zipfile raise on a file cut short, emptied or overwritten
+_DAMAGE = (OSError, ValueError, KeyError, EOFError, TypeError, IndexError, zipfile.BadZipFile)
+
+
+def _corrupt(build_dir: Path, exc: BaseException) -> IndexFormatError:
+    """The error for a build that failed to load, naming the damaged file when one is found."""
+    damaged = _first_unreadable(build_dir)
+    if damaged is not None and exc.__cause__ is not None:
+        exc = exc.__cause__  # the file is named already: say what is wrong with it
+    what = f"{damaged} is damaged" if damaged else "a file is damaged"
+    return IndexFormatError(
+        f"index build {build_dir} is corrupt: {what} ({type(exc).__name__}: {exc}); "
+        "rebuild it (lawbot index build) or point CURRENT at another build"
+    )
+
+
+def _first_unreadable(build_dir: Path) -> str | None:
+    """The first .npy / .npz / .json file of the build that does not read (only on the error path:
+    it reads whole files)."""
+    for path in sorted(build_dir.rglob("*")):
+        try:
+            if path.suffix == ".npy":
+                np.load(path)
+            elif path.suffix == ".npz":
+                with np.load(path) as arrays:
+                    for name in arrays.files:
+                        arrays[name]
+            elif path.suffix == ".json":
+                json.loads(path.read_text(encoding="utf-8"))
+        except _DAMAGE:
+            return str(path.relative_to(build_dir))
+    return None
 
 
 def _check_consistent(index: SearchIndex) -> None:
@@ -209,8 +240,45 @@ def _check_consistent(index: SearchIndex) -> None:
         )
     if index.dense is not None and len(index.dense) != index.bm25.n_docs:
         problems.append(f"{len(index.dense)} vectors for {index.bm25.n_docs} BM25 documents")
+    rows = index.indexed_rows
+    if len(rows) and (int(rows.min()) < 0 or int(rows.max()) >= len(index.store)):
+        problems.append("indexed_rows.npy points outside the stored articles")
+    problems += _store_problems(index.store)
     if problems:
         index.close()
         raise IndexFormatError(
             f"index build {index.build_dir} is inconsistent: {'; '.join(problems)}"
         )
+
+
+def _store_problems(store: ArticleStore) -> list[str]:
+    """Checks of articles.jsonl and its side files that cost milliseconds, not a read of every
+    article: a file cut short or overwritten shows here, not on a citizen's question."""
+    n, offsets = len(store), store.offsets
+    size = (store.path / ARTICLES_FILE).stat().st_size
+    if len(offsets) != n + 1 or len(store.status_codes) != n:
+        return [
+            f"{n} article ids, {len(offsets)} offsets and {len(store.status_codes)} statuses "
+            "(expected one more offset than articles and one status each)"
+        ]
+    problems = []
+    if n and int(store.status_codes.max()) >= len(STATUS_CODES):
+        problems.append("status.npy holds unknown status codes")
+    if int(offsets[0]) != 0 or int(offsets[-1]) != size or bool(np.any(np.diff(offsets) <= 0)):
+        problems.append(
+            f"{ARTICLES_FILE} is {size} bytes, its offsets say {int(offsets[-1])}: cut short or replaced"
+        )
+    elif n:
+        data = np.memmap(store.path / ARTICLES_FILE, dtype=np.uint8, mode="r")
+        ends = data[offsets[1:] - 1]
+        del data
+        if bool(np.any(ends != ord("\n"))):  # every record ends where its offset says
+            problems.append(f"{ARTICLES_FILE} records do not end where their offsets say")
+        else:
+            for row in sorted({0, n // 2, n - 1}):
+                try:
+                    store.article(row, clauses=False)
+                except (ValueError, TypeError, KeyError) as exc:
+                    problems.append(f"{ARTICLES_FILE} record {row} is unreadable ({exc})")
+                    break
+    return problems

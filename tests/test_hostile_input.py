@@ -33,7 +33,7 @@ from bot.runtime.intake import Intake
 from bot.runtime.metrics import Metrics
 from bot.storage.db import Database
 from bot.storage.inbox import Inbox
-from bot.storage.schema import Message
+from bot.storage.schema import InboxRecord, Message
 from retrieval.index import load_index
 from tests.auxil import fake_telegram
 from tests.auxil.app_harness import TG_HEADERS, TG_SECRET, make_settings, running
@@ -230,6 +230,23 @@ async def test_hostile_messages_each_get_one_safe_reply(
         texts = s.scalars(sa.select(Message.text).where(Message.role == "user")).all()
     assert any("DROP TABLE messages" in t for t in texts)
     assert not any(p.search(t) for t in texts for p in SECRET_PATTERNS)  # masked before storing
+
+
+async def test_lone_surrogate_gets_an_answer_not_an_apology(
+    db: Database, index_dir: Path, fake: FakeTelegram
+) -> None:
+    # stored as sent, it failed in the worker three times and the citizen got the apology
+    body = json.dumps(private_message(830_001, "Thử việc tối đa \ud800bao lâu?", user_id=8301))
+    async with running(make_settings(db, index_dir, fake, None), db) as r:
+        ack = await r.client.post("/webhooks/telegram", headers=TG_HEADERS, content=body)
+        assert ack.status_code == 200
+        assert await fake.wait_until(lambda: len(fake.sent(8301)) == 1)
+        await asyncio.sleep(0.3)
+    [sent] = fake.sent(8301)
+    assert "trục trặc" not in sent["text"]  # not core_texts.ERROR
+    with db.session(readonly=True) as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(InboxRecord).where(
+            InboxRecord.status != "done")) == 0
 
 
 # --- replayed updates ---------------------------------------------------------------------------

@@ -113,6 +113,10 @@ class Runtime:
 
 
 async def _health(request: Request) -> Response:
+    """503 "unavailable" when this worker cannot answer (no index loaded, database down): a load
+    balancer takes it out. 200 "degraded" when it answers from its index but something needs an
+    admin (a new build refused or damaged, CURRENT gone, the serving build's files changed): it
+    stays in; monitors alert on any status but "ok". `index.problem` says what is wrong."""
     rt: Runtime = request.app.state.lawbot
     try:
         with anyio.fail_after(3):
@@ -120,14 +124,16 @@ async def _health(request: Request) -> Response:
     except TimeoutError:
         db_ok = False
     loaded = rt.current.loaded is not None
+    problem = rt.watcher.problem if rt.watcher is not None else None
+    serving = db_ok and loaded
     body = {
-        "status": "ok" if db_ok and loaded else "unavailable",
-        "index": {"loaded": loaded, "build_id": rt.current.build_id},
+        "status": ("degraded" if problem else "ok") if serving else "unavailable",
+        "index": {"loaded": loaded, "build_id": rt.current.build_id, "problem": problem},
         "database": {"reachable": db_ok},
         "channels": sorted(c.value for c in rt.channels),
         "mode": rt.mode,
     }
-    return JSONResponse(body, status_code=200 if db_ok and loaded else 503)
+    return JSONResponse(body, status_code=200 if serving else 503)
 
 
 async def _metrics(request: Request) -> Response:
@@ -294,9 +300,10 @@ async def _start(rt: Runtime) -> None:
             )
         if rt.current.loaded is None:
             log.error(
-                "no usable index in %s: messages wait in the inbox until `lawbot index build` "
-                "makes one (/healthz answers 503 meanwhile)",
+                "no usable index in %s (%s): messages wait in the inbox until CURRENT points at "
+                "a good build (/healthz answers 503 meanwhile)",
                 rt.settings.index_dir,
+                rt.watcher.problem,
             )
     started: list[ChannelAdapter] = []
     try:

@@ -1,13 +1,15 @@
 """POST /webhooks/telegram and /webhooks/zalo: size limit, secret check, validation, durable store, fast 200.
 
-Status codes tell the platform what to do: 2xx = done (also for a duplicate), 401/403 = forged,
-400 = not an update, 413 = too large, 503 = our database is down, so please deliver again later.
+Status codes tell the platform what to do: 2xx = done (also for a duplicate, and for an update we
+ignore, e.g. from a group chat), 401/403 = forged, 400 = not an update we can ever handle (too deep,
+a number out of range, a missing field), 413 = too large, 503 = our database is down, so please
+deliver again later. An authentic request never gets another 5xx: the platform would redeliver it
+for hours and hold back the chat's later messages.
 """
 
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import time
 from collections.abc import Mapping
@@ -18,7 +20,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.channels.base import ChannelAdapter
-from bot.channels.events import UpdateError
+from bot.channels.events import IgnoredEvent, UpdateError
+from bot.channels.payload import decode
 from bot.core.models import Channel
 from bot.runtime.intake import Intake
 from bot.runtime.metrics import Metrics
@@ -58,11 +61,6 @@ async def _read_body(request: Request, limit: int) -> bytes:
             raise _TooLarge
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def _no_constant(name: str) -> Any:
-    # NaN/Infinity are not JSON: PostgreSQL would refuse to store them later
-    raise ValueError(f"{name} is not valid JSON")
 
 
 def _secret_ok(given: str, expected: str) -> bool:
@@ -121,15 +119,30 @@ class WebhookEndpoint:
         except ClientDisconnect:
             return _error(400, "client disconnected")
         try:
-            payload: Any = json.loads(body, parse_constant=_no_constant)
-        except (ValueError, UnicodeDecodeError):
-            return self._reject("malformed", 400, "body is not valid UTF-8 JSON")
-        try:
+            decoded = decode(body)
+            payload: Any = decoded.payload
             key = adapter.update_key(payload)
             # full check now, so that the inbox only ever holds updates the worker can handle
             event = adapter.parse(payload)
         except UpdateError as exc:
+            # the reason names a field, never its value; the log handlers mask what slips through
+            log.info("%s webhook: rejected an update (%s)", self.channel.value, exc)
             return self._reject("malformed", 400, str(exc))
+        except Exception:  # a parser bug: 500 would make the platform redeliver it for hours
+            log.exception("%s webhook: update could not be parsed", self.channel.value)
+            return self._reject("malformed", 400, "not a valid update")
+        if decoded.repaired:
+            log.info(
+                "%s webhook: update %s had %d string(s) with invalid Unicode, replaced by U+FFFD",
+                self.channel.value,
+                key,
+                decoded.repaired,
+            )
+        if isinstance(event, IgnoredEvent):
+            # nothing to answer (a group chat, an update kind we do not handle): not even stored,
+            # so the messages of people who never wrote to the bot are kept nowhere
+            log.debug("%s webhook: update %s ignored (%s)", self.channel.value, key, event.reason)
+            return JSONResponse({"ok": True, "duplicate": False, "ignored": event.reason})
         try:
             stored = await self.intake.accept(self.channel, key, payload, event)
         except Exception as exc:

@@ -1,4 +1,8 @@
-"""The embedded default index: built from knowledge_base/ alone when no index exists yet."""
+"""The embedded default index: built from knowledge_base/ alone when no index exists yet.
+
+Only into a folder that holds no law build: a missing CURRENT next to real builds (a disk cleaned
+by hand, a copy cut short) is reported, never papered over with an empty index that answers 200.
+"""
 
 from __future__ import annotations
 
@@ -64,15 +68,58 @@ def build_default_index(
     )
 
 
+def law_builds(settings: Settings) -> list[str]:
+    """Finished builds in settings.index_dir that the default build could not stand in for: any
+    with articles from outside knowledge_base/'s law folders, or whose manifest does not read."""
+    import json
+
+    from retrieval.build import BUILDS, MANIFEST
+
+    own = [folder.resolve() for folder in default_sources(settings)]
+    found = []
+    for build in sorted((Path(settings.index_dir) / BUILDS).glob("*")):
+        if not build.is_dir() or build.name.startswith("."):  # .tmp-*: unfinished, removed later
+            continue
+        try:
+            manifest = json.loads((build / MANIFEST).read_text(encoding="utf-8"))
+            sources = [Path(s).resolve() for s in manifest["sources"]]
+            default = manifest["n_articles"] == 0 or all(
+                any(src.is_relative_to(folder) for folder in own) for src in sources
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            default = False  # unreadable: it may well be the law, so keep hands off
+        if not default:
+            found.append(build.name)
+    return found
+
+
 def ensure_index(settings: Settings, *, echo: Callable[[str], None] = print) -> bool:
-    """Build the default index when settings.index_dir has none; True when one was built."""
+    """Build the default index when settings.index_dir has none; True when one was built.
+
+    Not when the folder holds law builds but no CURRENT: the server then starts without an index
+    (/healthz answers 503 with the reason, messages wait in the inbox) and switches as soon as
+    CURRENT points at a build again."""
     if has_index(Path(settings.index_dir)):
+        return False
+    kept = law_builds(settings)
+    if kept:
+        echo(
+            f"Error: {Path(settings.index_dir) / 'CURRENT'} is missing, but the folder holds "
+            f"{len(kept)} index build(s) ({', '.join(kept[-3:])}): not replacing them with an "
+            "empty default index. Point CURRENT at the build to serve "
+            f"(echo {kept[-1]} > {Path(settings.index_dir) / 'CURRENT'}) or rebuild "
+            f"(lawbot index build --out {settings.index_dir}); a running server switches to it."
+        )
         return False
     sources = default_sources(settings)
     echo(
         f"No index in {settings.index_dir}: building the default one from "
         f"{knowledge_base_dir(settings)} ("
-        + (", ".join(str(s) for s in sources) if sources else "FAQ and register only, no law text yet")
+        + (
+            ", ".join(str(s) for s in sources)
+            if sources
+            else "FAQ and register only, no law text yet"
+        )
         + ")"
     )
     build_default_index(settings, progress=False, echo=echo)

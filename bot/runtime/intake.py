@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 import anyio.to_thread
 
-from bot.channels.events import Event, event_chat, event_user
+from bot.channels.events import Event, IgnoredEvent, UpdateError, event_chat, event_user
+from bot.channels.payload import sanitize
 from bot.core.models import Channel
 from bot.runtime.metrics import Metrics
+
+log = logging.getLogger(__name__)
 
 
 class InboxWriter(Protocol):
@@ -70,9 +74,19 @@ class Intake:
 
         async def store(key: str, payload: dict[str, Any]) -> bool:
             try:
+                # the same bounds as a webhook body: else the database could refuse it on every try
+                payload = sanitize(payload).payload
+            except UpdateError as exc:
+                log.warning(
+                    "%s: skipping a polled update that cannot be stored (%s)", channel.value, exc
+                )
+                return False
+            try:
                 event: Event | None = self.parse(channel, payload)
             except ValueError:
                 event = None  # stored anyway: the inbox worker records why it cannot be handled
+            if isinstance(event, IgnoredEvent):
+                return False  # a group chat or an update kind we do not handle: nothing to keep
             return await self.accept(channel, key, payload, event)
 
         return store

@@ -39,14 +39,45 @@ def button_action(data: str | None) -> ButtonAction | None:
         return None
 
 
+_INT64 = 2**63  # Telegram ids are 64-bit integers; a longer one could not even be stored
+
+
+def _int(obj: dict[str, Any], key: str, where: str) -> int:
+    value = obj.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or not -_INT64 <= value < _INT64:
+        raise UpdateError(f"a Telegram update needs a 64-bit integer '{where}'")
+    return value
+
+
+def _object(obj: dict[str, Any], key: str, where: str, *, required: bool = True) -> dict[str, Any]:
+    value = obj.get(key)
+    if value is None and not required:
+        return {}
+    if not isinstance(value, dict):
+        raise UpdateError(f"'{where}' must be an object")
+    return value
+
+
+def _check_message(message: dict[str, Any], where: str) -> None:
+    """The fields we read; PTB's de_json would otherwise build a Message without a chat."""
+    _int(message, "message_id", f"{where}.message_id")
+    chat = _object(message, "chat", f"{where}.chat")
+    _int(chat, "id", f"{where}.chat.id")
+    if not isinstance(chat.get("type"), str):
+        raise UpdateError(f"'{where}.chat.type' must be a string")
+    sender = _object(message, "from", f"{where}.from", required=False)
+    if sender:
+        _int(sender, "id", f"{where}.from.id")
+    text = message.get("text")
+    if text is not None and not isinstance(text, str):
+        raise UpdateError(f"'{where}.text' must be a string")
+
+
 def update_key(payload: Any) -> str:
     """De-duplication key: Telegram retries a webhook with the same update_id."""
     if not isinstance(payload, dict):
         raise UpdateError("a Telegram update must be a JSON object")
-    update_id = payload.get("update_id")
-    if isinstance(update_id, bool) or not isinstance(update_id, int):
-        raise UpdateError("a Telegram update needs an integer 'update_id'")
-    return str(update_id)
+    return str(_int(payload, "update_id", "update_id"))
 
 
 def load_update(payload: Any) -> Update:
@@ -55,9 +86,18 @@ def load_update(payload: Any) -> Update:
     for key, value in payload.items():
         if key != "update_id" and not isinstance(value, dict):
             raise UpdateError(f"'{key}' must be an object")
+    if "message" in payload:
+        _check_message(payload["message"], "message")
+    if "callback_query" in payload:
+        query = payload["callback_query"]
+        _int(_object(query, "from", "callback_query.from"), "id", "callback_query.from.id")
+        if query.get("message") is not None:
+            _check_message(
+                _object(query, "message", "callback_query.message"), "callback_query.message"
+            )
     try:
         return Update.de_json(payload, None)
-    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+    except Exception as exc:  # any field of any other kind PTB reads: a 400, never a crash
         raise UpdateError(f"not a valid Telegram update ({type(exc).__name__}: {exc})") from None
 
 
@@ -74,6 +114,8 @@ def parse_update(payload: Any) -> Event:
     if query is not None:
         if query.message is None or query.from_user is None:
             return IgnoredEvent("callback query without a chat")
+        if query.message.chat.type != ChatType.PRIVATE:
+            return IgnoredEvent("button outside a private chat")
         return ButtonEvent(
             Channel.TELEGRAM,
             user_id=str(query.from_user.id),
@@ -85,7 +127,8 @@ def parse_update(payload: Any) -> Event:
     if message is None:
         return IgnoredEvent("update kind is not handled")
     if message.chat.type != ChatType.PRIVATE:
-        # The bot talks to citizens one to one; it may sit in the staff group for notifications.
+        # The bot talks to citizens one to one (groups, supergroups and channels are never answered:
+        # a citizen's problem is not for the whole group); it may sit in the staff group to notify.
         return IgnoredEvent("message outside a private chat")
     user = message.from_user
     if user is None or user.is_bot:

@@ -60,11 +60,18 @@ def unwrap(payload: Any) -> dict[str, Any]:
     return payload
 
 
+MAX_ID = 128  # the inbox's key columns; a longer id could never be stored (503 on every retry)
+
+
 def _id(obj: dict[str, Any], key: str, where: str) -> str:
     value = obj.get(key)
     if isinstance(value, bool) or not isinstance(value, str | int) or str(value).strip() == "":
         raise UpdateError(f"a Zalo update needs a non-empty '{where}' (string or integer)")
-    return str(value)
+    text = str(value) if isinstance(value, str) or abs(value) < 10**MAX_ID else ""
+    if not text or len(text) > MAX_ID or not text.isprintable():
+        # PostgreSQL text refuses NUL; control characters are no part of a platform id
+        raise UpdateError(f"'{where}' must be at most {MAX_ID} printable characters")
+    return text
 
 
 def update_key(payload: Any) -> str:
