@@ -230,6 +230,11 @@ def test_forms_that_leaked_before_are_masked_whole(text: str, expected: str) -> 
     assert mask_pii(f"Liên hệ {text}, cảm ơn") == f"Liên hệ {expected}, cảm ơn"
 
 
+@pytest.mark.parametrize("after", [" k được", " ko", " tr", " trước 5 giờ", " đi", " dc", " tí nữa", " tý nữa"])
+def test_chat_words_after_a_number_do_not_pass_for_money(after: str) -> None:
+    assert mask_pii(f"gọi 0912345678{after}") == f"gọi {PHONE_MASK}{after}"
+
+
 def test_money_in_an_account_sentence_stays() -> None:
     text = "Tài khoản ngân hàng của tôi bị trừ 5.000.000 đồng, số tài khoản bị khóa 3 ngày"
     assert mask_pii(text) == text

@@ -84,7 +84,7 @@ _LABELLED_ID = re.compile(
     re.I,
 )
 # CCCD: 12 digits, grouped any way or not at all: a province code (001-096), then the century and
-# sex digit (0-3 for people born 1900-2099; so "0084 ..." is a phone prefix, not a card), then 8
+# sex digit (0-3 for people born 1900-2099; so "0084 ..." is a phone prefix, not a card), then 8 more
 _CCCD = re.compile(rf"{_START}0(?:{_SEP}\d){{2}}{_SEP}[0-3](?:{_SEP}\d){{8}}{_END}")
 # Phone: national (0 + 9 or 10 digits: mobile or landline) or international (+84, 0084, 84, maybe
 # in brackets, maybe "(0)"); digits grouped by spaces, dots, dashes or a closing bracket "(091) 234".
@@ -100,7 +100,8 @@ _PHONE = re.compile(
 )
 # a sum of money is never masked: "84.500.000.000 đồng", "120000000000 đồng"
 _MONEY_FORMAT = re.compile(r"\(?[1-9]\d{0,2}(?:[.,]\d{3})+")
-_UNIT_AFTER = re.compile(r"[ \t]*(?:dong|vnd|trieu|ty|ti|nghin|ngan|d|tr|k)(?!\w)", re.I)
+# (not "k", "tr", "tỷ", "tỉ": after a phone number they are "không", "trước", "tý/tí nữa" as often)
+_UNIT_AFTER = re.compile(r"[ \t]*(?:dong|vnd|trieu|nghin|ngan|d)(?!\w)", re.I)
 
 
 def _not_money(match: re.Match[str], probe: str) -> bool:
