@@ -80,6 +80,8 @@ MAX_WORDS = 16
 SHORT_WORDS = 5
 # At most this many content words name an aspect of the subject rather than a new one.
 _ASPECT_WORDS = 2
+# Words of the subject's question carried into a follow-up (a chain of follow-ups stays bounded).
+_SUBJECT_WORDS = 40
 # Key words kept for the subject (the first are the original subject's, then what follow-ups added).
 MAX_TERMS = 12
 
@@ -210,11 +212,15 @@ def fragment(text: str) -> str:
 
 
 def rewrite(text: str, subject: Subject) -> str:
-    """A standalone question: the subject's key words the message does not repeat, then the message."""
+    """A standalone question: the subject's question as the citizen put it, then the new fragment.
+
+    The whole question, not a bag of its key words: the FAQ is matched by meaning, and a sentence
+    embeds closer to the vetted questions than keywords do; the retriever reads the same words either way.
+    """
     rest = fragment(text)
-    have = set(_words(fold(rest)))
-    carried = [t for t in subject.terms or key_terms(subject.question) if fold(t).strip() not in have]
-    return " ".join([*carried, rest]).strip()
+    words = subject.question.split()
+    carried = " ".join(words[:_SUBJECT_WORDS]) if words else " ".join(subject.terms)
+    return f"{carried} {rest}".strip()
 
 
 def covers(answer: str, followup: str) -> bool:
