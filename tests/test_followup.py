@@ -94,6 +94,7 @@ def test_con_before_a_child_word_is_not_read_as_con_meaning_and() -> None:
     assert signals("con nuoi co duoc chia khong").starts_back is False
     assert signals("con lam nghe nang nhoc thi sao").starts_back is True
     assert signals("còn con nuôi thì sao").starts_back is True
+    assert signals("con 9 tuoi thi sao").starts_back is False  # a child of nine, not "còn 9 tuổi"
     assert fragment("con nuoi thi sao") == "con nuoi thi sao"  # nothing stripped from "con nuôi"
 
 

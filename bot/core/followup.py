@@ -100,7 +100,8 @@ def signals(text: str) -> Signals:
         marker = start.group(0).split()
         # "con nuôi thì sao" is about an adopted child, not "còn ..."; accented "còn" is unambiguous
         after = words[len(marker)] if len(words) > len(marker) else ""
-        if marker[-1] != "con" or "còn" in text.lower() or after not in _CHILD_HEAD:
+        child = after in _CHILD_HEAD or after.isdigit()  # "con 9 tuổi": a child's age
+        if marker[-1] != "con" or "còn" in text.lower() or not child:
             starts_back = True
     anaphor = bool(_ANAPHOR_ACCENTED.search(unicodedata.normalize("NFC", text).lower())) or bool(
         _ANAPHOR_FOLDED.search(joined))
