@@ -131,3 +131,57 @@ def test_every_urgent_case_carries_emergency_numbers() -> None:
     result = triage("ba toi 70 tuoi di khoi nha tu sang hom kia, mat tich 2 ngay roi khong lien lac duoc")
     assert result.verdict == Verdict.ESCALATE and result.urgent  # a missing person: no cue gives numbers
     assert result.emergency == ("113",)
+
+
+def _state(w: World):  # type: ignore[no-untyped-def]
+    return w.assistant.conversations.load(Channel.ZALO, "u", "u")
+
+
+def test_the_subject_is_kept_as_state_and_a_short_follow_up_keeps_the_topic() -> None:
+    w = World()
+    first = w.say("cho hoi phep nam may ngay vay")
+    assert first.kind == ReplyKind.ANSWER and "12 ngày" in first.text
+    state = _state(w)
+    assert state.last_faq_id == "t-phep-nam" and state.subject_topic == "Lao động"
+    assert state.last_article_ids == ["20.2.LQ.113"] and "phep" in state.subject_terms
+    follow = w.say("con lam nghe nang nhoc doc hai thi sao")
+    # the retriever was asked about annual leave AND the new fragment, not about "nặng nhọc" alone
+    assert "phep" in w.retriever.queries[-1] and "nang nhoc" in w.retriever.queries[-1]
+    assert follow.kind == ReplyKind.ANSWER and any(c.article_id == "20.2.LQ.113" for c in follow.citations)
+    assert "14 ngày" in follow.text
+
+
+def test_thanks_in_between_does_not_end_the_subject() -> None:
+    w = World()
+    w.say("nghi de duoc bao lau")
+    assert w.say("cam on nhe").kind == ReplyKind.INFO
+    w.say("neu sinh doi thi sao")
+    assert "nghi de" in w.retriever.queries[-1] and "sinh doi" in w.retriever.queries[-1]
+
+
+def test_a_self_contained_new_question_starts_fresh() -> None:
+    w = World()
+    w.say("nghi de duoc bao lau")
+    w.say("cty bat thu viec 3 thang moi ky hop dong thi co dung luat khong")
+    assert "de" not in w.retriever.queries[-1].split() and "thu viec" in w.retriever.queries[-1]
+    assert _state(w).last_faq_id is None  # the maternity answer is no longer the subject
+
+
+def test_an_escalation_ends_the_subject_and_later_messages_reach_the_ticket() -> None:
+    w = World()
+    w.say("nghi de duoc bao lau")
+    w.intent.next["chong danh"] = scores("urgent", "violence")
+    opened = w.say("toi vua bi chong danh, dang tron o nha hang xom")
+    assert opened.kind == ReplyKind.ESCALATED
+    state = _state(w)
+    assert state.last_question is None and state.subject_terms == [] and state.last_faq_id is None
+    more = w.say("the con con nho thi sao")  # reads like a follow-up: still goes to the staff
+    assert more.ticket_id == opened.ticket_id and more.kind == ReplyKind.INFO
+    assert w.tickets.tickets[opened.ticket_id].citizen_messages == 1
+
+
+def test_a_follow_up_the_previous_faq_answer_already_covers_may_get_it_again() -> None:
+    w = World()
+    w.say("nghi de duoc bao lau")
+    again = w.say("con truoc va sau khi sinh thi sao")  # the maternity answer speaks of exactly this
+    assert again.kind == ReplyKind.ANSWER and "06 tháng" in again.text

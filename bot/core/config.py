@@ -24,12 +24,7 @@ class AssistantConfig:
     relevance_floor: float = 0.3
     max_input_chars: int = 2000  # longer messages: only the first part is read
     negative_feedback_limit: int = 2  # 👎 in a row that hand the chat to a person
-    followup_max_words: int = 14  # a follow-up is short
-    # "... thì sao?" alone marks a follow-up only in a short message: "bạn tôi nợ 50 triệu không
-    # trả thì làm sao" is a new question that happens to end like one
-    followup_end_max_words: int = 7
-    # a message this short, with no confident FAQ match of its own, continues the previous subject
-    followup_short_words: int = 5
+    # (follow-ups are told from new questions in bot/core/followup.py, from the message's own signals)
     retention_days: int = 365
     legal_aid_contact: str = "Trung tâm Trợ giúp pháp lý nhà nước của tỉnh"
     hotline: str = "do Sở Tư pháp tỉnh công bố"

@@ -7,7 +7,7 @@ import logging
 import re
 import uuid
 
-from bot.core import texts
+from bot.core import followup, texts
 from bot.core.clean import Cleaned, clean_message, cue_form, legal_terms
 from bot.core.config import AssistantConfig
 from bot.core.models import (
@@ -82,8 +82,6 @@ _COMMAND_WORDS = {
 _POLITE = re.compile(r"^(?:toi |em |minh |tui )?(?:muon |can |xin |cho (?:toi |em |minh )?)?(?P<core>.*?)(?: (?:a|nhe|nha|voi|di|giup|giup toi|giup em))*$")
 _YES = frozenset({"co", "dong y", "ok", "oke", "okay", "vang", "u", "uh", "duoc", "yes", "dong y a", "co a", "vang a", "toi dong y", "em dong y"})
 _NO = frozenset({"khong", "ko", "k", "khong dong y", "thoi", "khong a", "no", "khong can", "toi khong dong y", "tu choi"})
-_FOLLOWUP_START = re.compile(r"^ ?(con|vay con|the con|con neu|vay neu|the neu|neu|truong hop|vay thi|the thi|vay|the|ua|con truong hop|thi|lo|nhung neu|nhung ma|con nhu|con voi|va neu|con ve)\b")
-_FOLLOWUP_END = re.compile(r"(thi sao|the nao|ra sao|sao|duoc khong|thi duoc khong|co duoc khong|thi co sao khong|nhu the nao)( a| vay| z| ha)? ?\??\s*$")
 _SMALLTALK_HELLO = re.compile(r"^ ?(xin chao|chao|hello|hi|alo|hey|chao ban|chao bot|bot oi|ad oi|admin oi)( ban| bot| ad| em| anh| chi| a)?( oi)? ?$")
 _SMALLTALK_THANKS = re.compile(r"^ ?(cam on|thank|thanks|tks|thank you|ok|oke|okay|da|vang|hieu roi|ok cam on|cam on nhieu)( ban| bot| nhe| nha| nhieu| a| em| anh| chi)* ?$")
 _FEEDBACK_TEXT = {"👍": True, "👎": False, "👍🏻": True, "👎🏻": False}
@@ -110,6 +108,7 @@ class Assistant:
         self.tickets = tickets
         self.config = config or AssistantConfig()
         self.failures = 0  # turns that ended in the polite error reply (evaluation counts them)
+        self._vocab: tuple[list[FaqEntry], followup.TopicVocabulary] | None = None
 
     # ------------------------------------------------------------------------------------------
     # entry points
@@ -192,18 +191,18 @@ class Assistant:
             return self._pick_suggestion(int(pick) - 1, state, max_chars)
 
         cleaned = clean_message(raw, self.config.max_input_chars)
+        own = self._faq_search(cleaned.text)
+        standalone = self._standalone(cleaned.text, state, own)
         # "còn làm nghề nặng nhọc thì sao" means nothing alone: the model reads it with its subject
         # (the cues still read the message itself, so danger in a follow-up is never diluted)
-        about = cleaned.text
-        if state.last_question and self._is_followup(cleaned.text, state, []):
-            about = f"{state.last_question} {cleaned.text}"
+        about = standalone or cleaned.text
         result = triage(raw[: self.config.max_input_chars * 2], cleaned.text,
                         had_html=cleaned.had_html, had_url=cleaned.had_url, intent=self._intent(about))
         if state.open_ticket_id is not None and result.verdict != Verdict.BAD_INPUT:
             if self.tickets.add_citizen_message(state.open_ticket_id):
                 return self._attached(state, result, max_chars), state
             state.open_ticket_id = None  # staff resolved it: this is a new question
-        reply, state = self._route(msg, state, cleaned, result, max_chars)
+        reply, state = self._route(msg, state, cleaned, result, max_chars, own, standalone)
         notes = []
         if cleaned.truncated and reply.kind != ReplyKind.ESCALATED:
             notes.append(texts.TRUNCATED_INPUT)
@@ -232,7 +231,9 @@ class Assistant:
         return Reply(ReplyKind.INFO, text, ticket_id=ticket_id, urgent=result.urgent)
 
     def _route(self, msg: IncomingMessage, state: ConversationState, cleaned: Cleaned, result: TriageResult,
-               max_chars: int) -> tuple[Reply, ConversationState]:
+               max_chars: int, own: list[FaqMatch], standalone: str | None) -> tuple[Reply, ConversationState]:
+        if result.verdict != Verdict.ANSWER:
+            _forget_subject(state)  # an escalation or a refusal ends the subject
         if result.verdict == Verdict.BAD_INPUT:
             return self._bad_input(result), state
         if result.verdict == Verdict.ESCALATE:
@@ -249,63 +250,88 @@ class Assistant:
             return Reply(ReplyKind.INFO, texts.SMALLTALK_THANKS), state
 
         question, query = cleaned.text, cleaned.query
-        matches: list[FaqMatch] = self._faq_search(question)
-        followup = False
-        if self._is_followup(cleaned.text, state, matches):
+        matches = own
+        if standalone is not None:
             # the subject of the previous question carries over ("mức phạt bao nhiêu?")
-            combined = f"{state.last_question} {cleaned.text}"
-            question, query = combined, clean_message(combined, self.config.max_input_chars * 2).query
+            question = standalone
+            query = clean_message(standalone, self.config.max_input_chars * 2).query
             matches = self._faq_search(question)
-            followup = True
 
         if is_vague(question):
-            state.last_question = None
+            _forget_subject(state)
             return Reply(ReplyKind.CLARIFY, texts.CLARIFY_GENERIC, buttons=list(HUMAN_BUTTON)), state
         topic = topic_only(question)
         if topic is not None:
             examples = texts.CLARIFY_EXAMPLES.get(topic, "")
             text = texts.CLARIFY_TOPIC.format(topic=topic, examples=examples) if examples else texts.CLARIFY_GENERIC
-            state.last_question = question
+            self._set_subject(state, question, None, [])
             return Reply(ReplyKind.CLARIFY, text, buttons=list(HUMAN_BUTTON)), state
 
-        state.last_question = question[:1000]
         state.suggestions = []
         # everyday words -> legal terms also help pick the clause to quote
         scoring = " ".join([question, *legal_terms(question)])
         passages = self.retriever.search(query, self.config.top_k) if query.strip() else []
-        if followup and state.last_faq_id:
+        if standalone is not None and state.last_faq_id:
             # a different follow-up never gets the previous answer again, unless that answer already
             # speaks of what is asked ("còn làm nghề nặng nhọc thì sao" after the annual-leave answer)
-            matches = [m for m in matches if m.entry.id != state.last_faq_id or _covers(m.entry.answer, cleaned.text)]
+            last = state.last_faq_id
+            matches = [m for m in matches if m.entry.id != last or followup.covers(m.entry.answer, cleaned.text)]
         faq_reply = self._faq_answer(matches, passages, max_chars)
         if faq_reply is not None:
-            state.last_faq_id = faq_reply[1]
-            return faq_reply[0], state
-        state.last_faq_id = None
-        return self._answer(scoring, passages, max_chars, matches, state), state
+            reply, entry = faq_reply
+            self._set_subject(state, question, entry, reply.citations)
+            return reply, state
+        reply = self._answer(scoring, passages, max_chars, matches, state)
+        self._set_subject(state, question, None, [] if reply.low_confidence else reply.citations)
+        return reply, state
+
+    def _vocabulary(self) -> followup.TopicVocabulary | None:
+        """Which topics words speak of, from the vetted FAQ questions (rebuilt when the FAQ reloads)."""
+        entries = self.faq.entries if self.faq is not None else []
+        if not entries:
+            return None
+        cached = self._vocab
+        if cached is None or cached[0] is not entries:
+            vocab = followup.TopicVocabulary((e.topic, q) for e in entries for q in e.questions)
+            self._vocab = (entries, vocab)
+            return vocab
+        return cached[1]
+
+    def _subject(self, state: ConversationState) -> followup.Subject | None:
+        """The subject a follow-up may lean on: the last question answered or clarified, while the chat
+        is still about it (an escalation, a refusal or /moi ends it; thanks and greetings do not)."""
+        if not state.last_question:
+            return None
+        last_bot = next((t for t in reversed(state.turns) if t.role == "bot" and t.reply_kind != ReplyKind.INFO.value),
+                        None)
+        if last_bot is not None and last_bot.reply_kind not in (ReplyKind.ANSWER.value, ReplyKind.CLARIFY.value):
+            return None
+        return followup.Subject(state.last_question, tuple(state.subject_terms), state.subject_topic,
+                                tuple(state.last_article_ids), state.last_faq_id)
+
+    def _standalone(self, text: str, state: ConversationState, own: list[FaqMatch]) -> str | None:
+        """The message as a standalone question when it continues the subject, else None (a new question)."""
+        subject = self._subject(state)
+        if subject is None:
+            return None
+        sure = own[0] if own and own[0].score >= self.config.faq_threshold else None
+        own_topic = sure.entry.topic if sure is not None and sure.entry.id != subject.faq_id else None
+        if not followup.is_followup(text, subject, self._vocabulary(), own_topic):
+            return None
+        return followup.rewrite(text, subject)
+
+    def _set_subject(self, state: ConversationState, question: str, entry: FaqEntry | None,
+                     citations: list[Citation]) -> None:
+        state.last_question = question[:1000]
+        state.subject_terms = list(followup.key_terms(question))
+        vocab = self._vocabulary()
+        guessed = vocab.best_topic(followup.signals(question).content) if vocab is not None else None
+        state.subject_topic = entry.topic if entry is not None else guessed
+        state.last_faq_id = entry.id if entry is not None else None
+        state.last_article_ids = list(dict.fromkeys(c.article_id for c in citations))[:5]
 
     def _faq_search(self, question: str) -> list[FaqMatch]:
         return self.faq.search(question, 5) if self.faq is not None and question.strip() else []
-
-    def _is_followup(self, text: str, state: ConversationState, matches: list[FaqMatch]) -> bool:
-        if not state.last_question:
-            return False
-        if matches and matches[0].score >= self.config.faq_threshold:
-            return False  # answerable on its own: a new question, even if it starts like "còn ..."
-        last_bot = next((t for t in reversed(state.turns) if t.role == "bot"), None)
-        if last_bot is not None and last_bot.reply_kind == ReplyKind.CLARIFY.value:
-            return True  # the citizen answers our clarifying question
-        if last_bot is not None and last_bot.reply_kind not in (ReplyKind.ANSWER.value, None):
-            return False
-        folded = cue_form(text)
-        words = len(folded.split())
-        if words > self.config.followup_max_words:
-            return False
-        if _FOLLOWUP_START.match(folded):
-            return True
-        if words <= self.config.followup_short_words:
-            return True  # "mức phạt bao nhiêu?", "nộp ở đâu": too short to carry its own subject
-        return words <= self.config.followup_end_max_words and bool(_FOLLOWUP_END.search(folded))
 
     # ------------------------------------------------------------------------------------------
     # answers
@@ -323,12 +349,12 @@ class Assistant:
         return best[1] if best else None
 
     def _faq_answer(self, matches: list[FaqMatch], retrieved: list[Passage],
-                    max_chars: int) -> tuple[Reply, str] | None:
+                    max_chars: int) -> tuple[Reply, FaqEntry] | None:
         match = self._pick_faq(matches, retrieved)
         if match is None:
             return None
         reply = self._faq_reply(match.entry, match.score, max_chars)
-        return (reply, match.entry.id) if reply is not None else None
+        return (reply, match.entry) if reply is not None else None
 
     def _faq_reply(self, entry: FaqEntry, score: float, max_chars: int) -> Reply | None:
         """The vetted answer first, then its basis; one short quote of the clause that supports the answer."""
@@ -371,8 +397,7 @@ class Assistant:
         if entry is None or reply is None:
             return Reply(ReplyKind.CLARIFY, texts.SUGGESTION_GONE, buttons=list(HUMAN_BUTTON)), state
         state.suggestions = []
-        state.last_question = entry.questions[0]
-        state.last_faq_id = entry.id
+        self._set_subject(state, entry.questions[0], entry, reply.citations)
         return reply, state
 
     def _answer(self, question: str, passages: list[Passage], max_chars: int,
@@ -623,17 +648,10 @@ def command_of(text: str) -> str | None:
     return _COMMAND_WORDS.get(core)
 
 
-def _covers(answer: str, followup: str) -> bool:
-    """Whether an answer mentions most content words of a follow-up (so serving it again answers it)."""
-    asked = [w for w in cue_form(followup).split() if len(w) > 2 and w not in _FOLLOWUP_WORDS]
-    if not asked:
-        return False
-    said = set(cue_form(answer).split())
-    return sum(w in said for w in asked) / len(asked) >= 0.6
-
-
-# words of the follow-up frame itself, not of what is asked
-_FOLLOWUP_WORDS = frozenset(["con", "the", "thi", "sao", "vay", "neu", "truong", "hop", "duoc", "khong", "nhu", "ra", "lam", "toi", "minh", "nhe", "nha"])
+def _forget_subject(state: ConversationState) -> None:
+    state.last_question = None
+    state.subject_terms, state.subject_topic, state.last_article_ids = [], None, []
+    state.last_faq_id = None
 
 
 def _clause_unit(p: Passage, clause: str | None, focus: str) -> Unit | None:

@@ -109,6 +109,10 @@ class SqlConversationStore:
             open_ticket_id=state.get("open_ticket_id"),
             suggestions=[str(x) for x in state.get("suggestions") or []][:3],
             last_faq_id=state.get("last_faq_id"),
+            # rows stored before the subject was kept load without one (the next question sets it)
+            subject_terms=[str(x) for x in state.get("subject_terms") or []],
+            subject_topic=state.get("subject_topic"),
+            last_article_ids=[str(x) for x in state.get("last_article_ids") or []],
         )
 
     # ------------------------------------------------------------------ writing
@@ -164,6 +168,9 @@ class SqlConversationStore:
                 "open_ticket_id": state.open_ticket_id,
                 "suggestions": list(state.suggestions),
                 "last_faq_id": state.last_faq_id,
+                "subject_terms": list(state.subject_terms),
+                "subject_topic": state.subject_topic,
+                "last_article_ids": list(state.last_article_ids),
             }
             conv.updated_at = now
             if reply.ticket_id is not None:

@@ -1,0 +1,233 @@
+"""Follow-ups: the subject a chat is about, whether a message continues it, and the standalone query it stands for."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bot.core.clean import cue_form
+
+# Vietnamese function words, pronouns, particles and question frames, folded (source: Vietnamese
+# grammar: the closed word classes). They say who asks and how, never what the question is about.
+FUNCTION_WORDS = frozenset(
+    ["a", "ah", "ak", "ha", "nhi", "ne", "nhe", "nha", "oi", "u", "uh", "vay", "v", "z", "day", "do", "kia", "nay", "ay", "la", "va", "cua", "co", "khong", "ko", "k", "hong", "hem", "duoc", "dc", "thi", "ma", "nhung", "cac", "cho", "voi", "ve", "theo", "trong", "tren", "duoi", "khi", "neu", "da", "se", "bi", "phai", "lam", "nao", "gi", "sao", "the", "nhu", "bao", "nhieu", "lau", "may", "moi", "ai", "toi", "tui", "minh", "em", "anh", "chi", "chung", "ta", "ong", "ba", "bac", "mot", "rat", "qua", "con", "nua", "roi", "cung", "van", "chua", "ra", "vao", "len", "o", "hoi", "xin", "cam", "on", "biet", "giup", "truong", "hop", "nguoc", "luc", "gio", "ngay", "thang", "nam", "tuoi", "tieng", "lan", "phan", "tram", "dau", "xong", "het", "cai", "hay", "hoac", "nen", "vi", "boi", "luon", "thoi", "ntn"]
+)
+
+# A message opening by pointing back at what was said: "còn ...", "thế còn", "vậy nếu", "trường hợp",
+# "ngược lại", "lỡ", "rồi ..." (the ways of continuing a topic in Vietnamese conversation).
+_START = re.compile(
+    r"^(?:(?:vay|the|nhung|ma|va|con|vay thi|the thi|a|u|uh|ok|da|vang)\s+)?"
+    r"(?:neu|truong hop|nguoc lai|lo|lo nhu|nhu vay|nhu the|vay thi|the thi|sau do|luc do|khi do|roi|rui|"
+    r"the con|vay con|con|vay|the(?= (?:con|thi|neu|ma|la|sao|nao)\b))\b"
+)
+# "con" is "còn" (and, as for) unless it heads a word for a child: "con nuôi", "con riêng", "con tôi"
+# (Vietnamese kinship compounds; typed without accents, both read "con").
+_CHILD_HEAD = frozenset(
+    ["nuoi", "rieng", "ruot", "de", "trai", "gai", "cai", "chung", "nho", "lon", "ut", "ca", "dau", "re", "toi", "tui", "minh", "em", "be", "chau", "thu", "hai", "ba", "cua", "chua", "sinh"]
+)
+# Closing frames that ask about a variation of what was just said: "... thì sao", "... thì có được không".
+_END = re.compile(
+    r"(?:thi sao|the nao|ra sao|thi the nao|thi duoc khong|thi co duoc khong|thi co sao khong|thi co bi gi khong|"
+    r"thi lam sao|thi co bi phat khong|duoc khong|co duoc khong|duoc ko|co duoc ko|thi sao a)"
+    r"(?: (?:a|vay|v|z|ha|nhi|nhe))*\s*\??\s*$"
+)
+# Anaphora: "đơn đó", "thời gian đó", "ông ấy", "cái này". Typed without accents "do"/"ay" are also
+# other words ("sổ đỏ", "nồng độ"), so folded text counts them only after a head noun that refers back.
+_ANAPHOR_ACCENTED = re.compile(r"(?<!\w)(?:đó|đấy|ấy|nó|họ|kia)(?!\w)")
+_ANAPHOR_FOLDED = re.compile(
+    r"\b(?:don|giay|viec|luc|thoi gian|truong hop|cai|khoan|tien|hop dong|ben|nguoi|cong ty|cty|ong|ba|"
+    r"anh|chi|co|nha|dat|xe|the|thu tuc|ho so|muc|quyet dinh|ban an|bien ban|vu|chuyen) (?:do|ay|nay|kia)\b"
+)
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What the conversation is about: the last standalone question and what it rests on."""
+
+    question: str
+    terms: tuple[str, ...] = ()  # key words of the question, as the citizen wrote them
+    topic: str | None = None  # the FAQ topic that answered, when one did
+    article_ids: tuple[str, ...] = ()  # the articles the last answer cited
+    faq_id: str | None = None  # the FAQ entry that answered (never served again to a different follow-up)
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What a message says about itself: length, pointers back, and the content words of its own."""
+
+    words: int
+    starts_back: bool  # "còn ...", "thế còn", "vậy nếu", "trường hợp ..."
+    ends_back: bool  # "... thì sao", "... có được không"
+    anaphor: bool  # "đơn đó", "ông ấy"
+    content: tuple[str, ...]  # folded words that are not function words
+
+    @property
+    def points_back(self) -> bool:
+        return self.starts_back or self.anaphor or (self.ends_back and self.words <= _END_MAX_WORDS)
+
+
+# A closing "... thì sao" marks a follow-up only in a short message: "bạn tôi nợ 50 triệu mấy tháng nay
+# không trả thì làm sao" is a new question that happens to end like one.
+_END_MAX_WORDS = 8
+# Longer than this, a message pointing back still carries its own subject.
+_POINTER_MAX_WORDS = 12
+# Longer than this, a message is a question of its own.
+MAX_WORDS = 16
+# A message this short without a subject of another topic leans on the previous one ("nộp ở đâu").
+SHORT_WORDS = 5
+# At most this many content words name an aspect of the subject rather than a new one.
+_ASPECT_WORDS = 2
+# Words of the subject's question carried into a follow-up (a chain of follow-ups stays bounded).
+_SUBJECT_WORDS = 40
+# Key words kept for the subject (the first are the original subject's, then what follow-ups added).
+MAX_TERMS = 12
+
+
+def _words(folded: str) -> list[str]:
+    return re.sub(r"[?%/]", " ", folded).split()
+
+
+def signals(text: str) -> Signals:
+    folded = cue_form(text)
+    words = _words(folded)
+    joined = " ".join(words)
+    start = _START.match(joined)
+    starts_back = False
+    if start is not None:
+        marker = start.group(0).split()
+        # "con nuôi thì sao" is about an adopted child, not "còn ..."; accented "còn" is unambiguous
+        after = words[len(marker)] if len(words) > len(marker) else ""
+        child = after in _CHILD_HEAD or after.isdigit()  # "con 9 tuổi": a child's age
+        if marker[-1] != "con" or "còn" in text.lower() or not child:
+            starts_back = True
+    anaphor = bool(_ANAPHOR_ACCENTED.search(unicodedata.normalize("NFC", text).lower())) or bool(
+        _ANAPHOR_FOLDED.search(joined))
+    content = tuple(w for w in words if w not in FUNCTION_WORDS and not w.isdigit() and len(w) > 1)
+    return Signals(len(words), starts_back, bool(_END.search(joined)), anaphor, content)
+
+
+class TopicVocabulary:
+    """Which topics a word speaks of, derived from the vetted FAQ questions (the citizens' words for each
+    topic). A word or word pair used under at most `max_topics` topics is topical ("tạm trú", "thai sản");
+    one found everywhere ("đăng ký", "bao lâu") says nothing about what a message is about."""
+
+    def __init__(self, questions: Iterable[tuple[str, str]], max_topics: int = 2) -> None:
+        where: dict[str, set[str]] = {}
+        for topic, question in questions:
+            for term in _terms(signals(question).content):
+                where.setdefault(term, set()).add(topic)
+        self._topics = {t: frozenset(s) for t, s in where.items() if len(s) <= max_topics}
+        self._known = frozenset(where)
+
+    def unknown(self, content: Iterable[str]) -> list[str]:
+        """Content words no FAQ question uses (a subject the FAQ does not know, or a typo)."""
+        return [w for w in content if w not in self._known]
+
+    def topics(self, content: Iterable[str]) -> frozenset[str]:
+        """Every topic the topical words and word pairs of `content` point to."""
+        found: set[str] = set()
+        for term in _terms(tuple(content)):
+            found |= self._topics.get(term, frozenset())
+        return frozenset(found)
+
+    def best_topic(self, content: Iterable[str]) -> str | None:
+        votes: dict[str, int] = {}
+        for term in _terms(tuple(content)):
+            for topic in self._topics.get(term, ()):
+                votes[topic] = votes.get(topic, 0) + 1
+        return max(votes, key=lambda t: (votes[t], t)) if votes else None
+
+
+def _terms(content: tuple[str, ...]) -> list[str]:
+    return [*content, *(f"{a} {b}" for a, b in itertools.pairwise(content))]
+
+
+def is_followup(text: str, subject: Subject | None, vocabulary: TopicVocabulary | None = None,
+                own_topic: str | None = None) -> bool:
+    """Whether `text` continues `subject` rather than asking something new.
+
+    `own_topic`: the topic of a vetted FAQ entry the message matches confidently on its own, if any.
+    Pointing back ("còn ...", "... thì sao", "đơn đó") in a short message continues the subject; a
+    message with no subject of its own (only frame words: "nộp ở đâu", "mất phí không") continues it;
+    a message whose own words belong to another topic starts fresh; what is left continues only when
+    very short.
+    """
+    if subject is None or not subject.question.strip():
+        return False
+    s = signals(text)
+    if s.words == 0 or s.words > MAX_WORDS:
+        return False
+    if s.points_back and s.words <= _POINTER_MAX_WORDS:
+        return True
+    own = vocabulary.topics(s.content) if vocabulary is not None else frozenset()
+    # words no FAQ question uses may name a subject of their own: two of them are enough to say so
+    unknown = len(vocabulary.unknown(s.content)) if vocabulary is not None else 0
+    if not own and own_topic is None and unknown < 2 and s.words <= _POINTER_MAX_WORDS:
+        return True  # no subject of its own: "đăng ký xong bao lâu phải làm lại"
+    theirs = _subject_topics(subject, vocabulary)
+    if own_topic is not None and own_topic not in theirs:
+        return False  # answerable on its own, about something else
+    # two content words name an aspect ("mức phạt", "lệ phí"), not a subject of their own
+    if own and theirs and not (own & theirs) and len(s.content) > _ASPECT_WORDS:
+        return False
+    return s.words <= SHORT_WORDS
+
+
+def _subject_topics(subject: Subject, vocabulary: TopicVocabulary | None) -> frozenset[str]:
+    found = vocabulary.topics(signals(" ".join(subject.terms) or subject.question).content) if vocabulary else frozenset()
+    return found | ({subject.topic} if subject.topic else frozenset())
+
+
+def key_terms(text: str, limit: int = MAX_TERMS) -> tuple[str, ...]:
+    """The content words of a question as written (accents kept), in order, without repeats or numbers."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for token in re.findall(r"\w+", unicodedata.normalize("NFC", text).lower()):
+        f = cue_form(token).strip()
+        if not f or f in FUNCTION_WORDS or f.isdigit() or len(f) < 2 or f in seen or "_" in f:
+            continue
+        seen.add(f)
+        out.append(token)
+        if len(out) >= limit:
+            break
+    return tuple(out)
+
+
+def fragment(text: str) -> str:
+    """The message without the words that only point back ("thế còn chồng thì sao" -> "chồng thì sao")."""
+    words = text.split()
+    folded = _words(cue_form(text))
+    if len(words) != len(folded):
+        return text.strip()
+    m = _START.match(" ".join(folded))
+    if m is None or not signals(text).starts_back:
+        return text.strip()
+    n = len(m.group(0).split())
+    # keep "nếu" / "trường hợp": they say the new fragment is a condition
+    while n and folded[n - 1] in ("neu", "truong", "hop", "lo", "nguoc", "lai"):
+        n -= 1
+    return " ".join(words[n:]).strip() or text.strip()
+
+
+def rewrite(text: str, subject: Subject) -> str:
+    """A standalone question: the subject's question as the citizen put it, then the new fragment.
+
+    The whole question, not a bag of its key words: the FAQ is matched by meaning, and a sentence
+    embeds closer to the vetted questions than keywords do; the retriever reads the same words either way.
+    """
+    rest = fragment(text)
+    words = subject.question.split()
+    carried = " ".join(words[:_SUBJECT_WORDS]) if words else " ".join(subject.terms)
+    return f"{carried} {rest}".strip()
+
+
+def covers(answer: str, followup: str) -> bool:
+    """Whether an answer already speaks of most content words of a follow-up (serving it again answers it)."""
+    asked = signals(followup).content
+    if not asked:
+        return False
+    said = set(_words(cue_form(answer)))
+    return sum(w in said for w in asked) / len(asked) >= 0.6
