@@ -397,22 +397,22 @@ def triage(raw: str, cleaned_text: str | None = None, *, had_html: bool = False,
 
 
 # The learned model's probabilities at which it decides on its own; the cues decide with it in
-# between. Chosen on knowledge_base/training/triage_check.jsonl (never trained on), not on any
-# evaluation set.
+# between. Chosen on knowledge_base/training/triage_check.jsonl and triage_check_2.jsonl (messages
+# we wrote and never train on), not on any evaluation set.
 URGENT_P = 0.5
 ESCALATE_P = 0.5
 CUE_OVERRULED_BY_ANSWER_P = 0.8
-OUT_OF_SCOPE_P = 0.5
+OUT_OF_SCOPE_P = 0.4
 # a question about a rule with no cue of a case stays a question unless the model is at least this sure
 RULE_QUESTION_VETO = 0.8
 # a message that asks for information and nowhere for a person stays a question unless the model is
 # this sure, and soft cues (a dispute, a threat in the past) do not make it a case
-INFO_QUESTION_VETO = 0.9
+INFO_QUESTION_VETO = 0.95
 # a message that asks for a person escalates on less of the model's belief
 PERSON_ESCALATE_P = 0.35
 # an escalation whose likeliest category is violence, abuse, crisis or injury shows emergency numbers
 # when the model gives urgency at least this much
-URGENT_CATEGORY_P = 0.2
+URGENT_CATEGORY_P = 0.1
 _URGENT_CATEGORIES = {"violence", "sexual_abuse", "child_abuse", "crisis", "injury", "trafficking"}
 _MODEL_CATEGORY = {"sexual_abuse": "violence", "child_abuse": "violence", "trafficking": "violence",
                    "sued": "court", "lawsuit": "dispute"}
@@ -443,10 +443,12 @@ def _with_model(folded: str, esc: TriageResult | None, oos: str | None, intent: 
     if pe + pu >= ESCALATE_P or (esc is None and wants_person and pe + pu >= PERSON_ESCALATE_P):
         if esc is not None:
             return esc
-        urgent = intent.category in _URGENT_CATEGORIES and pu >= URGENT_CATEGORY_P
+        # urgency the larger share of the model's belief, or an abuse category: numbers first
+        urgent = pu >= pe or (intent.category in _URGENT_CATEGORIES and pu >= URGENT_CATEGORY_P)
         return _model_escalation(folded, intent, urgent=urgent)
-    if esc is not None and pa < CUE_OVERRULED_BY_ANSWER_P and (esc.score >= 1.0 or pe + pu >= 0.25):
-        return esc
+    if esc is not None and ((pa < CUE_OVERRULED_BY_ANSWER_P and (esc.score >= 1.0 or pe + pu >= 0.25))
+                            or "ask_person" in esc.cues):
+        return esc  # a request for a person is granted whatever the model reads in the rest
     legal = bool(_LEGAL_WORDS.search(folded))
     if (po >= OUT_OF_SCOPE_P and (not legal or po >= 0.8)) or (oos is not None and pa < 0.6):
         kind = oos or intent.category or "general"
