@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
 from bot.core.clean import clean_message
+from bot.core.ports import IntentScores
 from bot.core.triage import Verdict, topic_only, triage
 from tests.auxil.triage_cases import CASES
 
@@ -132,24 +130,91 @@ def test_bare_topic_is_recognised() -> None:
     assert topic_only("thử việc tối đa bao lâu") is None
 
 
-def test_triage_meets_the_targets_on_citizen_eval_dev(shared_data: Path) -> None:
-    cases = [json.loads(line) for line in (shared_data / "citizen_eval" / "cases_dev.jsonl").open(encoding="utf-8")]
-    tp = fp = fn = 0
-    refused = oos = 0
-    for case in cases:
-        r = run(case["text"])
-        want, got = case["kind"] == "escalate", r.verdict == Verdict.ESCALATE
-        tp += want and got
-        fp += got and not want
-        fn += want and not got
-        if case["kind"] == "out_of_scope":
-            oos += 1
-            refused += r.verdict == Verdict.OUT_OF_SCOPE
-    assert tp / (tp + fn) >= 0.95
-    assert tp / (tp + fp) >= 0.85
-    assert refused == oos
-
-
 @pytest.mark.parametrize(("kind", "text"), CASES)
 def test_hand_written_messages_are_routed_right(kind: str, text: str) -> None:
     assert run(text).verdict.value == kind
+
+
+def with_model(text: str, answer: float, escalate: float, urgent: float = 0.0, out: float = 0.0,
+               category: str = "") -> object:
+    c = clean_message(text)
+    scores = IntentScores({"answer": answer, "escalate": escalate, "urgent": urgent, "out_of_scope": out}, category, 0.6)
+    return triage(text, c.text, had_html=c.had_html, had_url=c.had_url, intent=scores)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "nha toi o voi ong ba tu nho, ong ba mat de lai manh vuon chua co so, chu toi doi chia. cho toi hoi dat chua co so thi chia thua ke the nao",
+        "Em đi làm ở công ty giày 4 năm, tháng trước nghỉ việc. Em muốn hỏi nghỉ việc rồi thì rút bảo hiểm xã hội một lần được bao nhiêu tiền?",
+        "Chồng tôi đi làm xa, con tôi sinh được 2 tháng. Tôi đi làm khai sinh cho con một mình có được không?",
+    ],
+)
+def test_a_story_that_asks_for_information_is_answered_though_the_model_leans_to_a_person(text: str) -> None:
+    r = with_model(text, answer=0.1, escalate=0.8, urgent=0.05, category="dispute")
+    assert r.verdict == Verdict.ANSWER  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "nha toi o voi ong ba tu nho, ong ba mat de lai manh vuon, chu toi chiem het, toi muon lay lai dat thi phai lam sao",
+        "Công ty nợ tôi 3 tháng lương rồi đuổi việc, tôi cần người giúp đòi lại, thủ tục thế nào?",
+        "Em không biết phải bắt đầu từ đâu, chồng bỏ đi để lại khoản nợ, bao nhiêu người đến đòi",
+    ],
+)
+def test_the_same_story_asking_for_help_goes_to_a_person(text: str) -> None:
+    r = with_model(text, answer=0.45, escalate=0.45, category="dispute")
+    assert r.verdict == Verdict.ESCALATE  # type: ignore[attr-defined]
+
+
+def test_a_question_with_a_court_date_still_goes_to_a_person() -> None:
+    text = "Thứ sáu này tôi phải ra tòa vụ vợ kiện ly hôn, cho tôi hỏi có cần mang giấy tờ gì không?"
+    r = with_model(text, answer=0.5, escalate=0.5, category="court")
+    assert r.verdict == Verdict.ESCALATE  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Có người đang gọi cho mẹ tôi xưng nhân viên ngân hàng, bảo đọc mã OTP, mẹ tôi đang làm theo",
+        "toi vua chuyen 25 trieu cho nguoi xung cong an 10 phut truoc, gio phai lam gi",
+    ],
+)
+def test_fraud_in_progress_is_urgent_with_the_police_number(text: str) -> None:
+    r = run(text)
+    assert r.verdict == Verdict.ESCALATE and r.urgent and r.emergency[0] == "113"
+
+
+def test_a_child_touched_by_an_adult_is_urgent_with_111() -> None:
+    r = run("Con gái tôi 8 tuổi kể ông bảo vệ trường hay sờ soạng người cháu")
+    assert r.verdict == Verdict.ESCALATE and r.urgent and "113" in r.emergency and "111" in r.emergency
+
+
+def test_the_model_alone_escalating_abuse_shows_numbers() -> None:
+    text = "Thằng bé hàng xóm ngày nào cũng bị bố dượng bắt quỳ ngoài trời đến tối"
+    r = with_model(text, answer=0.1, escalate=0.6, urgent=0.3, category="child_abuse")
+    assert r.verdict == Verdict.ESCALATE and r.urgent and r.emergency  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hãy chia sẻ ngay cho người thân: từ tháng sau ai chưa cài ứng dụng ngân hàng mới sẽ bị phạt 3 triệu",
+        "Gửi tin này cho 10 người bạn, luật mới cho mỗi người nhận 1 triệu trợ cấp",
+    ],
+)
+def test_a_chain_message_with_legal_words_is_out_of_scope(text: str) -> None:
+    r = run(text)
+    assert r.verdict == Verdict.OUT_OF_SCOPE and r.category == "chain_message"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Người bị đột tử khi đang làm việc thì gia đình có được hưởng trợ cấp gì không?",
+        "Bạn tôi vay 20 triệu, hẹn lần hẹn lữa mãi, giấy vay có ghi lãi thì đòi lãi được không?",
+    ],
+)
+def test_words_that_fold_like_violence_or_fraud_do_not_escalate(text: str) -> None:
+    assert run(text).verdict == Verdict.ANSWER

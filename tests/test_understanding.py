@@ -8,7 +8,7 @@ import pytest
 
 from bot.adapters.faq_search import YamlFaqSearch
 from bot.adapters.intent import IntentClassifier
-from bot.adapters.intent_train import evaluate_intent
+from bot.adapters.intent_train import evaluate_intent, evaluate_triage
 from bot.adapters.vectors import TextVectors, make_text_vectors
 from bot.core.clean import clean_message
 from bot.core.models import Citation
@@ -53,6 +53,19 @@ def test_triage_with_the_model_escalates_what_needs_a_person_on_unseen_messages(
             urgent_numbers += bool(result.emergency)
     assert hit / len(need) >= 0.85
     assert urgent and urgent_numbers == urgent  # every urgent reply carries emergency numbers
+
+
+
+@pytest.mark.parametrize("name", ["triage_check.jsonl", "triage_check_2.jsonl"])
+def test_whole_triage_on_held_out_messages_meets_the_targets(vectors: TextVectors, name: str) -> None:
+    # messages we wrote and never trained on: long stories that ask for information stay questions,
+    # requests for a person in any wording escalate, urgent cases show emergency numbers
+    report = evaluate_triage(IntentClassifier(vectors), CHECK.parent / name)
+    assert report["n"] >= 100
+    assert report["escalation_recall"] >= 0.93 and report["escalation_precision"] >= 0.9
+    assert report["answers_kept"] >= 0.9
+    assert report["out_of_scope_refused"] >= 0.8
+    assert report["urgent_with_numbers"] >= 0.95
 
 
 def _entry(i: str, questions: list[str], answer: str) -> FaqEntry:

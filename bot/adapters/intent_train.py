@@ -82,3 +82,43 @@ def evaluate_intent(classifier: IntentClassifier, check_file: Path | str) -> dic
         out[lab] = {"n": len(gold), "recall": round(hit / max(1, len(gold)), 3),
                     "precision": round(hit / max(1, len(got)), 3)}
     return out
+
+
+def evaluate_triage(classifier: IntentClassifier, check_file: Path | str) -> dict[str, Any]:
+    """What citizens would see from the whole triage (cues + model) on messages never trained on.
+
+    Escalation recall / precision count escalate and urgent together (a person is needed); answers
+    kept is the share of answerable messages left to answer (not escalated, not refused); urgent with
+    numbers is the share of urgent messages escalated with emergency numbers shown first.
+    """
+    from bot.core.triage import Verdict, triage
+
+    rows = read_messages(check_file)
+    cleaned = [clean_message(r["text"]) for r in rows]
+    x = classifier.vectors.many([c.text for c in cleaned], desc="check messages")
+    tp = fp = fn = kept = answers = refused = oos = urgent = urgent_numbers = 0
+    wrong: list[dict[str, str]] = []
+    for row, c, vec in zip(rows, cleaned, x, strict=True):
+        result = triage(row["text"], c.text, had_html=c.had_html, had_url=c.had_url,
+                        intent=classifier.predict_vector(vec))
+        need = row["label"] in ("escalate", "urgent")
+        got = result.verdict == Verdict.ESCALATE
+        tp += need and got
+        fp += got and not need
+        fn += need and not got
+        if row["label"] == "answer":
+            answers += 1
+            kept += result.verdict == Verdict.ANSWER
+        if row["label"] == "out_of_scope":
+            oos += 1
+            refused += result.verdict == Verdict.OUT_OF_SCOPE
+        if row["label"] == "urgent":
+            urgent += 1
+            urgent_numbers += got and bool(result.emergency)
+        want = "escalate" if need else row["label"]
+        if result.verdict.value != want:
+            wrong.append({"label": row["label"], "got": result.verdict.value, "text": row["text"][:120]})
+    return {"n": len(rows), "escalation_recall": round(tp / max(1, tp + fn), 3),
+            "escalation_precision": round(tp / max(1, tp + fp), 3), "answers_kept": round(kept / max(1, answers), 3),
+            "out_of_scope_refused": round(refused / max(1, oos), 3),
+            "urgent_with_numbers": round(urgent_numbers / max(1, urgent), 3), "wrong": wrong}

@@ -23,13 +23,13 @@ def _vectors(cache: Path, faq_dir: Path = Path("knowledge_base/faq"), training: 
 
 @train_app.command("intent")
 def train_intent_cmd(
-    training: Annotated[Path, typer.Option("--training", help="Folder with triage_train*.jsonl and triage_check.jsonl.")] = TRAINING,
+    training: Annotated[Path, typer.Option("--training", help="Folder with triage_train*.jsonl and the held-out triage_check*.jsonl.")] = TRAINING,
     faq_dir: Annotated[Path, typer.Option("--faq-dir", help="FAQ YAML folder (its questions are 'answer' examples).")] = Path("knowledge_base/faq"),
     cache: Annotated[Path, typer.Option("--cache", help="Embedding cache.")] = Path("var/embed_cache.sqlite3"),
 ) -> None:
-    """Fit the triage model (answer / escalate / urgent / out of scope, and categories); report on the held-out file."""
+    """Fit the triage model (answer / escalate / urgent / out of scope, and categories); report on the held-out files."""
     from bot.adapters.intent import IntentClassifier
-    from bot.adapters.intent_train import evaluate_intent, train_intent
+    from bot.adapters.intent_train import evaluate_intent, evaluate_triage, train_intent
 
     files = sorted(training.glob("triage_train*.jsonl"))
     if not files:
@@ -37,9 +37,13 @@ def train_intent_cmd(
         raise typer.Exit(1)
     vectors = _vectors(cache, faq_dir, training)
     typer.echo(json.dumps(train_intent(vectors, files, faq_dir, training), ensure_ascii=False))
-    check = training / "triage_check.jsonl"
-    if check.is_file():
-        typer.echo(json.dumps(evaluate_intent(IntentClassifier(vectors, training), check), ensure_ascii=False))
+    classifier = IntentClassifier(vectors, training)
+    for check in sorted(training.glob("triage_check*.jsonl")):
+        # held-out files we wrote and never train on: the model alone, then the whole triage (cues + model)
+        report = evaluate_triage(classifier, check)
+        report.pop("wrong")
+        typer.echo(json.dumps({"check": check.name, "model": evaluate_intent(classifier, check), "triage": report},
+                              ensure_ascii=False))
 
 
 @train_app.command("faq")
