@@ -21,6 +21,14 @@ class ReplyKind(StrEnum):
     INFO = "info"
 
 
+class Urgency(StrEnum):
+    """How soon a person must look at an escalated case."""
+
+    URGENT = "urgent"  # danger now: emergency numbers first, staff alerted
+    HIGH = "high"  # a deadline or liberty at stake (court date, arrest)
+    NORMAL = "normal"
+
+
 class DocStatus(StrEnum):
     IN_FORCE = "in_force"
     PARTLY_EXPIRED = "partly_expired"

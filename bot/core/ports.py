@@ -120,7 +120,7 @@ class TicketDraft:
     user_id: str
     chat_id: str
     category: str
-    urgency: str  # "urgent" | "high" | "normal"
+    urgency: str  # an Urgency
     question: str
     transcript: list[Turn]
     sources: list[tuple[str, float]]

@@ -19,6 +19,7 @@ from bot.core.models import (
     Passage,
     Reply,
     ReplyKind,
+    Urgency,
 )
 from bot.core.pii import mask_pii
 from bot.core.ports import (
@@ -546,7 +547,7 @@ class Assistant:
         if last_bot is not None:
             passages = [p for p in (self._safe_get(a) for a, _ in last_bot.sources[:5]) if p is not None]
         draft = last_bot.text if last_bot is not None and last_bot.reply_kind == ReplyKind.ANSWER.value else None
-        ticket_id = self._open_ticket(msg, state, question or msg.text, category, "normal", passages, draft, False)
+        ticket_id = self._open_ticket(msg, state, question or msg.text, category, Urgency.NORMAL, passages, draft, False)
         state.pending_ticket_id = state.open_ticket_id = ticket_id
         text = _join_fitting([lead, self._fmt(texts.ESCALATED, ticket_id=ticket_id), texts.CONSENT_QUESTION], max_chars)
         return Reply(ReplyKind.ESCALATED, text, buttons=list(CONSENT_BUTTONS), ticket_id=ticket_id), state

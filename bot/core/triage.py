@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from bot.core.clean import cue_form
+from bot.core.models import Urgency
 from bot.core.ports import IntentScores
 from retrieval.normalize import nfc, strip_diacritics
 
@@ -23,7 +24,7 @@ class Verdict(StrEnum):
 class TriageResult:
     verdict: Verdict
     category: str = ""  # escalation category, out-of-scope kind or bad-input kind
-    urgency: str = "normal"  # "urgent" | "high" | "normal"
+    urgency: Urgency = Urgency.NORMAL
     emergency: tuple[str, ...] = ()  # numbers to give first, in order ("113", "115", "111")
     legal_aid_hint: bool = False
     score: float = 0.0
@@ -31,7 +32,7 @@ class TriageResult:
 
     @property
     def urgent(self) -> bool:
-        return self.urgency == "urgent"
+        return self.urgency == Urgency.URGENT
 
 
 # ---------------------------------------------------------------------------------------------
@@ -183,22 +184,22 @@ _LEGAL_AID = re.compile(
 
 # Category -> (urgency, emergency numbers) defaults; violence and injury are refined below.
 _CATEGORY_URGENCY = {
-    "crisis": "urgent",
-    "violence": "urgent",
-    "injury": "urgent",
-    "arrest": "high",
-    "court": "high",
-    "fraud": "high",
-    "workplace_accident": "high",
-    "elder_abuse": "high",
-    "child_abduction": "high",
-    "missing_person": "urgent",
-    "labour_exploitation": "high",
-    "human_request": "normal",
-    "drafting": "normal",
-    "dispute": "normal",
-    "complaint": "normal",
-    "denunciation": "normal",
+    "crisis": Urgency.URGENT,
+    "violence": Urgency.URGENT,
+    "injury": Urgency.URGENT,
+    "arrest": Urgency.HIGH,
+    "court": Urgency.HIGH,
+    "fraud": Urgency.HIGH,
+    "workplace_accident": Urgency.HIGH,
+    "elder_abuse": Urgency.HIGH,
+    "child_abduction": Urgency.HIGH,
+    "missing_person": Urgency.URGENT,
+    "labour_exploitation": Urgency.HIGH,
+    "human_request": Urgency.NORMAL,
+    "drafting": Urgency.NORMAL,
+    "dispute": Urgency.NORMAL,
+    "complaint": Urgency.NORMAL,
+    "denunciation": Urgency.NORMAL,
 }
 # When several categories fire, the reported one is the most serious.
 _CATEGORY_ORDER = (
@@ -327,7 +328,7 @@ def escalation(folded: str, accented: str) -> TriageResult | None:
     category = next(cat for cat in _CATEGORY_ORDER if cat in categories) if categories & set(_CATEGORY_ORDER) else fired[0].category
     child = bool(_CHILD_RE.search(folded))
     hurt = bool(_HURT_RE.search(folded))
-    urgency = _CATEGORY_URGENCY.get(category, "normal")
+    urgency = _CATEGORY_URGENCY.get(category, Urgency.NORMAL)
     emergency: list[str] = []
     if category == "crisis":
         emergency = ["115"]
@@ -341,19 +342,19 @@ def escalation(folded: str, accented: str) -> TriageResult | None:
             emergency.append("115")
         only_threat = all(c.name in ("threat", "domestic_violence", "exposure_threat") for c in fired if c.category == "violence")
         if only_threat:
-            urgency = "high"
+            urgency = Urgency.HIGH
     elif (category == "elder_abuse" and re.search(r"\bdanh|doa|bo doi|khong cho an", folded)) or (category == "fraud" and any(c.name in ("repossession", "threat", "death_threat") for c in fired)):
         emergency = ["113"]
     if child and category in ("violence", "child_abduction", "missing_person", "injury", "crisis", "arrest"):
         emergency.append("111")
         if category == "violence":
-            urgency = "urgent"
+            urgency = Urgency.URGENT
     if any(c.name == "fraud_now" for c in fired):
         # money leaving the account now: 113 and the bank can still stop the transfer
-        urgency = "urgent"
+        urgency = Urgency.URGENT
         emergency.append("113")
-    if urgency == "normal" and any(c.name == "time_critical" for c in fired):
-        urgency = "high"
+    if urgency == Urgency.NORMAL and any(c.name == "time_critical" for c in fired):
+        urgency = Urgency.HIGH
     if any(c.category == "violence" for c in fired) and "113" not in emergency:
         emergency.insert(0, "113")
     return TriageResult(
@@ -477,7 +478,7 @@ def _model_escalation(folded: str, intent: IntentScores, *, urgent: bool) -> Tri
     category = _MODEL_CATEGORY.get(raw_category, raw_category)
     child = bool(_CHILD_RE.search(folded)) or raw_category == "child_abuse"
     emergency: list[str] = []
-    urgency = "urgent" if urgent else _CATEGORY_URGENCY.get(category, "normal")
+    urgency = Urgency.URGENT if urgent else _CATEGORY_URGENCY.get(category, Urgency.NORMAL)
     if urgent:
         if raw_category == "crisis":
             emergency = ["115"]

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.storage.db import Database
 from bot.storage.schema import FaqProposal, Ticket, TicketEvent, utcnow
+from bot.storage.statuses import ProposalStatus
 
 
 class ProposalDecided(Exception):
@@ -71,9 +72,9 @@ def decide_proposal(
     with db.session() as s:
         taken = s.execute(
             sa.update(FaqProposal)
-            .where(FaqProposal.id == proposal_id, FaqProposal.status == "pending")
+            .where(FaqProposal.id == proposal_id, FaqProposal.status == ProposalStatus.PENDING)
             .values(
-                status="approved" if approve else "rejected",
+                status=ProposalStatus.APPROVED if approve else ProposalStatus.REJECTED,
                 approved_by=admin_id,
                 decision_note=note,
                 decided_at=now,

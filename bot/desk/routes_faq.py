@@ -31,6 +31,7 @@ from bot.kb.faq_writer import (
 )
 from bot.storage.faq_proposals import Proposal
 from bot.storage.staff import StaffAccount
+from bot.storage.statuses import ProposalStatus
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +140,7 @@ async def review(request: Request) -> Response:
     draft = _draft_from(proposal)
     desk = desk_of(request)
     problems = (
-        await desk.run(_check, desk, draft) if proposal.status == "pending" else []
+        await desk.run(_check, desk, draft) if proposal.status == ProposalStatus.PENDING else []
     )
     return await _review_page(request, proposal, draft, problems)
 
@@ -158,7 +159,7 @@ async def approve(request: Request) -> Response:
     form = await checked_form(request)
     proposal = await _proposal(request)
     me = current_staff(request)
-    if proposal.status != "pending":
+    if proposal.status != ProposalStatus.PENDING:
         return redirect(request, "/admin/faq", ok="faq_decided")
     draft = FaqDraft(
         questions=prepare_questions(str(form.get("questions") or "").splitlines()),

@@ -11,15 +11,16 @@ from starlette.routing import Route
 from bot.desk import params, texts
 from bot.desk.context import current_staff, desk_of
 from bot.desk.render import page
+from bot.storage.statuses import TicketStatus
 
 PAGE_SIZE = 100
 MAX_PAGE = 10_000
 STATUS_FILTERS = {
-    "active": ("open", "claimed"),
-    "open": ("open",),
-    "claimed": ("claimed",),
-    "resolved": ("resolved",),
-    "all": ("open", "claimed", "resolved"),
+    "active": (TicketStatus.OPEN, TicketStatus.CLAIMED),
+    "open": (TicketStatus.OPEN,),
+    "claimed": (TicketStatus.CLAIMED,),
+    "resolved": (TicketStatus.RESOLVED,),
+    "all": tuple(TicketStatus),
 }
 
 

@@ -20,11 +20,12 @@ from bot.storage.schema import (
     TicketNote,
     User,
 )
+from bot.storage.statuses import InboxStatus, OutboxStatus, ProposalStatus
 from bot.storage.texts import REDACTED
 
 log = logging.getLogger(__name__)
 
-IN_FLIGHT = ("pending", "sending")
+IN_FLIGHT = (OutboxStatus.PENDING, OutboxStatus.SENDING)
 _SENDER_KEYS = ("from", "sender", "user", "chat")
 
 
@@ -115,7 +116,7 @@ def erase_user(db: Database, channel: str, external_id: str, *, now: dt.datetime
             # not yet vetted by an admin, so still the citizen's own words
             s.execute(
                 sa.delete(FaqProposal).where(
-                    FaqProposal.ticket_id.in_(ticket_ids), FaqProposal.status == "pending"
+                    FaqProposal.ticket_id.in_(ticket_ids), FaqProposal.status == ProposalStatus.PENDING
                 )
             )
             s.add_all(
@@ -134,7 +135,7 @@ def erase_user(db: Database, channel: str, external_id: str, *, now: dt.datetime
 
         # inbox: processed updates keep only their key (de-duplication); updates still waiting
         # are requests the citizen made and will be handled (their payload goes when done)
-        finished = InboxRecord.status.in_(("done", "failed"))
+        finished = InboxRecord.status.in_((InboxStatus.DONE, InboxStatus.FAILED))
         scrubbed = affected(
             s.execute(
                 sa.update(InboxRecord)

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from bot.storage.db import Database
 from bot.storage.schema import FaqProposal, utcnow
+from bot.storage.statuses import ProposalStatus
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ class Proposal:
     question: str
     answer: str
     citations: list[Any]
-    status: str  # "pending" | "approved" | "rejected"
+    status: str  # a ProposalStatus
     proposed_by: int | None
     approved_by: int | None
     ticket_id: int | None
@@ -72,7 +73,7 @@ class FaqProposalStore:
                 proposed_by=proposed_by,
                 ticket_id=ticket_id,
                 topic=topic,
-                status="pending",
+                status=ProposalStatus.PENDING,
                 created_at=self.clock(),
             )
             s.add(p)
@@ -84,7 +85,7 @@ class FaqProposalStore:
             p = s.get(FaqProposal, proposal_id)
             return _proposal(p) if p else None
 
-    def list(self, status: str | None = "pending", limit: int = 200) -> builtins.list[Proposal]:
+    def list(self, status: str | None = ProposalStatus.PENDING, limit: int = 200) -> builtins.list[Proposal]:
         q = sa.select(FaqProposal).order_by(FaqProposal.id.desc()).limit(limit)
         if status:
             q = q.where(FaqProposal.status == status)
@@ -105,9 +106,9 @@ class FaqProposalStore:
             p = s.get(FaqProposal, proposal_id, with_for_update=True)
             if p is None:
                 raise LookupError(proposal_id)
-            if p.status != "pending":
+            if p.status != ProposalStatus.PENDING:
                 raise ValueError(f"proposal {proposal_id} is already {p.status}")
-            p.status = "approved" if approve else "rejected"
+            p.status = ProposalStatus.APPROVED if approve else ProposalStatus.REJECTED
             p.approved_by = admin_id
             p.decision_note = note
             p.faq_id = faq_id

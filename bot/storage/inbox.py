@@ -15,6 +15,7 @@ from bot.core.pii import mask_payload, mask_pii
 from bot.storage.db import Database, affected, insert_ignore
 from bot.storage.queue import Backoff, claim_rows, release_for_retry
 from bot.storage.schema import InboxRecord, utcnow
+from bot.storage.statuses import InboxStatus
 
 
 def mark_done(session: Session, item_id: int, *, now: dt.datetime) -> bool:
@@ -27,9 +28,9 @@ def mark_done(session: Session, item_id: int, *, now: dt.datetime) -> bool:
     """
     result = session.execute(
         sa.update(InboxRecord)
-        .where(InboxRecord.id == item_id, InboxRecord.status != "done")
+        .where(InboxRecord.id == item_id, InboxRecord.status != InboxStatus.DONE)
         .values(
-            status="done",
+            status=InboxStatus.DONE,
             processed_at=now,
             payload=None,
             user_key=None,
@@ -106,7 +107,7 @@ class Inbox:
                     "chat_key": None if chat_key is None else str(chat_key),
                     "user_key": None if user_key is None else str(user_key),
                     "payload": mask_payload(payload),
-                    "status": "pending",
+                    "status": InboxStatus.PENDING.value,
                     "attempts": 0,
                     "received_at": now,
                     "next_attempt_at": now,
@@ -122,7 +123,7 @@ class Inbox:
                 s,
                 InboxRecord,
                 chat_column="chat_key",
-                busy_status="processing",
+                busy_status=InboxStatus.PROCESSING,
                 limit=limit,
                 worker_id=worker_id,
                 now=self.clock(),
@@ -156,10 +157,10 @@ class Inbox:
             row = s.get(InboxRecord, item_id)
             if row is None:
                 return False
-            if row.status == "done":
+            if row.status == InboxStatus.DONE:
                 return None
             if not retry:
-                row.status = "failed"
+                row.status = InboxStatus.FAILED
                 row.last_error = error[:2000]
                 row.claimed_by = None
                 return False
@@ -171,7 +172,7 @@ class Inbox:
                 now=self.clock(),
                 delay=self.backoff.delay(row.attempts, self.rng),
                 max_attempts=self.max_attempts,
-                busy_status="processing",
+                busy_status=InboxStatus.PROCESSING,
             )
             return when is not None
 
@@ -182,7 +183,7 @@ class Inbox:
                 s.scalar(
                     sa.select(sa.func.count())
                     .select_from(InboxRecord)
-                    .where(InboxRecord.status.in_(("pending", "processing")))
+                    .where(InboxRecord.status.in_((InboxStatus.PENDING, InboxStatus.PROCESSING)))
                 )
                 or 0
             )

@@ -16,8 +16,9 @@ from bot.storage.db import Database
 from bot.storage.inbox import mark_done
 from bot.storage.queue import Backoff, claim_rows, release_for_retry
 from bot.storage.schema import OutboxRecord, utcnow
+from bot.storage.statuses import OutboxStatus
 
-IN_FLIGHT = ("pending", "sending")
+IN_FLIGHT = (OutboxStatus.PENDING, OutboxStatus.SENDING)
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ class Outbox:
             channel=str(channel),
             chat_id=str(chat_id),
             payload=payload.to_json(),
-            status="pending",
+            status=OutboxStatus.PENDING,
             attempts=0,
             next_attempt_at=now,
             created_at=now,
@@ -120,7 +121,7 @@ class Outbox:
                 s,
                 OutboxRecord,
                 chat_column="chat_id",
-                busy_status="sending",
+                busy_status=OutboxStatus.SENDING,
                 limit=limit,
                 worker_id=worker_id,
                 now=self.clock(),
@@ -160,7 +161,7 @@ class Outbox:
             if row.erase_after_send:
                 s.delete(row)
                 return
-            row.status = "sent"
+            row.status = OutboxStatus.SENT
             row.sent_at = self.clock()
             row.last_error = None
             row.claimed_by = None
@@ -184,9 +185,9 @@ class Outbox:
                 now=self.clock(),
                 delay=delay,
                 max_attempts=self.max_attempts,
-                busy_status="sending",
+                busy_status=OutboxStatus.SENDING,
             )
-            if when is None and row is not None and row.status == "failed" and row.erase_after_send:
+            if when is None and row is not None and row.status == OutboxStatus.FAILED and row.erase_after_send:
                 s.delete(row)
             return when
 
@@ -199,7 +200,7 @@ class Outbox:
             if row.erase_after_send:
                 s.delete(row)
                 return
-            row.status = "failed"
+            row.status = OutboxStatus.FAILED
             row.last_error = error[:2000]
             row.claimed_by = None
 
@@ -221,7 +222,7 @@ class Outbox:
             rows = s.execute(
                 sa.select(OutboxRecord.status, sa.func.count()).group_by(OutboxRecord.status)
             ).all()
-        out = dict.fromkeys(("pending", "sending", "sent", "failed"), 0)
+        out = dict.fromkeys([s.value for s in OutboxStatus], 0)
         out.update({status: n for status, n in rows})
         return out
 

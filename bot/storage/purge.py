@@ -20,6 +20,7 @@ from bot.storage.schema import (
     User,
     utcnow,
 )
+from bot.storage.statuses import InboxStatus, OutboxStatus, TicketStatus
 
 log = logging.getLogger(__name__)
 
@@ -49,26 +50,26 @@ def purge(
         counts["outbox"] = affected(
             s.execute(
                 sa.delete(OutboxRecord).where(
-                    OutboxRecord.status.in_(("sent", "failed")), OutboxRecord.created_at < cutoff
+                    OutboxRecord.status.in_((OutboxStatus.SENT, OutboxStatus.FAILED)), OutboxRecord.created_at < cutoff
                 )
             )
         )
         counts["inbox"] = affected(
             s.execute(
                 sa.delete(InboxRecord).where(
-                    InboxRecord.status.in_(("done", "failed")),
+                    InboxRecord.status.in_((InboxStatus.DONE, InboxStatus.FAILED)),
                     InboxRecord.received_at < inbox_cutoff,
                 )
             )
         )
         counts["tickets"] = affected(
             s.execute(
-                sa.delete(Ticket).where(Ticket.status == "resolved", Ticket.resolved_at < cutoff)
+                sa.delete(Ticket).where(Ticket.status == TicketStatus.RESOLVED, Ticket.resolved_at < cutoff)
             )
         )
 
         held = sa.select(Ticket.conversation_id).where(
-            Ticket.status != "resolved", Ticket.conversation_id.is_not(None)
+            Ticket.status != TicketStatus.RESOLVED, Ticket.conversation_id.is_not(None)
         )
         counts["messages"] = affected(
             s.execute(

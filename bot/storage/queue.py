@@ -10,6 +10,9 @@ from sqlalchemy.orm import Session, aliased
 
 from bot.core.backoff import Backoff
 
+# inbox and outbox share the values pending and failed
+from bot.storage.statuses import InboxStatus
+
 __all__ = ["Backoff", "claim_rows", "release_for_retry"]
 
 
@@ -43,7 +46,7 @@ def claim_rows(
             model.claimed_at < stale_before,
             model.attempts >= max_attempts,
         )
-        .values(status="failed", last_error="lease expired too often", claimed_by=None)
+        .values(status=InboxStatus.FAILED, last_error="lease expired too often", claimed_by=None)
     )
     earlier = aliased(model)
     head_of_chat = sa.or_(
@@ -52,11 +55,11 @@ def claim_rows(
             earlier.channel == model.channel,
             getattr(earlier, chat_column) == chat,
             earlier.id < model.id,
-            earlier.status.in_(("pending", busy_status)),
+            earlier.status.in_((InboxStatus.PENDING, busy_status)),
         ),
     )
     due = sa.or_(
-        sa.and_(model.status == "pending", model.next_attempt_at <= now),
+        sa.and_(model.status == InboxStatus.PENDING, model.next_attempt_at <= now),
         sa.and_(
             model.status == busy_status,
             model.claimed_at < stale_before,
@@ -97,13 +100,13 @@ def release_for_retry(
 ) -> dt.datetime | None:
     """Put a claimed row back for another try after `delay` seconds; None if it has no tries left."""
     row = session.get(model, row_id)
-    if row is None or row.status not in (busy_status, "pending"):
+    if row is None or row.status not in (busy_status, InboxStatus.PENDING):
         return None
     row.last_error = error[:2000]
     row.claimed_by = None
     if row.attempts >= max_attempts:
-        row.status = "failed"
+        row.status = InboxStatus.FAILED
         return None
-    row.status = "pending"
+    row.status = InboxStatus.PENDING
     row.next_attempt_at = now + dt.timedelta(seconds=delay)
     return row.next_attempt_at

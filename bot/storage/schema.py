@@ -10,6 +10,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from bot.storage.statuses import InboxStatus, OutboxStatus, ProposalStatus, TicketStatus, check_in
+
 # Named constraints and indexes, so migrations can refer to them on every dialect.
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -223,13 +225,13 @@ class Ticket(Base):
 
     __tablename__ = "tickets"
     __table_args__ = (
-        sa.CheckConstraint("status IN ('open', 'claimed', 'resolved')", name="status"),
+        sa.CheckConstraint(check_in(TicketStatus), name="status"),
         sa.CheckConstraint("urgency IN ('urgent', 'high', 'normal')", name="urgency"),
         sa.Index(None, "status", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    status: Mapped[str] = mapped_column(sa.String(16), default="open")
+    status: Mapped[str] = mapped_column(sa.String(16), default=TicketStatus.OPEN.value)
     category: Mapped[str] = mapped_column(sa.String(64))
     urgency: Mapped[str] = mapped_column(sa.String(8))
     channel: Mapped[str] = mapped_column(sa.String(16))
@@ -285,7 +287,7 @@ class FaqProposal(Base):
 
     __tablename__ = "faq_proposals"
     __table_args__ = (
-        sa.CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
+        sa.CheckConstraint(check_in(ProposalStatus), name="status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -294,7 +296,7 @@ class FaqProposal(Base):
     question: Mapped[str] = mapped_column(sa.Text)
     answer: Mapped[str] = mapped_column(sa.Text)
     citations: Mapped[list[Any]] = mapped_column(default=list)
-    status: Mapped[str] = mapped_column(sa.String(16), default="pending", index=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default=ProposalStatus.PENDING.value, index=True)
     proposed_by: Mapped[int | None] = mapped_column(_fk("staff_users.id", "SET NULL"))
     approved_by: Mapped[int | None] = mapped_column(_fk("staff_users.id", "SET NULL"))
     decision_note: Mapped[str | None] = mapped_column(sa.Text)
@@ -334,7 +336,7 @@ class InboxRecord(Base):
     __tablename__ = "inbox"
     __table_args__ = (
         sa.UniqueConstraint("channel", "update_key"),
-        sa.CheckConstraint("status IN ('pending', 'processing', 'done', 'failed')", name="status"),
+        sa.CheckConstraint(check_in(InboxStatus), name="status"),
         sa.Index(None, "status", "next_attempt_at"),
         sa.Index(None, "channel", "chat_key", "status"),
         sa.Index(None, "channel", "user_key"),
@@ -347,7 +349,7 @@ class InboxRecord(Base):
     user_key: Mapped[str | None] = mapped_column(sa.String(128))
     # cleared once processed: the update's text lives on only in `messages`
     payload: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
-    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    status: Mapped[str] = mapped_column(sa.String(16), default=InboxStatus.PENDING.value)
     attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
@@ -362,7 +364,7 @@ class OutboxRecord(Base):
 
     __tablename__ = "outbox"
     __table_args__ = (
-        sa.CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="status"),
+        sa.CheckConstraint(check_in(OutboxStatus), name="status"),
         sa.Index(None, "status", "next_attempt_at"),
         sa.Index(None, "channel", "chat_id", "status"),
     )
@@ -371,7 +373,7 @@ class OutboxRecord(Base):
     channel: Mapped[str] = mapped_column(sa.String(16))
     chat_id: Mapped[str] = mapped_column(sa.String(128))
     payload: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
-    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    status: Mapped[str] = mapped_column(sa.String(16), default=InboxStatus.PENDING.value)
     attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(sa.Text)

@@ -27,9 +27,10 @@ from bot.storage.schema import (
     User,
     utcnow,
 )
+from bot.storage.statuses import TicketStatus
 
 URGENCY_ORDER = ("urgent", "high", "normal")
-UNRESOLVED = ("open", "claimed")
+UNRESOLVED = (TicketStatus.OPEN, TicketStatus.CLAIMED)
 
 
 class TicketError(Exception):
@@ -174,7 +175,7 @@ class SqlTicketStore:
             uid = ensure_user(s, channel, draft.user_id, now)
             conv = ensure_conversation(s, uid, channel, draft.chat_id, now)
             ticket = Ticket(
-                status="open",
+                status=TicketStatus.OPEN,
                 category=draft.category[:64],
                 urgency=draft.urgency if draft.urgency in URGENCY_ORDER else "normal",
                 channel=channel,
@@ -220,7 +221,7 @@ class SqlTicketStore:
         now = self.clock()
         with self.db.session() as s:
             ticket = s.get(Ticket, ticket_id)
-            if ticket is None or ticket.status == "resolved":
+            if ticket is None or ticket.status == TicketStatus.RESOLVED:
                 return False
             ticket.updated_at = now
             self._event(s, ticket_id, "citizen_message", actor="citizen", detail={})
@@ -274,7 +275,7 @@ class SqlTicketStore:
             )
             unassigned = s.scalar(
                 sa.select(sa.func.count()).where(
-                    Ticket.status == "open", Ticket.assignee_id.is_(None)
+                    Ticket.status == TicketStatus.OPEN, Ticket.assignee_id.is_(None)
                 )
             )
             by_category = dict(
@@ -285,9 +286,9 @@ class SqlTicketStore:
                 ).all()
             )
         return QueueCounts(
-            open=by_status.get("open", 0),
-            claimed=by_status.get("claimed", 0),
-            resolved=by_status.get("resolved", 0),
+            open=by_status.get(TicketStatus.OPEN, 0),
+            claimed=by_status.get(TicketStatus.CLAIMED, 0),
+            resolved=by_status.get(TicketStatus.RESOLVED, 0),
             urgent_unresolved=urgent or 0,
             unassigned_open=unassigned or 0,
             by_category=by_category,
@@ -414,10 +415,10 @@ class SqlTicketStore:
                     sa.update(Ticket)
                     .where(
                         Ticket.id == ticket_id,
-                        Ticket.status != "resolved",
+                        Ticket.status != TicketStatus.RESOLVED,
                         sa.or_(Ticket.assignee_id.is_(None), Ticket.assignee_id == staff_id),
                     )
-                    .values(status="claimed", assignee_id=staff_id, updated_at=now)
+                    .values(status=TicketStatus.CLAIMED, assignee_id=staff_id, updated_at=now)
                 )
             )
             if taken:
@@ -431,8 +432,8 @@ class SqlTicketStore:
             ticket = self._ticket(s, ticket_id)
             previous = ticket.assignee_id
             ticket.assignee_id = assignee_id
-            if ticket.status != "resolved":
-                ticket.status = "claimed" if assignee_id is not None else "open"
+            if ticket.status != TicketStatus.RESOLVED:
+                ticket.status = TicketStatus.CLAIMED if assignee_id is not None else TicketStatus.OPEN
             ticket.updated_at = now
             self._event(
                 s,
@@ -502,8 +503,8 @@ class SqlTicketStore:
                 ticket.first_staff_reply_at = now
             if ticket.assignee_id is None:
                 ticket.assignee_id = staff_id
-                if ticket.status == "open":
-                    ticket.status = "claimed"
+                if ticket.status == TicketStatus.OPEN:
+                    ticket.status = TicketStatus.CLAIMED
             ticket.updated_at = now
             self._event(
                 s,
@@ -518,9 +519,9 @@ class SqlTicketStore:
         now = self.clock()
         with self.db.session() as s:
             ticket = self._ticket(s, ticket_id)
-            if ticket.status == "resolved":
+            if ticket.status == TicketStatus.RESOLVED:
                 return
-            ticket.status = "resolved"
+            ticket.status = TicketStatus.RESOLVED
             ticket.resolved_at = now
             ticket.updated_at = now
             self._event(s, ticket_id, "resolved", staff_id=staff_id)
@@ -529,9 +530,9 @@ class SqlTicketStore:
         now = self.clock()
         with self.db.session() as s:
             ticket = self._ticket(s, ticket_id)
-            if ticket.status != "resolved":
+            if ticket.status != TicketStatus.RESOLVED:
                 return
-            ticket.status = "claimed" if ticket.assignee_id is not None else "open"
+            ticket.status = TicketStatus.CLAIMED if ticket.assignee_id is not None else TicketStatus.OPEN
             ticket.resolved_at = None
             ticket.updated_at = now
             self._event(s, ticket_id, "reopened", staff_id=staff_id)
