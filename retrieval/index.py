@@ -13,6 +13,7 @@ from retrieval.build import IndexFormatError, check_build, current_build, read_m
 from retrieval.hybrid import FusionConfig, fuse
 from retrieval.normalize import has_diacritics
 from retrieval.parse import best_clause
+from retrieval.rank import Ranker, load_ranker
 from retrieval.store import STATUS_CODES, ArticleStore
 from retrieval.tokenize import syllables
 from retrieval.types import Article, Hit
@@ -58,6 +59,8 @@ class SearchIndex:
             _ = bm25.restorer  # built now, not on the first unaccented question
         statuses = store.status_codes[self.indexed_rows]
         self._factor = self.fusion.penalties(STATUS_CODES)[statuses]
+        # the learned ranking stage, when the build has one (scripts/build_ranking.py)
+        self.ranker: Ranker | None = load_ranker(build_dir, bm25)
 
     # ---- metadata -----------------------------------------------------------------------------
     @property
@@ -104,17 +107,28 @@ class SearchIndex:
             def dense_of(rows: np.ndarray) -> np.ndarray:
                 return dense.scores_for(qvec, rows)
 
-        fused = fuse(sparse, dense_ids, dense_scores, dense_of, self._factor, self.fusion, k)
+        ranked = None
+        if self.ranker is not None:
+            dense_top = (dense_scores, dense_ids) if dense_ids is not None and dense_scores is not None else None
+            cands = self.ranker.candidates(query, sparse, dense_top=dense_top, dense_of=dense_of)
+            ranked = self.ranker.rank(cands, max(k, 10) * 3) or None
+        if ranked is not None:
+            # a text not in force keeps its place only when nothing in force is about as likely
+            ranked.sort(key=lambda r: -r[1] * float(self._factor[r[0]]))
+            fused = [(d, p * float(self._factor[d]), s, dn) for d, p, s, dn in ranked[:k]]
+        else:
+            fused = [(f.doc, f.score, f.sparse, f.dense)
+                     for f in fuse(sparse, dense_ids, dense_scores, dense_of, self._factor, self.fusion, k)]
         tokens = syllables(query)
         hits = []
-        for f in fused:
-            article = self.store.article(int(self.indexed_rows[f.doc]))
+        for doc, score, sparse_score, dense_score in fused:
+            article = self.store.article(int(self.indexed_rows[doc]))
             hits.append(
                 Hit(
                     article=article,
-                    score=f.score,
-                    sparse_score=f.sparse,
-                    dense_score=f.dense,
+                    score=score,
+                    sparse_score=sparse_score,
+                    dense_score=dense_score,
                     best_clause=best_clause(article, tokens),
                 )
             )
