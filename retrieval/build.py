@@ -67,6 +67,7 @@ def build_index(
     config: TokenizerConfig | None = None,
     echo: Callable[[str], None] = print,
     allow_empty: bool = False,
+    faq_records: Iterable[object] | None = None,
 ) -> Path:
     """Build an index of `sources` under `<out_dir>/builds/<id>/` and point `<out_dir>/CURRENT` at it.
 
@@ -80,6 +81,9 @@ def build_index(
     `allow_empty`: sources that do not exist are skipped with a message, and a corpus without
     any article gives an empty build (it loads, and every search returns no hit) instead of a
     ValueError; for a fresh clone whose knowledge base holds no law text yet.
+    `faq_records`: vetted FAQ entries (retrieval.faq.FaqRecord); when given, the build gets the
+    learned ranking stage (`ranking/`: their questions as expansions of the articles they cite,
+    document features, retrieval/ranker.json), see retrieval/rank_build.py.
     Returns the new build folder.
     """
     started = time.perf_counter()
@@ -139,6 +143,13 @@ def build_index(
         np.save(tmp / "indexed_rows.npy", np.array(canonical, dtype=np.int32))
         (tmp / "aliases.json").write_text(json.dumps(aliases, ensure_ascii=False), encoding="utf-8")
         steps["store"] = time.perf_counter() - t0
+
+        if faq_records is not None and indexed:
+            from retrieval.rank_build import add_ranking
+
+            t0 = time.perf_counter()
+            add_ranking(tmp, faq_records, articles=indexed, bm25=bm25)
+            steps["ranking"] = time.perf_counter() - t0
 
         manifest: dict[str, Any] = {
             "format": FORMAT_VERSION,

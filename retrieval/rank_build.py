@@ -55,9 +55,10 @@ def build_expander(build_dir: Path, faq_records: Iterable[object]) -> FaqExpande
 
 
 def add_ranking(build_dir: Path, faq_records: Iterable[object], model_path: Path | str = MODEL_FILE,
-                articles: list[Article] | None = None) -> Path:
-    """Write `<build>/ranking/` (document features, FAQ expansions, model); returns that folder."""
-    bm25 = BM25Index.load(build_dir / "bm25")
+                articles: list[Article] | None = None, bm25: BM25Index | None = None) -> Path:
+    """Write `<build>/ranking/` (document features, FAQ expansions, model); returns that folder.
+    `articles`/`bm25`: the build's indexed articles and BM25 index when the caller has them."""
+    bm25 = bm25 or BM25Index.load(build_dir / "bm25")
     articles = articles if articles is not None else indexed_articles(build_dir)
     tmp = build_dir / (RANKING_DIR + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)

@@ -14,7 +14,6 @@ from retrieval.expand import position_resolver
 from retrieval.faq import Citation, FaqRecord
 from retrieval.index import SearchIndex, load_index
 from retrieval.rank import LEXICAL, MODEL_FILE, fit_listwise, load_models
-from retrieval.rank_build import add_ranking
 
 LAW = {"doc_number": "45/2019/QH14", "doc_title": "Bộ luật Lao động", "doc_type": "Bộ luật", "effective_date": "2021-01-01"}
 CIRCULAR = {"doc_number": "28/2099/TT-BLĐTBXH", "doc_title": "Thông tư hướng dẫn về thời giờ nghỉ ngơi",
@@ -49,8 +48,7 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> SearchIndex:
     with source.open("w", encoding="utf-8") as fh:
         for doc, number, title, text in ARTICLES:
             fh.write(json.dumps({**doc, "article": number, "article_title": title, "text": text}, ensure_ascii=False) + "\n")
-    build = build_index([source], tmp / "index", progress=False, echo=lambda _: None)
-    add_ranking(build, FAQ)
+    build_index([source], tmp / "index", progress=False, echo=lambda _: None, faq_records=FAQ)
     return load_index(tmp / "index")
 
 
@@ -126,3 +124,32 @@ def test_the_shipped_model_is_fitted_on_the_current_features() -> None:
     models = load_models(MODEL_FILE)
     assert models["lexical"].features == LEXICAL
     assert "FAQ" in str(models["lexical"].info.get("trained_on"))
+
+
+def test_index_build_cli_adds_the_ranking_stage_from_the_faq_folder(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    source = tmp_path / "c.jsonl"
+    source.write_text("".join(json.dumps({**doc, "article": n, "article_title": t, "text": x}, ensure_ascii=False) + "\n"
+                              for doc, n, t, x in ARTICLES), encoding="utf-8")
+    faq = tmp_path / "faq"
+    faq.mkdir()
+    (faq / "lao-dong.yaml").write_text(
+        'topic: "Lao động"\nslug: lao-dong\nentries:\n  - id: lao-dong-001\n    questions:\n'
+        '      - "Bị công ty đuổi việc ngang xương thì được đền bù những gì?"\n'
+        '      - "sep duoi viec vo co thi cong ty phai boi thuong gi"\n'
+        '    answer: "Công ty phải nhận bạn trở lại làm việc và bồi thường."\n'
+        '    citations:\n      - doc_number: "45/2019/QH14"\n        article: "41"\n'
+        '        article_id: "45/2019/QH14::41"\n', encoding="utf-8")
+    runner = CliRunner()
+    for name, folder in (("ranked", faq), ("plain", tmp_path / "no-such-faq")):
+        result = runner.invoke(app, ["index", "build", "--source", str(source), "--out", str(tmp_path / name),
+                                     "--no-dense", "--quiet", "--faq-dir", str(folder)])
+        assert result.exit_code == 0, result.output
+    ranked, plain = load_index(tmp_path / "ranked"), load_index(tmp_path / "plain")
+    assert ranked.ranker is not None and plain.ranker is None
+    assert top_id(ranked, "công ty đuổi việc tôi vô cớ, tôi được đền bù gì") == "45/2019/QH14::41"
+    ranked.close()
+    plain.close()
