@@ -107,19 +107,28 @@ class FaqExpander:
 
     def article_scores(
         self, scores: np.ndarray, *, exclude_entry: str | None = None, top: int = TOP_QUESTIONS
-    ) -> dict[int, tuple[float, int]]:
-        """BM25 position -> (best score of a FAQ question citing it, rank of that question, 1-based),
-        over the `top` best questions. `exclude_entry` leaves one entry out (used when fitting the
-        ranker on FAQ questions, so an entry never lends its articles to its own questions)."""
+    ) -> dict[int, tuple[float, int, float]]:
+        """BM25 position -> (best score of a FAQ question citing it, rank of that question (1-based),
+        votes), over the `top` best questions; votes add, per FAQ entry citing the article, its best
+        question's score relative to the best question's: several entries agreeing on an article
+        outweigh one that shares only the question's frame ("... cần giấy tờ gì").
+        `exclude_entry` leaves one entry out (used when fitting the ranker on FAQ questions, so an
+        entry never lends its articles to its own questions)."""
         if len(scores) == 0:
             return {}
         if exclude_entry is not None and exclude_entry in self.entry_index:
             scores = np.where(self.entry_of == self.entry_index[exclude_entry], 0.0, scores)
-        out: dict[int, tuple[float, int]] = {}
+        out: dict[int, tuple[float, int, float]] = {}
+        seen: set[tuple[int, int]] = set()  # (article, entry) pairs already counted
+        best = 0.0
         for rank, (i, s) in enumerate(top_k(scores, top), 1):
+            best = best or s
             for d in self.expansions[i].docs:
-                if d not in out:
-                    out[d] = (s, rank)
+                first, first_rank, votes = out.get(d, (s, rank, 0.0))
+                if (d, int(self.entry_of[i])) not in seen:
+                    seen.add((d, int(self.entry_of[i])))
+                    votes += s / best
+                out[d] = (first, first_rank, votes)
         return out
 
     def save(self, path: Path | str) -> None:

@@ -109,8 +109,11 @@ class SearchIndex:
 
         ranked = None
         if self.ranker is not None:
-            dense_top = (dense_scores, dense_ids) if dense_ids is not None and dense_scores is not None else None
-            cands = self.ranker.candidates(query, sparse, dense_top=dense_top, dense_of=dense_of)
+            dense_top = None
+            if dense_ids is not None and dense_scores is not None and self.ranker.has_dense:
+                dense_top = (dense_scores, dense_ids)
+            cands = self.ranker.candidates(query, sparse, dense_top=dense_top,
+                                           dense_of=dense_of if dense_top is not None else None)
             ranked = self.ranker.rank(cands, max(k, 10) * 3) or None
         if ranked is not None:
             # a text not in force keeps its place only when nothing in force is about as likely

@@ -30,7 +30,7 @@ DENSE_CANDIDATES = 20
 
 # Static features of an article (computed once per build)
 STATIC = ("type_law", "type_decree", "type_circular", "expired", "partly_expired", "not_yet", "general")
-LEXICAL = ("bm25", "bm25_rr", "faq", "faq_rr", "faq_vs_bm25", "title_cov", *STATIC)
+LEXICAL = ("bm25", "bm25_rr", "faq", "faq_rr", "faq_votes", "faq_vs_bm25", "title_cov", *STATIC)
 DENSE = ("dense", "dense_gap")
 
 _LAW_TYPES = {"luật", "bộ luật", "hiến pháp"}
@@ -201,12 +201,12 @@ class Ranker:
 
         `dense_top`: (scores, ids) of the heading search; `dense_of(rows)`: cosines for others."""
         bm_top = top_k(sparse, BM25_CANDIDATES)
-        faq: dict[int, tuple[float, int]] = {}
+        faq: dict[int, tuple[float, int, float]] = {}
         faq_max = 0.0
         if self.expander is not None and len(self.expander):
             qs = self.expander.question_scores(query)
             faq = self.expander.article_scores(qs, exclude_entry=exclude_entry)
-            faq_max = max((s for s, _ in faq.values()), default=0.0)
+            faq_max = max((f[0] for f in faq.values()), default=0.0)
         docs_list = [d for d, _ in bm_top]
         seen = set(docs_list)
         for d in faq:
@@ -226,13 +226,16 @@ class Ranker:
         order = np.argsort(-s, kind="stable")
         rank = np.empty(len(docs))
         rank[order] = np.arange(1, len(docs) + 1)
-        f_score = np.array([faq.get(d, (0.0, 0))[0] for d in docs_list], dtype=np.float64)
-        f_rank = np.array([faq.get(d, (0.0, 0))[1] for d in docs_list], dtype=np.float64)
+        none = (0.0, 0, 0.0)
+        f_score = np.array([faq.get(d, none)[0] for d in docs_list], dtype=np.float64)
+        f_rank = np.array([faq.get(d, none)[1] for d in docs_list], dtype=np.float64)
+        f_votes = np.array([faq.get(d, none)[2] for d in docs_list], dtype=np.float64)
         cols: dict[str, np.ndarray] = {
             "bm25": s / s_max if s_max > 0 else np.zeros(len(docs)),
             "bm25_rr": 1.0 / rank,
             "faq": f_score / faq_max if faq_max > 0 else np.zeros(len(docs)),
             "faq_rr": np.where(f_rank > 0, 1.0 / np.maximum(f_rank, 1), 0.0),
+            "faq_votes": f_votes,
             # how closely the citing FAQ question matches, against the best article match
             "faq_vs_bm25": np.where(f_score > 0, np.log1p(f_score) - np.log1p(s_max), 0.0),
             "title_cov": self._title_cov(query, docs),
@@ -249,6 +252,11 @@ class Ranker:
             names = LEXICAL + DENSE
         x = np.column_stack([cols[n] for n in names]) if len(docs) else np.zeros((0, len(names)))
         return Candidates(docs, x, names, s, dense)
+
+    @property
+    def has_dense(self) -> bool:
+        """Whether a model using heading similarity is fitted (else dense hits are not candidates)."""
+        return "dense" in self.models
 
     def model_for(self, cands: Candidates) -> LinearModel | None:
         model = self.models.get("dense" if "dense" in cands.features else "lexical")

