@@ -188,12 +188,16 @@ class Ranker:
             return np.zeros(len(docs))
         q_ids = np.fromiter(q, dtype=np.int64)
         total = float(self.fold_idf[q_ids].sum()) or 1.0
-        out = np.zeros(len(docs))
-        for i, d in enumerate(docs.tolist()):
-            own = self.meta.title_ids[self.meta.title_ptr[d]: self.meta.title_ptr[d + 1]]
-            hit = q_ids[np.isin(q_ids, own, assume_unique=True)]
-            out[i] = float(self.fold_idf[hit].sum()) / total
-        return out
+        # all candidates' title ids at once (one isin, one bincount: ~60 candidates in well under 1 ms)
+        starts, ends = self.meta.title_ptr[docs], self.meta.title_ptr[docs + 1]
+        lengths = ends - starts
+        if not lengths.sum():
+            return np.zeros(len(docs))
+        idx = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+        ids = self.meta.title_ids[idx]
+        owner = np.repeat(np.arange(len(docs)), lengths)
+        hit = np.isin(ids, q_ids)
+        return np.bincount(owner[hit], weights=self.fold_idf[ids[hit]], minlength=len(docs)) / total
 
     def candidates(self, query: str, sparse: np.ndarray, *, dense_top: tuple[np.ndarray, np.ndarray] | None = None,
                    dense_of: object = None, exclude_entry: str | None = None) -> Candidates:

@@ -16,8 +16,11 @@ from retrieval.index import SearchIndex, load_index
 from retrieval.rank import LEXICAL, MODEL_FILE, fit_listwise, load_models
 
 LAW = {"doc_number": "45/2019/QH14", "doc_title": "Bộ luật Lao động", "doc_type": "Bộ luật", "effective_date": "2021-01-01"}
-CIRCULAR = {"doc_number": "28/2099/TT-BLĐTBXH", "doc_title": "Thông tư hướng dẫn về thời giờ nghỉ ngơi",
+CIRCULAR = {"doc_number": "28/2099/TT-BLĐTBXH", "doc_title": "Thông tư quy định chi tiết Bộ luật Lao động",
             "doc_type": "Thông tư", "effective_date": "2099-01-01"}
+ARTICLE_113 = ("Nghỉ hằng năm",
+               "1. Người lao động làm việc đủ 12 tháng cho một người sử dụng lao động thì được nghỉ hằng năm, hưởng "
+               "nguyên lương theo hợp đồng lao động: 12 ngày làm việc đối với người làm công việc trong điều kiện bình thường.")
 ARTICLES = [
     (LAW, "36", "Quyền đơn phương chấm dứt hợp đồng lao động của người sử dụng lao động",
      "1. Người sử dụng lao động có quyền đơn phương chấm dứt hợp đồng lao động khi người lao động thường "
@@ -27,12 +30,9 @@ ARTICLES = [
      "1. Phải nhận người lao động trở lại làm việc theo hợp đồng lao động đã giao kết; phải trả tiền lương, "
      "đóng bảo hiểm xã hội trong những ngày người lao động không được làm việc và phải trả thêm cho người "
      "lao động một khoản tiền ít nhất bằng 02 tháng tiền lương theo hợp đồng lao động."),
-    (LAW, "113", "Nghỉ hằng năm",
-     "1. Người lao động làm việc đủ 12 tháng cho một người sử dụng lao động thì được nghỉ hằng năm, hưởng "
-     "nguyên lương theo hợp đồng lao động: 12 ngày làm việc đối với người làm công việc trong điều kiện bình thường."),
-    (CIRCULAR, "5", "Ngày nghỉ hằng năm của người lao động",
-     "Số ngày nghỉ hằng năm của người lao động làm việc đủ 12 tháng được tính theo ngày làm việc, "
-     "hưởng nguyên lương theo hợp đồng lao động."),
+    (LAW, "113", *ARTICLE_113),
+    # the circular repeats the law's article word for word: the law must come first
+    (CIRCULAR, "5", ARTICLE_113[0], ARTICLE_113[1]),
 ]
 # Written for this test in the way citizens ask; the FAQ cites Điều 41 for it.
 FAQ = [FaqRecord(id="lao-dong-001", topic="Lao động", slug="lao-dong",
@@ -58,7 +58,7 @@ def top_id(index: SearchIndex, question: str) -> str | None:
 
 
 def test_a_faq_question_in_citizens_words_leads_to_the_article_it_cites(index: SearchIndex) -> None:
-    question = "công ty đuổi việc tôi vô cớ, tôi được đền bù gì"
+    question = "công ty đuổi việc tôi vô cớ thì phải đền bù gì"
     assert index.ranker is not None
     assert top_id(index, question) == "45/2019/QH14::41"
     ranker, index.ranker = index.ranker, None
@@ -150,7 +150,7 @@ def test_index_build_cli_adds_the_ranking_stage_from_the_faq_folder(tmp_path: Pa
         assert result.exit_code == 0, result.output
     ranked, plain = load_index(tmp_path / "ranked"), load_index(tmp_path / "plain")
     assert ranked.ranker is not None and plain.ranker is None
-    assert top_id(ranked, "công ty đuổi việc tôi vô cớ, tôi được đền bù gì") == "45/2019/QH14::41"
+    assert top_id(ranked, "công ty đuổi việc tôi vô cớ thì phải đền bù gì") == "45/2019/QH14::41"
     ranked.close()
     plain.close()
 
@@ -172,5 +172,5 @@ def test_heading_vectors_served_as_dense_index_bind_the_build_to_their_embedder(
     with pytest.raises(EmbedderMismatch):
         load_index(tmp_path / "index", expected_embedder_id="st:other-model:1")
     lexical = load_index(tmp_path / "index", dense=False)  # a BM25-only server still serves it, ranked
-    assert top_id(lexical, "công ty đuổi việc tôi vô cớ, tôi được đền bù gì") == "45/2019/QH14::41"
+    assert top_id(lexical, "công ty đuổi việc tôi vô cớ thì phải đền bù gì") == "45/2019/QH14::41"
     lexical.close()
