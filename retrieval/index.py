@@ -95,7 +95,9 @@ class SearchIndex:
         sparse = self.bm25.scores(query)
         dense_ids = dense_scores = None
         dense_of = None
-        if self.dense is not None and self.embedder is not None and self.fusion.method != "sparse":
+        # a ranking stage without a dense model has no use for the question's vector: not embedded
+        wants_dense = self.ranker is None or self.ranker.has_dense
+        if self.dense is not None and self.embedder is not None and self.fusion.method != "sparse" and wants_dense:
             # e5 reads Vietnamese without diacritics poorly (dense MRR@10 on ALQAC 0.03 vs 0.73
             # once restored): embed the question with its diacritics put back.
             dense_text = query if has_diacritics(query) else self.bm25.restorer.restore(query)
