@@ -92,6 +92,7 @@ def build_index(
     echo: Callable[[str], None] = print,
     allow_empty: bool = False,
     force: bool = False,
+    faq_records: Iterable[object] | None = None,
 ) -> Path:
     """Build an index of `sources` under `<out_dir>/builds/<id>/` and point `<out_dir>/CURRENT` at it.
 
@@ -109,6 +110,9 @@ def build_index(
 
     A build with under SHRINK_RATIO of the current build's articles is kept in builds/ but CURRENT
     stays where it was (BuildShrank) unless `force`.
+    `faq_records`: vetted FAQ entries (retrieval.faq.FaqRecord); when given, the build gets the
+    learned ranking stage (`ranking/`: their questions as expansions of the articles they cite,
+    document features, retrieval/ranker.json), see retrieval/rank_build.py.
     Returns the new build folder.
     """
     started = time.perf_counter()
@@ -177,6 +181,13 @@ def build_index(
         np.save(tmp / "indexed_rows.npy", np.array(canonical, dtype=np.int32))
         (tmp / "aliases.json").write_text(json.dumps(aliases, ensure_ascii=False), encoding="utf-8")
         steps["store"] = time.perf_counter() - t0
+
+        if faq_records is not None and indexed:
+            from retrieval.rank_build import add_ranking
+
+            t0 = time.perf_counter()
+            add_ranking(tmp, faq_records, articles=indexed, bm25=bm25)
+            steps["ranking"] = time.perf_counter() - t0
 
         manifest: dict[str, Any] = {
             "format": FORMAT_VERSION,

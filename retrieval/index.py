@@ -14,6 +14,7 @@ from retrieval.build import IndexFormatError, check_build, current_build, read_m
 from retrieval.hybrid import FusionConfig, fuse
 from retrieval.normalize import has_diacritics
 from retrieval.parse import best_clause
+from retrieval.rank import Ranker, load_ranker
 from retrieval.store import ARTICLES_FILE, STATUS_CODES, ArticleStore
 from retrieval.tokenize import syllables
 from retrieval.types import Article, Hit
@@ -59,6 +60,8 @@ class SearchIndex:
             _ = bm25.restorer  # built now, not on the first unaccented question
         statuses = store.status_codes[self.indexed_rows]
         self._factor = self.fusion.penalties(STATUS_CODES)[statuses]
+        # the learned ranking stage, when the build has one (scripts/build_ranking.py)
+        self.ranker: Ranker | None = load_ranker(build_dir, bm25)
 
     # ---- metadata -----------------------------------------------------------------------------
     @property
@@ -93,7 +96,9 @@ class SearchIndex:
         sparse = self.bm25.scores(query)
         dense_ids = dense_scores = None
         dense_of = None
-        if self.dense is not None and self.embedder is not None and self.fusion.method != "sparse":
+        # a ranking stage without a dense model has no use for the question's vector: not embedded
+        wants_dense = self.ranker is None or self.ranker.has_dense
+        if self.dense is not None and self.embedder is not None and self.fusion.method != "sparse" and wants_dense:
             # e5 reads Vietnamese without diacritics poorly (dense MRR@10 on ALQAC 0.03 vs 0.73
             # once restored): embed the question with its diacritics put back.
             dense_text = query if has_diacritics(query) else self.bm25.restorer.restore(query)
@@ -105,17 +110,31 @@ class SearchIndex:
             def dense_of(rows: np.ndarray) -> np.ndarray:
                 return dense.scores_for(qvec, rows)
 
-        fused = fuse(sparse, dense_ids, dense_scores, dense_of, self._factor, self.fusion, k)
+        ranked = None
+        if self.ranker is not None:
+            dense_top = None
+            if dense_ids is not None and dense_scores is not None and self.ranker.has_dense:
+                dense_top = (dense_scores, dense_ids)
+            cands = self.ranker.candidates(query, sparse, dense_top=dense_top,
+                                           dense_of=dense_of if dense_top is not None else None)
+            ranked = self.ranker.rank(cands, max(k, 10) * 3) or None
+        if ranked is not None:
+            # a text not in force keeps its place only when nothing in force is about as likely
+            ranked.sort(key=lambda r: -r[1] * float(self._factor[r[0]]))
+            fused = [(d, p * float(self._factor[d]), s, dn) for d, p, s, dn in ranked[:k]]
+        else:
+            fused = [(f.doc, f.score, f.sparse, f.dense)
+                     for f in fuse(sparse, dense_ids, dense_scores, dense_of, self._factor, self.fusion, k)]
         tokens = syllables(query)
         hits = []
-        for f in fused:
-            article = self.store.article(int(self.indexed_rows[f.doc]))
+        for doc, score, sparse_score, dense_score in fused:
+            article = self.store.article(int(self.indexed_rows[doc]))
             hits.append(
                 Hit(
                     article=article,
-                    score=f.score,
-                    sparse_score=f.sparse,
-                    dense_score=f.dense,
+                    score=score,
+                    sparse_score=sparse_score,
+                    dense_score=dense_score,
                     best_clause=best_clause(article, tokens),
                 )
             )

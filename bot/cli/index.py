@@ -42,6 +42,11 @@ def build(
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
+    faq_dir: Annotated[
+        Path,
+        typer.Option("--faq-dir", help="Vetted FAQ whose questions lead to the articles they cite "
+                     "(learned ranking stage; skipped when the folder does not exist)."),
+    ] = Path("knowledge_base/faq"),
     allow_empty: Annotated[
         bool,
         typer.Option(
@@ -89,6 +94,15 @@ def build(
                 f"machine; it is cached in {cache}, so an interrupted build resumes. "
                 "Use --no-dense for BM25 only."
             )
+    faq_records = None
+    if faq_dir.is_dir():
+        from retrieval.faq import load_faq
+
+        try:
+            faq_records = load_faq(faq_dir)
+            typer.echo(f"FAQ {faq_dir}: {len(faq_records)} entries for the ranking stage")
+        except ValueError as exc:  # a FAQ that does not load must not stop the law index
+            typer.echo(f"FAQ {faq_dir} not used for ranking ({exc}); check it with `lawbot kb check`", err=True)
     try:
         path = build_index(
             source,
@@ -100,6 +114,7 @@ def build(
             echo=typer.echo,
             allow_empty=allow_empty,
             force=force,
+            faq_records=faq_records,
         )
     except ValueError as exc:
         typer.echo(f"Error: {exc}", err=True)
