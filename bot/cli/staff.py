@@ -30,21 +30,13 @@ def add(
     ),
 ) -> None:
     """Create a staff account; the password is asked twice (never given on the command line)."""
-    from bot.desk.auth import password_problem
     from bot.storage.staff import ROLES, StaffExists
 
     if role not in ROLES:
         raise typer.BadParameter(f"role must be one of: {', '.join(ROLES)}", param_hint="--role")
     if "@" not in email or len(email) > 255:
         raise typer.BadParameter("not an email address", param_hint="EMAIL")
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    problem = password_problem(password)
-    if problem:
-        typer.echo(f"error: {problem}", err=True)
-        raise typer.Exit(2)
+    password = _read_password(password_stdin, "Password")
     db, store, passwords = _stores()
     try:
         account = store.create(email, passwords.hash(password), role, name)
@@ -96,16 +88,8 @@ def passwd(
     password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from stdin."),
 ) -> None:
     """Set a new password (and re-activate the account); its open sessions end."""
-    from bot.desk.auth import password_problem
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
-    problem = password_problem(password)
-    if problem:
-        typer.echo(f"error: {problem}", err=True)
-        raise typer.Exit(2)
+    password = _read_password(password_stdin, "New password")
     db, store, passwords = _stores()
     try:
         account = store.get_by_email(email)
@@ -117,3 +101,18 @@ def passwd(
     finally:
         db.dispose()
     typer.echo(f"password changed for {account.email}")
+
+
+def _read_password(from_stdin: bool, prompt: str) -> str:
+    """A password from stdin (scripts) or typed twice; exit 2 when it is too weak."""
+    from bot.desk.auth import password_problem
+
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt(prompt, hide_input=True, confirmation_prompt=True)
+    problem = password_problem(password)
+    if problem:
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(2)
+    return password
