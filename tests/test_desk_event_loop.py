@@ -1,5 +1,5 @@
-"""The desk never blocks the event loop: while an article lookup waits (on a busy answer process, say),
-webhooks are still acknowledged at once and other desk pages still load."""
+"""The event loop never blocks: while a desk article lookup or an answer waits, webhooks are still
+acknowledged at once and other pages still load."""
 
 from __future__ import annotations
 
@@ -99,3 +99,55 @@ def test_looking_an_article_up_on_the_event_loop_is_refused(db: Database, tmp_pa
     with pytest.raises(RuntimeError, match=r"desk\.run"):
         asyncio.run(on_the_loop())
     assert desk.lookup_article("20.2.LQ.113")["title"] == "Nghỉ hằng năm"  # from a thread: fine
+
+
+class HeldAssistant:
+    """An assistant whose answers wait until the test lets them go (a slow answer process, say)."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.answered: list[str] = []
+
+    def handle(self, msg: Any, max_chars: int) -> Any:
+        from bot.core.models import Reply, ReplyKind
+
+        self.entered.set()
+        self.answered.append(msg.text)
+        self.release.wait(HELD_FOR)
+        return Reply(ReplyKind.ANSWER, "Trả lời chậm.")
+
+    def handle_button(self, *args: Any, **kwargs: Any) -> Any:
+        return self.handle(None, 0)
+
+
+async def test_webhooks_are_acknowledged_while_an_answer_is_slow(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path}/lawbot.sqlite3")
+    db.migrate()
+    held = HeldAssistant()
+    tg = FakeTelegram()
+    with tg.running():
+        settings = make_settings(db, tmp_path / "index", tg, None, faq_dir=tmp_path / "faq")
+        async with running(settings, db, assistant=held) as r:
+            first = await r.client.post(
+                "/webhooks/telegram", json=private_message(601, "câu hỏi thứ nhất"), headers=TG_HEADERS
+            )
+            assert first.status_code == 200
+            try:
+                assert await _until(held.entered.is_set)  # the worker is inside the slow answer
+                started = time.monotonic()
+                acks = [
+                    await r.client.post("/webhooks/telegram", json=private_message(602 + i, f"câu {i}"),
+                                        headers=TG_HEADERS)
+                    for i in range(5)
+                ]
+                elapsed = time.monotonic() - started
+                assert all(a.status_code == 200 for a in acks)
+                assert elapsed < FAST_ACK * 2, f"5 webhooks acknowledged after {elapsed:.2f} s"
+                assert (await r.client.get("/healthz")).status_code in (200, 503)  # the loop answers
+            finally:
+                held.release.set()
+            # nothing was lost while the loop kept acknowledging: every message reaches the assistant once
+            assert await _until(lambda: len(held.answered) >= 6, timeout=20)
+            assert sorted(held.answered) == sorted(["câu hỏi thứ nhất", *(f"câu {i}" for i in range(5))])
+    db.dispose()
