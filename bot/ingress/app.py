@@ -44,6 +44,7 @@ from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.inbox import Inbox
 from bot.storage.outbox import Outbox
+from bot.storage.poller_lock import PollerLock
 
 log = logging.getLogger(__name__)
 
@@ -211,6 +212,7 @@ def build_app(
         ready=lambda: current.loaded is not None,
         staff_chat=(settings.staff_telegram_chat_id if Channel.TELEGRAM in channels else None),
         desk_url=f"{settings.public_url.rstrip('/')}/staff" if settings.public_url else None,
+        poller_lock=lambda channel: PollerLock(database, channel),  # several workers: one polls each channel
     )
     intake = Intake(
         inbox, metrics, {c: a.parse for c, a in channels.items()}, on_stored=workers.wake_inbox

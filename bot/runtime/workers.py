@@ -92,6 +92,15 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+POLLER_LOCK_RETRY = 5.0  # seconds before a waiting worker tries to take over polling
+
+
+class PollerLockLike(Protocol):
+    def try_acquire(self) -> bool: ...
+
+    def release(self) -> None: ...
+
+
 @dataclass
 class WorkerOptions:
     worker_id: str = ""
@@ -122,9 +131,12 @@ class Workers:
         ready: Callable[[], bool] = lambda: True,
         staff_chat: str | None = None,
         desk_url: str | None = None,
+        poller_lock: Callable[[str], PollerLockLike] | None = None,
     ) -> None:
         """`ready()`: False while no index is loaded (updates then wait in the inbox).
-        `staff_chat`: Telegram chat told about each new urgent ticket (no citizen data)."""
+        `staff_chat`: Telegram chat told about each new urgent ticket (no citizen data).
+        `poller_lock(channel)`: the lock that lets one worker of several poll a channel."""
+        self.poller_lock = poller_lock
         self.inbox = inbox
         self.ready = ready
         self.staff_chat = staff_chat
@@ -162,10 +174,36 @@ class Workers:
         if intake is not None:
             for channel, adapter in self.channels.items():
                 task = asyncio.create_task(
-                    adapter.poll(intake.sink(channel), self._stopping),
+                    self._poll_when_holding_lock(channel, adapter, intake),
                     name=f"lawbot-poll-{channel}",
                 )
                 self._pollers.append(task)
+
+    async def _poll_when_holding_lock(self, channel: Channel, adapter: ChannelAdapter, intake: Intake) -> None:
+        """Poll while this worker holds the channel's lock; the others wait and take over if it dies.
+        Two getUpdates loops on one bot would fight (Telegram answers 409 Conflict to the second)."""
+        if self.poller_lock is None:
+            await adapter.poll(intake.sink(channel), self._stopping)
+            return
+        lock = self.poller_lock(str(channel))
+        retry = Backoff(base=POLLER_LOCK_RETRY, cap=POLLER_LOCK_RETRY)
+        attempt = 0
+        while not self._stopping.is_set():
+            try:
+                held = await asyncio.to_thread(lock.try_acquire)
+            except Exception as exc:  # database down: try again later
+                log.warning("poller lock for %s unavailable (%s)", channel, type(exc).__name__)
+                held = False
+            if held:
+                log.info("this worker polls %s", channel)
+                try:
+                    await adapter.poll(intake.sink(channel), self._stopping)
+                finally:
+                    await asyncio.to_thread(lock.release)
+                return
+            attempt += 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), retry.delay(attempt))
 
     async def stop(self) -> None:
         """Graceful: stop polling and claiming, finish the claimed updates, send what they produced."""
