@@ -17,6 +17,9 @@ import numpy as np
 
 from retrieval.bm25_index import BM25Index, article_fields
 from retrieval.loaders import LAW_FILE_SUFFIXES, attach_status, load_sources, source_files
+from retrieval.manifest import MANIFEST as MANIFEST
+from retrieval.manifest import IndexFormatError as IndexFormatError
+from retrieval.manifest import read_manifest as read_manifest
 from retrieval.normalize import fold
 from retrieval.store import write_store
 from retrieval.tokenize import TokenizerConfig
@@ -29,7 +32,6 @@ FORMAT_VERSION = 2  # 2: BM25 scores in our own files (1: the same arrays under 
 READABLE_FORMATS = (1, 2)
 BUILDS = "builds"
 CURRENT = "CURRENT"
-MANIFEST = "manifest.json"
 TMP_PREFIX = ".tmp-"
 # Files every build holds (relative to the build folder); a dense build also holds DENSE_FILES.
 REQUIRED_FILES = (
@@ -71,13 +73,6 @@ class BuildShrank(ValueError):
     def __init__(self, message: str, build_dir: Path) -> None:
         super().__init__(message)
         self.build_dir = build_dir
-
-
-class IndexFormatError(ValueError):
-    """A build folder that cannot be served: unreadable manifest, unknown format, missing files.
-
-    Not an EmbedderMismatch: a server keeps its old index and reports a failed (not refused) switch.
-    """
 
 
 def build_index(
@@ -309,19 +304,6 @@ def current_build(out_dir: Path | str) -> Path:
     if not build_id or "/" in build_id or not (path / MANIFEST).is_file():
         raise FileNotFoundError(f"CURRENT points to {build_id!r}, but {path / MANIFEST} is missing")
     return path
-
-
-def read_manifest(build_dir: Path) -> dict[str, Any]:
-    """The manifest of a build; IndexFormatError (naming the folder) when it is not readable."""
-    try:
-        manifest = json.loads((build_dir / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise IndexFormatError(
-            f"index build {build_dir}: {MANIFEST} is unreadable ({exc}); rebuild the index"
-        ) from exc
-    if not isinstance(manifest, dict):
-        raise IndexFormatError(f"index build {build_dir}: {MANIFEST} is not a JSON object")
-    return manifest
 
 
 def check_build(build_dir: Path, manifest: dict[str, Any], *, dense: bool = True) -> None:

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from retrieval.bm25_index import BM25Index
-from retrieval.build import MANIFEST, read_manifest
 from retrieval.expand import EXPANSIONS_FILE, FaqExpander, faq_expansions, position_resolver
+from retrieval.manifest import MANIFEST, read_manifest
 from retrieval.rank import DOC_META_FILE, MODEL_FILE, DocMeta
 from retrieval.store import ArticleStore
 from retrieval.types import Article

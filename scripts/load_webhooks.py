@@ -130,6 +130,7 @@ def start_servers(
         "LAWBOT_INDEX_DIR": str(args.index_dir.resolve()),  # the servers run in the repo folder
         "LAWBOT_EMBEDDER": args.embedder,
         "LAWBOT_PUBLIC_URL": "https://lawbot.invalid",  # webhook mode; the fakes never call it
+        "LAWBOT_SESSION_SECRET": "local-test-secret-" + "x" * 40,  # a public URL needs a real one
         "LAWBOT_TELEGRAM_TOKEN": fake_telegram.TOKEN,
         "LAWBOT_TELEGRAM_API_URL": f"{tg_url}/bot",
         "LAWBOT_TELEGRAM_WEBHOOK_SECRET": TG_SECRET,

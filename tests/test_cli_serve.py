@@ -54,6 +54,7 @@ def test_serve_process(fakes: tuple[FakeTelegram, FakeZalo], tmp_path: Path) -> 
         "LAWBOT_INDEX_DIR": str(index_dir),
         "LAWBOT_EMBEDDER": "none",
         "LAWBOT_PUBLIC_URL": "https://lawbot.example.org",
+        "LAWBOT_SESSION_SECRET": "local-test-secret-" + "x" * 40,  # a public URL needs a real one
         "LAWBOT_TELEGRAM_TOKEN": fake_telegram.TOKEN,
         "LAWBOT_TELEGRAM_API_URL": f"{tg.base_url}/bot",
         "LAWBOT_TELEGRAM_WEBHOOK_SECRET": TG_SECRET,
