@@ -147,4 +147,7 @@ class Settings(BaseSettings):
             "session_secret": "anyone who reads the source can forge staff sessions",
         }
         fields = type(self).model_fields
-        return [(name, reason) for name, reason in why.items() if getattr(self, name) == fields[name].default]
+        found = [(name, reason) for name, reason in why.items() if getattr(self, name) == fields[name].default]
+        if "session_secret" not in dict(found) and len(self.session_secret.get_secret_value()) < 32:
+            found.append(("session_secret", "it is empty or too short to keep staff sessions safe"))
+        return found
