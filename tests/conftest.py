@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+# fake platform servers and a mini index, shared by the app-level test modules
+pytest_plugins = ["tests.auxil.platform_fixtures"]
+
 REPO = Path(__file__).resolve().parents[1]
 # Most tests run the assistant with lexical FAQ matching and rule triage (no sentence model to load
 # and no thousands of FAQ questions to embed per test); the tests of understanding opt in.

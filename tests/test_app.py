@@ -7,7 +7,6 @@ import asyncio
 import os
 import shutil
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,29 +22,6 @@ from tests.auxil.fake_zalo import FakeZalo, text_event
 from tests.auxil.mini_index import ARTICLES, build_mini_index
 
 CITATION = "Điều 113 Bộ luật Lao động số 45/2019/QH14"
-
-
-@pytest.fixture(scope="module")
-def servers() -> Iterator[tuple[FakeTelegram, FakeZalo]]:
-    tg, zalo = FakeTelegram(), FakeZalo()
-    with tg.running(), zalo.running():
-        yield tg, zalo
-
-
-@pytest.fixture
-def fakes(servers: tuple[FakeTelegram, FakeZalo]) -> tuple[FakeTelegram, FakeZalo]:
-    for fake in servers:
-        fake.up()
-        fake.calls.clear()
-        fake.webhook = {}
-    return servers
-
-
-@pytest.fixture(scope="module")
-def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("index") / "index"
-    build_mini_index(path)
-    return path
 
 
 def count(db: Database, model: type) -> int:

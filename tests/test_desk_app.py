@@ -16,7 +16,6 @@ from bot.storage.schema import Ticket
 from tests.auxil.app_harness import TG_HEADERS, make_settings, running
 from tests.auxil.desk import FAST_HASHER, PASSWORD, SECRET, article_lookup, csrf_of
 from tests.auxil.fake_telegram import FakeTelegram, check_html, private_message
-from tests.auxil.mini_index import build_mini_index
 
 XSS = "<script>alert(1)</script> Công ty nợ lương tôi 3 tháng"
 
@@ -26,13 +25,6 @@ def telegram() -> Iterator[FakeTelegram]:
     tg = FakeTelegram()
     with tg.running():
         yield tg
-
-
-@pytest.fixture(scope="module")
-def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("index") / "index"
-    build_mini_index(path)
-    return path
 
 
 async def test_webhook_to_desk_to_citizen(

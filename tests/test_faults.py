@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -33,28 +33,6 @@ from tests.auxil.tcp_proxy import tcp_proxy
 
 QUESTION = "Nghỉ phép hằng năm được mấy ngày?"
 FAST_RETRY = Backoff(base=0.2, cap=1.0)
-
-
-@pytest.fixture(scope="module")
-def tg() -> Iterator[FakeTelegram]:
-    fake = FakeTelegram()
-    with fake.running():
-        yield fake
-
-
-@pytest.fixture
-def fake(tg: FakeTelegram) -> FakeTelegram:
-    tg.up()
-    tg.calls.clear()
-    tg.webhook = {}
-    return tg
-
-
-@pytest.fixture(scope="module")
-def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("index") / "index"
-    build_mini_index(path)
-    return path
 
 
 def queues(db: Database) -> dict[str, object]:

@@ -39,18 +39,10 @@ from tests.auxil import fake_telegram
 from tests.auxil.app_harness import TG_HEADERS, TG_SECRET, make_settings, running
 from tests.auxil.fake_telegram import FakeTelegram, private_message
 from tests.auxil.fake_zalo import text_event
-from tests.auxil.mini_index import build_mini_index
 
 REPO = Path(__file__).resolve().parents[1]
 PHONE, CCCD = "0912 345 678", "001099012345"
 SECRET_PATTERNS = (re.compile(r"0912\s?345\s?678"), re.compile(CCCD))
-
-
-@pytest.fixture(scope="module")
-def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("index") / "index"
-    build_mini_index(path)
-    return path
 
 
 # --- the core: any text, any button, never an exception ----------------------------------------
@@ -189,21 +181,6 @@ HOSTILE = {
     8010: f"Tôi tên Lan, số {PHONE}, CCCD {CCCD}, hỏi nghỉ phép năm",
     8011: "%s %(x)s {0} {hotline} ${HOME} `id`",
 }
-
-
-@pytest.fixture(scope="module")
-def tg() -> Iterator[FakeTelegram]:
-    fake = FakeTelegram()
-    with fake.running():
-        yield fake
-
-
-@pytest.fixture
-def fake(tg: FakeTelegram) -> FakeTelegram:
-    tg.up()
-    tg.calls.clear()
-    tg.webhook = {}
-    return tg
 
 
 async def test_hostile_messages_each_get_one_safe_reply(

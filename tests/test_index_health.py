@@ -7,7 +7,6 @@ import asyncio
 import json
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -147,21 +146,6 @@ def test_the_faq_only_default_folder_is_still_built_and_rebuilt(env: Path) -> No
 
 
 # --- the server: /healthz says what is wrong --------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def tg() -> Iterator[FakeTelegram]:
-    fake = FakeTelegram()
-    with fake.running():
-        yield fake
-
-
-@pytest.fixture
-def fake(tg: FakeTelegram) -> FakeTelegram:
-    tg.up()
-    tg.calls.clear()
-    tg.webhook = {}
-    return tg
 
 
 async def _health(client: httpx.AsyncClient) -> tuple[int, dict[str, object]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pytest
@@ -28,22 +28,6 @@ from tests.auxil.fake_telegram import FakeTelegram
 from tests.auxil.fake_zalo import FakeZalo
 
 FAST_BACKOFF = Backoff(base=0.2, cap=1.0)
-
-
-@pytest.fixture(scope="module")
-def servers() -> Iterator[tuple[FakeTelegram, FakeZalo]]:
-    tg, zalo = FakeTelegram(), FakeZalo()
-    with tg.running(), zalo.running():
-        yield tg, zalo
-
-
-@pytest.fixture
-def fakes(servers: tuple[FakeTelegram, FakeZalo]) -> tuple[FakeTelegram, FakeZalo]:
-    for fake in servers:
-        fake.up()
-        fake.calls.clear()
-        fake.webhook = {}
-    return servers
 
 
 async def make_channels(tg: FakeTelegram, zalo: FakeZalo) -> dict[Channel, ChannelAdapter]:

@@ -9,7 +9,6 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -36,7 +35,6 @@ from tests.auxil.app_harness import (
 from tests.auxil.fake_telegram import FakeTelegram, callback_query, private_message
 from tests.auxil.fake_zalo import FakeZalo, text_event
 from tests.auxil.live_server import free_port
-from tests.auxil.mini_index import build_mini_index
 from tests.auxil.serve_process import TG_SECRET as SERVE_TG_SECRET
 from tests.auxil.serve_process import lawbot_serve, serve_env
 from tests.auxil.storage_builders import dump_tables
@@ -54,29 +52,6 @@ LEAKS = [
     re.compile(r"0912[ .-]?345[ .-]?678"),
     re.compile(CCCD),
 ]
-
-
-@pytest.fixture(scope="module")
-def servers() -> Iterator[tuple[FakeTelegram, FakeZalo]]:
-    tg, zalo = FakeTelegram(), FakeZalo()
-    with tg.running(), zalo.running():
-        yield tg, zalo
-
-
-@pytest.fixture
-def fakes(servers: tuple[FakeTelegram, FakeZalo]) -> tuple[FakeTelegram, FakeZalo]:
-    for fake in servers:
-        fake.up()
-        fake.calls.clear()
-        fake.webhook = {}
-    return servers
-
-
-@pytest.fixture(scope="module")
-def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("index") / "index"
-    build_mini_index(path)
-    return path
 
 
 def leaks_of_a(db: Database) -> list[str]:

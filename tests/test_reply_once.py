@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -36,33 +36,9 @@ from tests.auxil import fake_telegram, fake_zalo
 from tests.auxil.app_harness import TG_HEADERS, ZALO_HEADERS, make_settings, running
 from tests.auxil.fake_telegram import FakeTelegram, private_message
 from tests.auxil.fake_zalo import FakeZalo, text_event
-from tests.auxil.mini_index import build_mini_index
 
 QUESTION = "Nghỉ phép hằng năm được mấy ngày?"
 FAST = Backoff(base=0.2, cap=1.0)
-
-
-@pytest.fixture(scope="module")
-def servers() -> Iterator[tuple[FakeTelegram, FakeZalo]]:
-    tg, zalo = FakeTelegram(), FakeZalo()
-    with tg.running(), zalo.running():
-        yield tg, zalo
-
-
-@pytest.fixture
-def fakes(servers: tuple[FakeTelegram, FakeZalo]) -> tuple[FakeTelegram, FakeZalo]:
-    for fake in servers:
-        fake.up()
-        fake.calls.clear()
-        fake.webhook = {}
-    return servers
-
-
-@pytest.fixture(scope="module")
-def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("index") / "index"
-    build_mini_index(path)
-    return path
 
 
 def count(db: Database, model: type, *where: object) -> int:
