@@ -41,7 +41,7 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from scripts.load_webhooks import free_port, pct, questions, wait_up  # noqa: E402
+from scripts.load_webhooks import free_port, pct, questions, replies, wait_up  # noqa: E402
 from tests.auxil import fake_telegram, fake_zalo  # noqa: E402
 from tests.auxil.fake_telegram import FakeTelegram, private_message  # noqa: E402
 from tests.auxil.fake_zalo import FakeZalo, text_event  # noqa: E402
@@ -287,16 +287,6 @@ async def killer(args: argparse.Namespace, server: Server, acked: list[int]) -> 
     return killed_at
 
 
-async def sent_log(tg_url: str, zalo_url: str) -> dict[tuple[str, str], list[tuple[str, float]]]:
-    """(channel, chat) -> [(text, wall time accepted), ...] from the fake platforms."""
-    out: dict[tuple[str, str], list[tuple[str, float]]] = {}
-    async with httpx.AsyncClient(timeout=30) as client:
-        for url, channel in ((tg_url, "telegram"), (zalo_url, "zalo")):
-            for chat, _at, text, wall in (await client.get(f"{url}/_fake/sent?texts=1")).json():
-                out.setdefault((channel, str(chat)), []).append((text, float(wall)))
-    return out
-
-
 async def main(args: argparse.Namespace) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="lawbot-faults-"))
     db_url, pg_name = make_database(args.database, tmp)
@@ -315,13 +305,13 @@ async def main(args: argparse.Namespace) -> int:
         chats = {(channel, chat) for channel, chat, _ in posted}
         settle_deadline = time.monotonic() + args.settle
         while time.monotonic() < settle_deadline:
-            got = await sent_log(tg_url, zalo_url)
+            got = await replies(tg_url, zalo_url)
             if chats <= set(got) and backlogs(db_url) == (0, 0):
                 break
             await asyncio.sleep(1.0)
         drained = time.monotonic() - t0
         await asyncio.sleep(args.quiet + delay)  # would a duplicate still show up?
-        got = await sent_log(tg_url, zalo_url)
+        got = await replies(tg_url, zalo_url)
         rows = outbox_rows(db_url)
         left = backlogs(db_url)
     finally:
@@ -332,11 +322,11 @@ async def main(args: argparse.Namespace) -> int:
             drop_database(pg_name)
     lost = sorted(c for c in chats if c not in got)
     dup_parts = {
-        c: sum(n - 1 for n in Counter(t for t, _ in got[c]).values()) for c in chats if c in got
+        c: sum(n - 1 for n in Counter(m.text for m in got[c]).values()) for c in chats if c in got
     }
     # the window in which a kill duplicates a reply: the platform has the (last) part (the fakes
     # log a call when they carry it out, before a slow answer), the outbox row is not marked sent
-    last_accept = {chat: max(w for _, w in sent) for (_, chat), sent in got.items()}
+    last_accept = {chat: max(m.wall for m in sent) for (_, chat), sent in got.items()}
     window_ms = [
         (
             r["sent_at"].replace(tzinfo=r["sent_at"].tzinfo or dt.UTC).timestamp()

@@ -26,7 +26,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -257,13 +257,21 @@ async def generate(args: argparse.Namespace, urls: list[str]) -> Run:
     return run
 
 
-async def replies(tg_url: str, zalo_url: str) -> dict[tuple[str, str], list[tuple[float, str]]]:
-    """(channel, chat) -> (time, text) of each message the fake platform accepted for that chat."""
-    out: dict[tuple[str, str], list[tuple[float, str]]] = {}
+class Accepted(NamedTuple):
+    """One message a fake platform accepted: its monotonic and wall-clock times, and its text."""
+
+    at: float
+    text: str
+    wall: float
+
+
+async def replies(tg_url: str, zalo_url: str) -> dict[tuple[str, str], list[Accepted]]:
+    """(channel, chat) -> each message the fake platforms accepted for that chat, in order."""
+    out: dict[tuple[str, str], list[Accepted]] = {}
     async with httpx.AsyncClient(timeout=30) as client:
         for url, channel in ((tg_url, "telegram"), (zalo_url, "zalo")):
-            for chat, at, text, _wall in (await client.get(f"{url}/_fake/sent?texts=1")).json():
-                out.setdefault((channel, str(chat)), []).append((float(at), str(text)))
+            for chat, at, text, wall in (await client.get(f"{url}/_fake/sent?texts=1")).json():
+                out.setdefault((channel, str(chat)), []).append(Accepted(float(at), str(text), float(wall)))
     return out
 
 
@@ -338,12 +346,12 @@ async def main(args: argparse.Namespace) -> int:
         (s.acked - s.started) * 1000 for s in run.sent if s.acked is not None and s.status == 200
     ]
     delivery = [
-        (got[(s.channel, s.chat)][0][0] - s.started) for s in run.sent if (s.channel, s.chat) in got
+        (got[(s.channel, s.chat)][0].at - s.started) for s in run.sent if (s.channel, s.chat) in got
     ]
     lost = [s for s in run.sent if (s.channel, s.chat) not in got]
     # a long answer arrives in several parts: a duplicate is the same part twice
     duplicated = [
-        k for k, v in got.items() if k in expected and len({t for _, t in v}) < len(v)
+        k for k, v in got.items() if k in expected and len({m.text for m in v}) < len(v)
     ]
     bad_acks = [s.status for s in run.sent if s.status != 200]
     last_send = max((s.started for s in run.sent), default=0.0)
