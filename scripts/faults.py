@@ -41,10 +41,18 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from scripts.load_webhooks import free_port, pct, questions, replies, wait_up  # noqa: E402
+from scripts.load_webhooks import (  # noqa: E402
+    backlogs,
+    free_port,
+    pct,
+    questions,
+    replies,
+    wait_up,
+)
 from tests.auxil import fake_telegram, fake_zalo  # noqa: E402
 from tests.auxil.fake_telegram import FakeTelegram, private_message  # noqa: E402
 from tests.auxil.fake_zalo import FakeZalo, text_event  # noqa: E402
+from tests.auxil.waiting import await_until, first_within  # noqa: E402
 
 TG_SECRET = "fault_test_secret-1"
 ZALO_SECRET = "fault-test-secret-2"
@@ -110,19 +118,6 @@ def drop_database(name: str) -> None:
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
-
-
-def backlogs(db_url: str) -> tuple[int, int]:
-    """(inbox, outbox) rows not finished yet."""
-    from bot.storage.db import Database
-    from bot.storage.inbox import Inbox
-    from bot.storage.outbox import Outbox
-
-    db = Database(db_url)
-    try:
-        return Inbox(db).backlog(), Outbox(db).backlog()
-    finally:
-        db.dispose()
 
 
 def outbox_rows(db_url: str) -> list[dict[str, Any]]:
@@ -232,7 +227,7 @@ async def deliver(
             status = 599
         if status < 500 or time.monotonic() > deadline:
             return status
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(0.5)  # not a wait: the platform's pause before redelivering
 
 
 async def flood(
@@ -265,7 +260,7 @@ async def flood(
         for i in range(args.chats):
             delay = t0 + i / args.rate - time.monotonic()
             if delay > 0:
-                await asyncio.sleep(delay)
+                await asyncio.sleep(delay)  # not a wait: the pace of the flood (--rate)
             tasks.append(asyncio.create_task(one(i)))
         await asyncio.gather(*tasks)
     return out
@@ -275,12 +270,16 @@ async def killer(args: argparse.Namespace, server: Server, acked: list[int]) -> 
     """Once --kill-at of the chats were acknowledged: SIGKILL, then start the server again."""
     if args.scenario != "kill":
         return None
-    while acked[0] < args.kill_at * args.chats:
-        await asyncio.sleep(0.05)
+    await await_until(
+        lambda: acked[0] >= args.kill_at * args.chats,
+        f"{args.kill_at:.0%} of the chats acknowledged",
+        timeout=args.settle,
+        interval=0.05,
+    )
     killed_at = time.monotonic()
     server.kill9()
     print(f"killed -9 after {acked[0]} acknowledged updates", file=sys.stderr)
-    await asyncio.sleep(args.down)
+    await asyncio.sleep(args.down)  # not a wait: how long the server stays down (--down)
     server.start()
     await wait_up([f"{server.url}/healthz"], timeout=args.startup_timeout)
     print(f"restarted in {time.monotonic() - killed_at:.1f} s", file=sys.stderr)
@@ -303,14 +302,14 @@ async def main(args: argparse.Namespace) -> int:
             flood(args, server, acked), killer(args, server, acked)
         )
         chats = {(channel, chat) for channel, chat, _ in posted}
-        settle_deadline = time.monotonic() + args.settle
-        while time.monotonic() < settle_deadline:
-            got = await replies(tg_url, zalo_url)
-            if chats <= set(got) and backlogs(db_url) == (0, 0):
-                break
-            await asyncio.sleep(1.0)
+
+        async def settled() -> bool:
+            return chats <= set(await replies(tg_url, zalo_url)) and backlogs(db_url) == (0, 0)
+
+        await first_within(settled, timeout=args.settle, interval=1.0)
         drained = time.monotonic() - t0
-        await asyncio.sleep(args.quiet + delay)  # would a duplicate still show up?
+        # not a wait: the queues are empty; a slow platform (--delay) may still log a late send
+        await asyncio.sleep(args.quiet + delay)
         got = await replies(tg_url, zalo_url)
         rows = outbox_rows(db_url)
         left = backlogs(db_url)

@@ -36,6 +36,7 @@ sys.path.insert(0, str(REPO))
 from tests.auxil import fake_telegram, fake_zalo  # noqa: E402
 from tests.auxil.fake_telegram import FakeTelegram, private_message  # noqa: E402
 from tests.auxil.fake_zalo import FakeZalo, text_event  # noqa: E402
+from tests.auxil.waiting import first_within  # noqa: E402
 
 TG_SECRET = "load_test_secret-1"
 ZALO_SECRET = "load-test-secret-2"
@@ -169,15 +170,29 @@ async def wait_up(urls: list[str], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     async with httpx.AsyncClient(timeout=2) as client:
         for url in urls:
-            while True:
+
+            async def up(url: str = url) -> bool:
                 try:
-                    if (await client.get(url)).status_code == 200:
-                        break
+                    return (await client.get(url)).status_code == 200
                 except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise SystemExit(f"{url} did not answer 200 in {timeout:.0f} s")
-                await asyncio.sleep(0.25)
+                    return False
+
+            left = max(0.0, deadline - time.monotonic())
+            if not await first_within(up, timeout=left, interval=0.25):
+                raise SystemExit(f"{url} did not answer 200 in {timeout:.0f} s")
+
+
+def backlogs(db_url: str) -> tuple[int, int]:
+    """(inbox, outbox) rows not finished yet."""
+    from bot.storage.db import Database
+    from bot.storage.inbox import Inbox
+    from bot.storage.outbox import Outbox
+
+    db = Database(db_url)
+    try:
+        return Inbox(db).backlog(), Outbox(db).backlog()
+    finally:
+        db.dispose()
 
 
 async def post(
@@ -202,7 +217,7 @@ async def repost(
     client: httpx.AsyncClient, url: str, item: Sent, body: dict[str, Any], run: Run, delay: float
 ) -> None:
     """The platform delivering the same update again (it thought our 200 got lost)."""
-    await asyncio.sleep(delay)
+    await asyncio.sleep(delay)  # not a wait: when the platform redelivers
     headers = (
         {"X-Telegram-Bot-Api-Secret-Token": TG_SECRET}
         if item.channel == "telegram"
@@ -230,7 +245,7 @@ async def generate(args: argparse.Namespace, urls: list[str]) -> Run:
             due = t0 + i / args.rate
             delay = due - time.monotonic()
             if delay > 0:
-                await asyncio.sleep(delay)
+                await asyncio.sleep(delay)  # not a wait: the pace of the load (--rate)
             text = rng.choice(pool)
             url = urls[i % len(urls)]  # round robin, like a proxy in front of N workers
             if rng.random() < args.telegram_share:
@@ -323,13 +338,14 @@ async def main(args: argparse.Namespace) -> int:
         run = await generate(args, [u for _, u in procs])
         server_cpu = sum(cpu_seconds(p.pid) - cpu_before[p.pid] for p, _ in procs)
         expected = {(s.channel, s.chat) for s in run.sent}
-        settle_deadline = time.monotonic() + args.settle
-        while time.monotonic() < settle_deadline:
-            if expected <= set(await replies(tg_url, zalo_url)):
-                break
-            await asyncio.sleep(1.0)
+
+        async def drained() -> bool:
+            # every chat answered and nothing left in the queues: no reply (nor duplicate) to come
+            return expected <= set(await replies(tg_url, zalo_url)) and backlogs(db_url) == (0, 0)
+
+        await first_within(drained, timeout=args.settle, interval=1.0)
         drained_at = time.monotonic()
-        await asyncio.sleep(args.quiet)  # would a duplicate still show up?
+        await asyncio.sleep(args.quiet)  # not a wait: an extra watch the operator asked for
         got = await replies(tg_url, zalo_url)
         server_ack = await server_ack_quantiles([u for _, u in procs])
     finally:
@@ -424,7 +440,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--settle", type=float, default=900.0, help="max seconds to wait for all replies"
     )
-    p.add_argument("--quiet", type=float, default=3.0, help="seconds to watch for late duplicates")
+    p.add_argument(
+        "--quiet",
+        type=float,
+        default=0.0,
+        help="seconds to keep watching for late duplicates once the queues are empty",
+    )
     p.add_argument("--startup-timeout", type=float, default=180.0)
     p.add_argument("--server-log", default=None, help="append the servers' output to this file")
     p.add_argument("--output", default=None, help="write the JSON result here too")

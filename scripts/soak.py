@@ -34,11 +34,13 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from scripts.load_webhooks import backlogs  # noqa: E402
 from tests.auxil import fake_zalo  # noqa: E402
 from tests.auxil.fake_telegram import FakeTelegram, private_message  # noqa: E402
 from tests.auxil.fake_zalo import FakeZalo, text_event  # noqa: E402
 from tests.auxil.live_server import free_port  # noqa: E402
 from tests.auxil.serve_process import TG_HEADERS, lawbot_serve, serve_env  # noqa: E402
+from tests.auxil.waiting import first_within  # noqa: E402
 
 ZALO_SECRET = "soak-zalo-secret-1"
 ZALO_HEADERS = {"X-Bot-Api-Secret-Token": ZALO_SECRET}
@@ -220,13 +222,15 @@ async def main(args: argparse.Namespace) -> int:
                 load(server.url, args, tally, stop_at),
                 sample(server.pid, tg, zalo, args.sample, stop_at, t0, samples),
             )
-            settle_until = time.monotonic() + args.settle
-            while time.monotonic() < settle_until:
+
+            def drained() -> bool:
+                # every reply out and the queues empty: no reply (nor duplicate) is still to come
                 got = replies_per_chat(tg, zalo)
-                if all(got.get(k, 0) >= v for k, v in tally.expected.items()):
-                    break
-                await asyncio.sleep(0.5)
-            await asyncio.sleep(2.0)  # would a duplicate still show up?
+                return all(got.get(k, 0) >= v for k, v in tally.expected.items()) and backlogs(
+                    db_url
+                ) == (0, 0)
+
+            await first_within(drained, timeout=args.settle, interval=0.5)
             alive = server.proc.poll() is None
             end_rss = rss_mb(server.pid) if alive else float("nan")
             handled = replies_handled(server.url) if alive else -1

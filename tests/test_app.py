@@ -16,10 +16,18 @@ from bot.channels.base import StartupError
 from bot.core import texts as core_texts
 from bot.storage.db import Database
 from bot.storage.schema import Feedback, Ticket
-from tests.auxil.app_harness import TG_HEADERS, ZALO_HEADERS, make_settings, running
+from tests.auxil.app_harness import (
+    TG_HEADERS,
+    ZALO_HEADERS,
+    make_settings,
+    running,
+    settled,
+    workers_looked_again,
+)
 from tests.auxil.fake_telegram import FakeTelegram, callback_query, private_message
 from tests.auxil.fake_zalo import FakeZalo, text_event
 from tests.auxil.mini_index import ARTICLES, build_mini_index
+from tests.auxil.waiting import await_until
 
 CITATION = "Điều 113 Bộ luật Lao động số 45/2019/QH14"
 
@@ -121,7 +129,7 @@ async def test_duplicate_deliveries_give_one_answer(
         assert sorted(a.json()["duplicate"] for a in acks) == [False, False] + [True] * 6
         assert await tg.wait_until(lambda: len(tg.sent(504)) >= 1)
         assert await zalo.wait_until(lambda: len(zalo.sent("z-504")) >= 1)
-        await asyncio.sleep(0.5)  # time for any duplicate to show up
+        await settled(r)  # every copy handled: a duplicate reply would be out by now
     assert len(tg.sent(504)) == 1
     assert len(zalo.sent("z-504")) == 1
 
@@ -138,7 +146,7 @@ async def test_forged_secret_is_refused_and_nothing_is_answered(
         ).status_code == 403
         assert (await r.client.post("/webhooks/telegram", json=update)).status_code == 401
         assert r.rt.inbox.backlog() == 0
-        await asyncio.sleep(0.3)
+        await workers_looked_again(r)
     assert tg.sent(505) == []
 
 
@@ -219,8 +227,12 @@ async def test_healthz_and_metrics(
             headers=TG_HEADERS,
         )
         assert await tg.wait_until(lambda: len(tg.sent(509)) == 1)
-        await asyncio.sleep(0.1)
-        metrics = (await r.client.get("/metrics")).text
+
+        async def metrics_once_sent() -> str:  # the reply is counted once its row is marked sent
+            text = (await r.client.get("/metrics")).text
+            return text if "lawbot_outbox_backlog 0.0" in text else ""
+
+        metrics = await await_until(metrics_once_sent, "/metrics to show an empty outbox")
     assert 'lawbot_updates_received_total{channel="telegram"} 1.0' in metrics
     assert 'lawbot_replies_total{channel="telegram",kind="escalated"} 1.0' in metrics
     assert 'lawbot_escalations_total{channel="telegram"} 1.0' in metrics
@@ -236,7 +248,7 @@ async def test_healthz_and_metrics(
             json=private_message(71, "Nghỉ phép năm?", user_id=510),
             headers=TG_HEADERS,
         )
-        await asyncio.sleep(0.3)
+        await workers_looked_again(r)
         assert r.rt.inbox.backlog() == 1 and tg.sent(510) == []
         build_mini_index(empty)  # an admin builds the index: picked up without a restart
         assert await tg.wait_until(lambda: len(tg.sent(510)) == 1, timeout=15)
@@ -251,13 +263,11 @@ async def test_index_switch_without_restart(
     first = build_mini_index(index_dir, ARTICLES[:3])  # no article about annual leave yet
     async with running(make_settings(db, index_dir, tg, zalo), db) as r:
         assert r.rt.current.build_id == first
-        await asyncio.sleep(1.1)  # build ids have one-second resolution
-        second = build_mini_index(index_dir)
-        for _ in range(400):  # the new build is loaded with the whole FAQ (a few seconds on a busy machine)
-            if r.rt.current.build_id == second:
-                break
-            await asyncio.sleep(0.05)
-        assert r.rt.current.build_id == second
+        second = build_mini_index(index_dir)  # a new build id even within the same second
+        # the new build is loaded with the whole FAQ (a few seconds on a busy machine)
+        await await_until(
+            lambda: r.rt.current.build_id == second, f"build {second} to serve", timeout=20
+        )
         await r.client.post(
             "/webhooks/telegram",
             json=private_message(80, "Nghỉ phép hằng năm được mấy ngày?", user_id=511),
@@ -289,7 +299,6 @@ async def test_answers_computed_in_a_child_process_and_switched_with_the_index(
             assert await tg.wait_until(lambda: len(tg.sent(512)) == 1, timeout=30)
             assert "Điều 25 Bộ luật Lao động số 45/2019/QH14" in tg.sent_texts(512)[0]
             r.rt.watcher.retire_after = 0.1  # type: ignore[union-attr]
-            await asyncio.sleep(1.1)
             second = build_mini_index(index_dir)
             assert await tg.wait_until(lambda: r.rt.current.build_id == second, timeout=60)
             await r.client.post(
@@ -299,8 +308,7 @@ async def test_answers_computed_in_a_child_process_and_switched_with_the_index(
             )
             assert await tg.wait_until(lambda: len(tg.sent(513)) == 1, timeout=30)
             assert CITATION in tg.sent_texts(513)[0]
-            await asyncio.sleep(0.5)
-            assert pool.closed  # the old child was retired
+            await await_until(lambda: pool.closed, "the old answer process to be retired")
             # an answer process that dies (OOM killer ...) is replaced; the update is retried
             current = r.rt.current.value
             os.kill(current.pids[0], signal.SIGKILL)
@@ -335,9 +343,9 @@ async def test_shutdown_drains_in_flight_work_and_a_restart_finishes_the_rest(
         outbox = s.execute(sa.text("SELECT status FROM outbox")).scalars().all()
     assert "processing" not in statuses and set(outbox) <= {"sent", "pending"}
     assert "sent" in outbox
-    async with running(settings, db):
+    async with running(settings, db) as r:
         assert await tg.wait_until(
             lambda: {int(p["chat_id"]) for p in tg.sent()} >= set(chats), timeout=20
         )
-        await asyncio.sleep(0.3)
+        await settled(r)
     assert sorted(int(p["chat_id"]) for p in tg.sent()) == chats  # each exactly once

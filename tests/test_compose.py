@@ -12,6 +12,7 @@ from bot.ingress.app import index_engine
 from bot.storage.db import Database
 from bot.storage.outbox import Outbox
 from tests.auxil.mini_index import build_mini_index
+from tests.auxil.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -81,7 +82,6 @@ def test_served_faq_follows_the_review_state_in_the_database(tmp_path: Path, mon
 def test_first_start_answers_at_once_and_matches_by_meaning_once_the_faq_is_embedded(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import time
 
     from bot.adapters.memory import InMemoryConversationStore, InMemoryTicketStore
     from bot.compose import assemble
@@ -98,9 +98,10 @@ def test_first_start_answers_at_once_and_matches_by_meaning_once_the_faq_is_embe
     search = assistant.faq
     assert search._current.vectors is None  # nothing embedded yet: lexical matching serves meanwhile
     assert search.search("nghi phep nam may ngay", 1)
-    deadline = time.monotonic() + 60
-    while search._current.vectors is None and time.monotonic() < deadline:
-        time.sleep(0.5)
+
+    def embedded() -> bool:
         search.search("nghi phep nam may ngay", 1)  # a search checks for a newer FAQ every 2 s
-    assert search._current.vectors is not None
+        return search._current.vectors is not None
+
+    wait_until(embedded, "the FAQ vectors to be computed in the background", timeout=60, interval=0.5)
     assert assistant.intent is not None  # the triage model needs only the message's own vector

@@ -3,7 +3,6 @@ on the ticket page, and the staff reply reaches the citizen's Telegram chat thro
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from bot.storage.schema import Ticket
 from tests.auxil.app_harness import TG_HEADERS, make_settings, running
 from tests.auxil.desk import FAST_HASHER, PASSWORD, SECRET, article_lookup, csrf_of
 from tests.auxil.fake_telegram import FakeTelegram, check_html, private_message
+from tests.auxil.waiting import await_until
 
 XSS = "<script>alert(1)</script> Công ty nợ lương tôi 3 tháng"
 
@@ -78,9 +78,9 @@ async def test_webhook_to_desk_to_citizen(
         # sent as Telegram HTML, escaped: what the citizen reads is exactly what staff wrote
         assert check_html(telegram.sent_texts(777)[-1]) == reply
         # the platform has the message a moment before the worker records it as sent
-        for _ in range(100):
-            after = await client.get(f"/staff/tickets/{ticket_id}")
-            if "Đã gửi" in after.text:
-                break
-            await asyncio.sleep(0.05)
-        assert "Đã gửi" in after.text
+
+        async def page_once_sent() -> str:
+            text = (await client.get(f"/staff/tickets/{ticket_id}")).text
+            return text if "Đã gửi" in text else ""
+
+        await await_until(page_once_sent, "the ticket page to show the reply as sent", interval=0.05)

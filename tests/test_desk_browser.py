@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,6 +32,7 @@ from tests.auxil.desk import FAST_HASHER, PASSWORD, SECRET, article_lookup
 from tests.auxil.fake_telegram import FakeTelegram, check_html, private_message
 from tests.auxil.live_server import free_port
 from tests.auxil.mini_index import build_mini_index
+from tests.auxil.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -70,25 +70,14 @@ def serve_with_lifespan(app: Any) -> Iterator[str]:
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the app did not start")
-        time.sleep(0.02)
+    wait_until(lambda: server.started or not thread.is_alive(), "the app to start", timeout=30)
+    if not server.started:
+        raise RuntimeError("the app did not start (its thread ended)")
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=20)
-
-
-def wait_for(condition: Any, timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_staff_reply_from_the_browser_reaches_telegram(browser: Any, tmp_path: Path) -> None:
@@ -123,7 +112,7 @@ def test_staff_reply_from_the_browser_reaches_telegram(browser: Any, tmp_path: P
                     headers=TG_HEADERS,
                 )
                 assert response.status_code == 200
-            assert wait_for(lambda: len(tg.sent(4242)) == 2)
+            wait_until(lambda: len(tg.sent(4242)) == 2, timeout=15)
             with db.session(readonly=True) as s:
                 [ticket_id] = s.scalars(sa.select(Ticket.id)).all()
 
@@ -152,10 +141,10 @@ def test_staff_reply_from_the_browser_reaches_telegram(browser: Any, tmp_path: P
                 staff_bubble = page.locator(".msg.role-staff").last
                 assert reply in staff_bubble.inner_text()
                 assert "Nguyễn Lan" in staff_bubble.inner_text()
-                assert wait_for(lambda: len(tg.sent(4242)) == 3)
+                wait_until(lambda: len(tg.sent(4242)) == 3, timeout=15)
                 assert check_html(tg.sent_texts(4242)[-1]) == reply
                 # the delivery status in the transcript follows the outbox
-                assert wait_for(lambda: _reload_shows(page, "Đã gửi"))
+                wait_until(lambda: _reload_shows(page, "Đã gửi"), timeout=15, interval=0.05)
                 page.click("text=Đăng xuất")
                 page.wait_for_url(f"{base}/staff/login*")
                 # the pages' own scripts and styles pass the Content-Security-Policy

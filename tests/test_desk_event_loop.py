@@ -20,6 +20,7 @@ from tests.auxil.app_harness import TG_HEADERS, make_settings, running
 from tests.auxil.desk import ARTICLES, FAST_HASHER, PASSWORD, SECRET, login, make_harness
 from tests.auxil.fake_telegram import FakeTelegram, private_message
 from tests.auxil.mini_index import build_mini_index
+from tests.auxil.waiting import await_until
 
 HELD_FOR = 5.0  # the longest the fake index holds a lookup if the test never releases it
 FAST_ACK = 0.5
@@ -38,15 +39,6 @@ class HeldIndex:
         self.release.wait(HELD_FOR)
         self.returned.set()
         return ARTICLES.get(article_id)
-
-
-async def _until(condition: Any, timeout: float = HELD_FOR) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        await asyncio.sleep(0.01)
-    return True
 
 
 async def test_webhooks_are_acknowledged_while_a_desk_article_lookup_is_slow(
@@ -70,7 +62,9 @@ async def test_webhooks_are_acknowledged_while_a_desk_article_lookup_is_slow(
             assert (await login(r.client, "lan@tgpl.vn")).status_code == 303
             ticket_page = asyncio.create_task(r.client.get(f"/staff/tickets/{ticket_id}"))
             try:
-                assert await _until(held.entered.is_set)
+                await await_until(
+                    held.entered.is_set, "the desk to enter the slow lookup", timeout=HELD_FOR
+                )
                 started = time.monotonic()
                 ack = await r.client.post(
                     "/webhooks/telegram", json=private_message(501, "xin chào"), headers=TG_HEADERS
@@ -130,24 +124,36 @@ async def test_webhooks_are_acknowledged_while_an_answer_is_slow(tmp_path: Path)
         settings = make_settings(db, tmp_path / "index", tg, None, faq_dir=tmp_path / "faq")
         async with running(settings, db, assistant=held) as r:
             first = await r.client.post(
-                "/webhooks/telegram", json=private_message(601, "câu hỏi thứ nhất"), headers=TG_HEADERS
+                "/webhooks/telegram",
+                json=private_message(601, "câu hỏi thứ nhất"),
+                headers=TG_HEADERS,
             )
             assert first.status_code == 200
             try:
-                assert await _until(held.entered.is_set)  # the worker is inside the slow answer
+                await await_until(
+                    held.entered.is_set, "the answer to enter the slow lookup", timeout=HELD_FOR
+                )  # the worker is inside the slow answer
                 started = time.monotonic()
                 acks = [
-                    await r.client.post("/webhooks/telegram", json=private_message(602 + i, f"câu {i}"),
-                                        headers=TG_HEADERS)
+                    await r.client.post(
+                        "/webhooks/telegram",
+                        json=private_message(602 + i, f"câu {i}"),
+                        headers=TG_HEADERS,
+                    )
                     for i in range(5)
                 ]
                 elapsed = time.monotonic() - started
                 assert all(a.status_code == 200 for a in acks)
                 assert elapsed < FAST_ACK * 2, f"5 webhooks acknowledged after {elapsed:.2f} s"
-                assert (await r.client.get("/healthz")).status_code in (200, 503)  # the loop answers
+                assert (await r.client.get("/healthz")).status_code in (
+                    200,
+                    503,
+                )  # the loop answers
             finally:
                 held.release.set()
             # nothing was lost while the loop kept acknowledging: every message reaches the assistant once
-            assert await _until(lambda: len(held.answered) >= 6, timeout=20)
-            assert sorted(held.answered) == sorted(["câu hỏi thứ nhất", *(f"câu {i}" for i in range(5))])
+            await await_until(lambda: len(held.answered) >= 6, "six answers", timeout=20)
+            assert sorted(held.answered) == sorted(
+                ["câu hỏi thứ nhất", *(f"câu {i}" for i in range(5))]
+            )
     db.dispose()

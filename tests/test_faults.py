@@ -13,7 +13,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,11 +24,12 @@ from bot.storage.inbox import Inbox
 from bot.storage.outbox import Outbox
 from bot.storage.queue import Backoff
 from bot.storage.schema import Ticket
-from tests.auxil.app_harness import TG_HEADERS, make_settings, running
+from tests.auxil.app_harness import TG_HEADERS, make_settings, running, settled
 from tests.auxil.fake_telegram import FakeTelegram, private_message
 from tests.auxil.mini_index import ARTICLES, DOC, build_mini_index
 from tests.auxil.platform import deliver
 from tests.auxil.tcp_proxy import tcp_proxy
+from tests.auxil.waiting import await_until, wait_until
 
 QUESTION = "Nghỉ phép hằng năm được mấy ngày?"
 FAST_RETRY = Backoff(base=0.2, cap=1.0)
@@ -47,6 +47,17 @@ def one_reply_each(tg: FakeTelegram, users: list[int]) -> Callable[[], bool]:
     return lambda: all(len(tg.sent(u)) >= 1 for u in users)
 
 
+def more_than(items: list[int], n: int) -> Callable[[], bool]:
+    return lambda: len(items) > n
+
+
+def refused_chats(tg: FakeTelegram, status: int) -> set[str]:
+    """Chats a reply to which the fake refused with `status` at least once."""
+    with tg._lock:
+        calls = list(tg.calls)
+    return {str(c.params.get("chat_id")) for c in calls if c.method == "sendMessage" and c.status == status}
+
+
 def assert_exactly_one_reply_each(tg: FakeTelegram, users: list[int]) -> None:
     counts = {u: len(tg.sent(u)) for u in users}
     assert counts == dict.fromkeys(users, 1), counts
@@ -60,11 +71,13 @@ async def test_platform_outage_429_and_timeouts_lose_nothing_and_duplicate_nothi
 ) -> None:
     users = list(range(6101, 6107))
     async with running(make_settings(db, index_dir, fake, None), db, **queues(db)) as r:
-        fake.down_for(2.0, status=502)
+        fake.down_for(60.0, status=502)  # until `up()` below
         for n, user in enumerate(users[:3]):
             update = private_message(610_000 + n, QUESTION, user_id=user)
             assert (await r.client.post("/webhooks/telegram", json=update, headers=TG_HEADERS)).status_code == 200
-        await asyncio.sleep(2.1)
+        await await_until(lambda: refused_chats(fake, 502) >= {str(u) for u in users[:3]},
+                          "every reply of the first three to meet the outage")
+        fake.up()
         # back, but rate limiting and hanging longer than the client's 2 s read timeout
         fake.rate_limit_next(3, retry_after=0.5, methods={"sendMessage"})
         fake.hang_next(2, seconds=3.0, methods={"sendMessage"})
@@ -72,8 +85,7 @@ async def test_platform_outage_429_and_timeouts_lose_nothing_and_duplicate_nothi
             update = private_message(610_000 + n, QUESTION, user_id=user)
             assert (await r.client.post("/webhooks/telegram", json=update, headers=TG_HEADERS)).status_code == 200
         assert await fake.wait_until(one_reply_each(fake, users), timeout=40)
-        await asyncio.sleep(1.0)  # room for a duplicate to show up
-        assert r.rt.outbox.backlog() == 0
+        await settled(r)  # a duplicate would be out by now
     assert_exactly_one_reply_each(fake, users)
     failed = {c.status for c in fake.calls if c.method == "sendMessage" and c.status != 200}
     assert {502, 429} <= failed  # the faults did happen
@@ -123,7 +135,8 @@ async def test_postgres_backends_killed_mid_traffic_lose_nothing(
                 final = []
                 for i in range(0, len(posts), 6):  # traffic spread over the killing
                     final += await asyncio.gather(*posts[i : i + 6])
-                    await asyncio.sleep(0.2)
+                    # the next batch comes after another round of killing
+                    await await_until(more_than(kills, len(kills)), "the killer to go round again")
             finally:
                 stop.set()
                 thread.join()
@@ -132,7 +145,7 @@ async def test_postgres_backends_killed_mid_traffic_lose_nothing(
             assert await fake.wait_until(one_reply_each(fake, users), timeout=30), {
                 u: len(fake.sent(u)) for u in users if not fake.sent(u)
             }
-            await asyncio.sleep(1.0)
+            await settled(r)
         assert sum(kills) > 0  # connections really were cut
         assert_exactly_one_reply_each(fake, users)
         assert all(s in (200, 503) for s in statuses), statuses  # 503: the platform delivers again
@@ -165,7 +178,7 @@ async def test_next_request_after_the_connections_were_killed_reconnects(
             first = private_message(625_001, QUESTION, user_id=6251)
             assert (await r.client.post("/webhooks/telegram", json=first, headers=TG_HEADERS)).status_code == 200
             assert await fake.wait_until(lambda: len(fake.sent(6251)) == 1)
-            await asyncio.sleep(0.3)  # quiet: the pool holds idle connections
+            await settled(r)  # quiet: the pool holds idle connections
             assert _terminate_backends(db) >= 1
             second = private_message(625_002, QUESTION, user_id=6252)
             ack = await r.client.post("/webhooks/telegram", json=second, headers=TG_HEADERS)
@@ -178,7 +191,8 @@ async def test_next_request_after_the_connections_were_killed_reconnects(
 
 @pytest.mark.postgres
 async def test_database_unreachable_webhooks_answer_503_and_nothing_is_lost(
-    postgres_database: Callable[[], str], index_dir: Path, fake: FakeTelegram
+    postgres_database: Callable[[], str], index_dir: Path, fake: FakeTelegram,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     name = Database(postgres_database()).url.database
     with tcp_proxy("127.0.0.1", 5432) as proxy:
@@ -197,13 +211,13 @@ async def test_database_unreachable_webhooks_answer_503_and_nothing_is_lost(
                 assert health.status_code == 503
                 assert health.json()["database"]["reachable"] is False
                 assert (await r.client.get("/metrics")).status_code == 200  # still observable
-                await asyncio.sleep(1.0)
+                await await_until(lambda: "claim failed" in caplog.text, "the workers to meet the outage")
 
                 proxy.restore()  # back; the platform delivers the refused update again
                 assert await deliver(r.client, "/webhooks/telegram", during, TG_HEADERS) == 200
                 assert await fake.wait_until(lambda: len(fake.sent(6302)) == 1, timeout=30)
                 assert (await r.client.get("/healthz")).status_code == 200
-                await asyncio.sleep(0.5)
+                await settled(r)
             assert_exactly_one_reply_each(fake, [6301, 6302])
         finally:
             db.dispose()
@@ -239,7 +253,7 @@ async def test_two_app_instances_on_one_postgres_send_once_and_lose_no_ticket(
             assert {x.status_code for x in acks} == {200}
             assert sum(not x.json()["duplicate"] for x in acks) == len(users)
             assert await fake.wait_until(one_reply_each(fake, users), timeout=60)
-            await asyncio.sleep(1.0)
+            await settled(a)  # one database: a's view is b's
         assert_exactly_one_reply_each(fake, users)
         with db_a.session(readonly=True) as s:
             tickets = s.scalars(sa.select(Ticket.chat_id)).all()
@@ -294,10 +308,7 @@ async def test_corrupt_index_build_is_refused_and_the_old_one_keeps_serving(
         assert r.rt.current.build_id == old
         _corrupt_copy(index_dir, "99990101-000000-broken", damage)
         r.rt.watcher.request_reload()
-        for _ in range(100):
-            if "still serving" in caplog.text:
-                break
-            await asyncio.sleep(0.05)
+        await await_until(lambda: "still serving" in caplog.text, "the refused switch to be logged")
         assert f"index switch failed, still serving {old}" in caplog.text
         update = private_message(650_001, QUESTION, user_id=6501)
         await r.client.post("/webhooks/telegram", json=update, headers=TG_HEADERS)
@@ -378,11 +389,9 @@ def test_reindex_killed_midway_keeps_the_old_index_and_resumes_from_the_cache(tm
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 120
-        while _cached(cache) == 0:
-            assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
-            assert time.monotonic() < deadline, "the build never committed a batch"
-            time.sleep(0.05)
+        wait_until(lambda: _cached(cache) > 0 or proc.poll() is not None,
+                   "the build to commit a batch", timeout=120, interval=0.05)
+        assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
         proc.send_signal(signal.SIGKILL)  # power cut, OOM killer, admin's kill -9
     finally:
         proc.wait(timeout=30)

@@ -19,6 +19,7 @@ from retrieval.build import current_build, read_manifest
 from retrieval.loaders import load_sources
 from retrieval.phapdien_zip import parse_zip
 from tests.auxil.phapdien_fixture import DM_LAO_DONG, DM_VIEC_LAM, make_zip, zip_server
+from tests.auxil.waiting import await_until
 
 REPO = Path(__file__).resolve().parents[1]
 ZIP = "/TraCuuPhapDien/Files/BoPhapDienDienTu.zip"
@@ -205,10 +206,7 @@ def test_a_newer_edition_switches_a_running_engine_without_downtime(env: Path) -
             task = asyncio.create_task(watcher.run(stopping))
             code, out = await asyncio.to_thread(fetch, "--from", server.url + ZIP, "--no-dense")
             assert code == 0, out
-            for _ in range(200):
-                if current.build_id != first:
-                    break
-                await asyncio.sleep(0.05)
+            await await_until(lambda: current.build_id != first, "the new edition to serve")
             stopping.set()
             await task
             await watcher.close()

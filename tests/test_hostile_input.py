@@ -4,7 +4,6 @@ updates get nothing."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from collections.abc import Iterator
@@ -36,7 +35,7 @@ from bot.storage.inbox import Inbox
 from bot.storage.schema import InboxRecord, Message
 from retrieval.index import load_index
 from tests.auxil import fake_telegram
-from tests.auxil.app_harness import TG_HEADERS, TG_SECRET, make_settings, running
+from tests.auxil.app_harness import TG_HEADERS, TG_SECRET, make_settings, running, settled
 from tests.auxil.fake_telegram import FakeTelegram, private_message
 from tests.auxil.fake_zalo import text_event
 
@@ -195,7 +194,7 @@ async def test_hostile_messages_each_get_one_safe_reply(
         assert await fake.wait_until(lambda: all(fake.sent(u) for u in HOSTILE), timeout=30), {
             u: len(fake.sent(u)) for u in HOSTILE
         }
-        await asyncio.sleep(0.3)
+        await settled(r)  # a second reply to anyone would be out by now
     for user in HOSTILE:
         [sent] = fake.sent(user)  # exactly one, and Telegram's HTML parser accepted it
         raw = sent["text"]
@@ -218,7 +217,7 @@ async def test_lone_surrogate_gets_an_answer_not_an_apology(
         ack = await r.client.post("/webhooks/telegram", headers=TG_HEADERS, content=body)
         assert ack.status_code == 200
         assert await fake.wait_until(lambda: len(fake.sent(8301)) == 1)
-        await asyncio.sleep(0.3)
+        await settled(r)
     [sent] = fake.sent(8301)
     assert "trục trặc" not in sent["text"]  # not core_texts.ERROR
     with db.session(readonly=True) as s:
@@ -249,5 +248,5 @@ async def test_replayed_update_is_never_answered_twice(
         assert await fake.wait_until(lambda: len(fake.sent(8201)) == 2)
         again = await r.client.post("/webhooks/telegram", json=update, headers=TG_HEADERS)
         assert again.json()["duplicate"] is True
-        await asyncio.sleep(0.5)
+        await settled(r)
     assert len(fake.sent(8201)) == 2  # the answer and the deletion confirmation, nothing more

@@ -3,10 +3,8 @@ as healthy, a clear error (no traceback) from `index status` and `ask`, /healthz
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
-import time
 from pathlib import Path
 
 import httpx
@@ -19,9 +17,10 @@ from bot.settings import Settings
 from bot.storage.db import Database
 from retrieval.build import IndexFormatError, switch_current
 from retrieval.index import load_index
-from tests.auxil.app_harness import TG_HEADERS, make_settings, running
+from tests.auxil.app_harness import TG_HEADERS, make_settings, running, workers_looked_again
 from tests.auxil.fake_telegram import FakeTelegram, private_message
 from tests.auxil.mini_index import build_mini_index
+from tests.auxil.waiting import await_until
 
 REPO = Path(__file__).resolve().parents[1]
 QUESTION = "Nghỉ phép hằng năm được mấy ngày?"
@@ -139,8 +138,7 @@ def test_the_faq_only_default_folder_is_still_built_and_rebuilt(env: Path) -> No
     assert ensure_index(settings, echo=lambda _: None) is True  # a fresh install
     [first] = (index_dir / "builds").iterdir()
     assert json.loads((first / "manifest.json").read_text())["n_articles"] == 0
-    (index_dir / "CURRENT").unlink()
-    time.sleep(1.1)  # build ids have one-second resolution
+    (index_dir / "CURRENT").unlink()  # a second build in the same second gets its own id
     assert ensure_index(settings, echo=lambda _: None) is True  # nothing of value to protect
     assert (index_dir / "CURRENT").is_file()
 
@@ -151,15 +149,6 @@ def test_the_faq_only_default_folder_is_still_built_and_rebuilt(env: Path) -> No
 async def _health(client: httpx.AsyncClient) -> tuple[int, dict[str, object]]:
     response = await client.get("/healthz")
     return response.status_code, response.json()
-
-
-async def _until(check: object, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await check():  # type: ignore[operator]
-            return True
-        await asyncio.sleep(0.05)
-    return False
 
 
 async def test_server_without_current_says_why_and_switches_once_it_is_back(
@@ -177,7 +166,7 @@ async def test_server_without_current_says_why_and_switches_once_it_is_back(
         assert (
             await r.client.post("/webhooks/telegram", json=update, headers=TG_HEADERS)
         ).status_code == 200
-        await asyncio.sleep(0.3)
+        await workers_looked_again(r)
         assert fake.sent(7001) == []  # kept in the inbox, not answered from nothing
         switch_current(index_dir, build)  # the admin points CURRENT back: no restart needed
         assert await fake.wait_until(lambda: len(fake.sent(7001)) == 1, timeout=15)
@@ -218,7 +207,7 @@ async def test_damaged_new_build_keeps_the_old_one_serving_and_health_degraded(
         async def degraded() -> bool:
             return (await _health(r.client))[1]["status"] == "degraded"
 
-        assert await _until(degraded)
+        await await_until(degraded, "/healthz to say degraded")
         status, body = await _health(r.client)
         assert status == 200  # it still answers: a load balancer keeps it, a monitor alerts
         index = body["index"]
@@ -234,7 +223,7 @@ async def test_damaged_new_build_keeps_the_old_one_serving_and_health_degraded(
         async def ok() -> bool:
             return (await _health(r.client))[1]["status"] == "ok"
 
-        assert await _until(ok)
+        await await_until(ok, "/healthz to say ok")
 
 
 async def test_files_of_the_serving_build_changed_on_disk_are_reported(
@@ -250,7 +239,7 @@ async def test_files_of_the_serving_build_changed_on_disk_are_reported(
         async def degraded() -> bool:
             return (await _health(r.client))[1]["status"] == "degraded"
 
-        assert await _until(degraded)
+        await await_until(degraded, "/healthz to say degraded")
         status, body = await _health(r.client)
     assert status == 200
     assert "bm25/bigrams.npz" in str(body["index"]["problem"])  # type: ignore[index]

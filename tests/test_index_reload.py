@@ -12,6 +12,7 @@ import pytest
 
 from bot.runtime.index_reload import Current, IncompatibleIndex, IndexWatcher, Loaded
 from bot.runtime.metrics import Metrics
+from tests.auxil.waiting import await_until
 
 
 def point(index_dir: Path, build_id: str) -> None:
@@ -29,8 +30,10 @@ class Builds:
         self.embedders = embedders
         self.release = threading.Event()
         self.release.set()
+        self.loading = threading.Event()  # set when a load starts
 
     def load(self, expected: str | None) -> Loaded[str]:
+        self.loading.set()
         build = (self.index_dir / "CURRENT").read_text().strip()
         if build not in self.embedders:
             raise FileNotFoundError(f"builds/{build} is missing")
@@ -55,14 +58,12 @@ async def test_switches_when_current_changes_and_in_flight_work_keeps_the_old(se
     task = asyncio.create_task(watcher.run(stopping))
     in_flight = current.value  # a question that started before the switch
     builds.release.clear()  # the new build takes a while to load ...
+    builds.loading.clear()
     point(index_dir, "b2")
-    await asyncio.sleep(0.3)
+    await await_until(builds.loading.is_set, "the watcher to start loading b2")
     assert current.build_id == "b1"  # ... and the old one keeps serving meanwhile
     builds.release.set()
-    for _ in range(100):
-        if current.build_id == "b2":
-            break
-        await asyncio.sleep(0.02)
+    await await_until(lambda: current.build_id == "b2", "b2 to serve")
     stopping.set()
     await task
     assert current.value == "assistant-on-b2"
@@ -98,11 +99,7 @@ async def test_sighup_forces_a_reload(setup) -> None:
         # simulate a CURRENT change the poller cannot see yet (interval 60 s): only SIGHUP triggers
         (index_dir / "CURRENT").write_text("b2")
         os.kill(os.getpid(), signal.SIGHUP)
-        for _ in range(100):
-            if current.build_id == "b2":
-                break
-            await asyncio.sleep(0.02)
-        assert current.build_id == "b2"
+        await await_until(lambda: current.build_id == "b2", "b2 to serve after SIGHUP")
     finally:
         watcher.remove_sighup()
         stopping.set()

@@ -28,7 +28,7 @@ def test_two_workers_on_one_postgres_lose_and_duplicate_nothing(
         sys.executable, "scripts/load_webhooks.py",
         "--rate", "25", "--seconds", "4", "--workers", "2", "--duplicates", "0.2",
         "--index-dir", str(index_dir), "--database-url", postgres_database(),
-        "--settle", "120", "--quiet", "2", "--output", str(result_file),
+        "--settle", "120", "--output", str(result_file),
     ]
     done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=400)
     assert done.returncode == 0, done.stderr[-3000:]

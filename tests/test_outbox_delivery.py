@@ -3,7 +3,6 @@ refusals, several workers on one database, graceful shutdown. Nothing lost, noth
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,6 +25,7 @@ from bot.storage.queue import Backoff
 from tests.auxil import fake_telegram, fake_zalo
 from tests.auxil.fake_telegram import FakeTelegram
 from tests.auxil.fake_zalo import FakeZalo
+from tests.auxil.waiting import await_until
 
 FAST_BACKOFF = Backoff(base=0.2, cap=1.0)
 
@@ -107,7 +107,7 @@ async def outage_then_everything_delivered(
         assert await tg.wait_until(
             lambda: len(delivered(tg, zalo)) >= len(queued), timeout=deadline
         )
-        await asyncio.sleep(0.3)
+        await await_until(lambda: outbox.backlog() == 0, "every row marked sent")
         assert outbox.counts()["sent"] == len(queued)
     sent = delivered(tg, zalo)
     assert Counter(sent) == Counter(queued)  # every message, exactly once
@@ -155,7 +155,7 @@ async def test_timeouts_are_retried_and_delivered_once(
         outbox.enqueue(None, "zalo", "z-7200", payload("Xin chào"))
         outbox.enqueue(None, "telegram", "7200", payload("Xin chào"))
         assert await tg.wait_until(lambda: zalo.sent("z-7200") and tg.sent("7200"), timeout=15)
-        await asyncio.sleep(0.5)
+        await await_until(lambda: outbox.backlog() == 0, "both rows sent: no retry left to come")
     assert len(zalo.sent("z-7200")) == 1 and len(tg.sent("7200")) == 1
 
 
@@ -169,7 +169,7 @@ async def test_permanent_refusal_is_not_retried_and_others_still_go(
         await tg.wait_until(lambda: len(tg.calls_to("sendMessage", ok_only=False)) >= 1)
         outbox.enqueue(None, "telegram", "7301", payload("Tới được"))
         assert await tg.wait_until(lambda: len(tg.sent("7301")) == 1)
-        await asyncio.sleep(0.5)
+        await await_until(lambda: outbox.backlog() == 0, "no retry of the refused message pending")
         state = outbox.get(blocked)
     assert state is not None and state["status"] == "failed" and state["attempts"] == 1
     assert tg.sent("7300") == []
@@ -185,7 +185,7 @@ async def test_two_workers_on_one_database_send_each_message_once(
         queued = enqueue_many(outbox, n_chats=20, per_chat=2)
         async with workers(db, tg, zalo, name="w1"), workers(other, tg, zalo, name="w2"):
             assert await tg.wait_until(lambda: len(delivered(tg, zalo)) >= len(queued), timeout=30)
-            await asyncio.sleep(0.5)
+            await await_until(lambda: outbox.backlog() == 0, "every row marked sent")
         assert Counter(delivered(tg, zalo)) == Counter(queued)
     finally:
         other.dispose()
@@ -210,7 +210,8 @@ async def test_graceful_stop_drains_what_is_due(
         ),  # nobody wakes it: only the drain sends
     )
     await w.start()
-    await asyncio.sleep(0.2)
+    # its first look found nothing; it now idles 5 s, so what follows is sent by the drain alone
+    await await_until(lambda: w.outbox_looks >= 1, "the outbox worker's first look")
     queued = enqueue_many(outbox, n_chats=5, per_chat=1)
     await w.stop()
     for channel in channels.values():

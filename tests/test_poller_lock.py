@@ -16,6 +16,7 @@ from bot.storage.db import Database
 from bot.storage.inbox import Inbox
 from bot.storage.outbox import Outbox
 from bot.storage.poller_lock import PollerLock
+from tests.auxil.waiting import await_until
 
 
 def test_one_holder_per_channel_on_postgresql_and_always_granted_on_sqlite(db: Database) -> None:
@@ -46,7 +47,30 @@ class CountingPoller:
         await stopping.wait()
 
 
-def _workers(db: Database, name: str, polling: list[str]) -> Workers:
+class CountedLock:
+    """The real lock, counting refusals: how the test knows a worker asked again and was told no."""
+
+    def __init__(self, lock: PollerLock) -> None:
+        self.lock, self.refused = lock, 0
+
+    def try_acquire(self) -> bool:
+        held = self.lock.try_acquire()
+        self.refused += not held
+        return held
+
+    def release(self) -> None:
+        self.lock.release()
+
+
+def _workers(
+    db: Database, name: str, polling: list[str], locks: list[CountedLock] | None = None
+) -> Workers:
+    def make_lock(channel: str) -> CountedLock:
+        lock = CountedLock(PollerLock(db, channel))
+        if locks is not None:
+            locks.append(lock)
+        return lock
+
     return Workers(
         inbox=Inbox(db),
         outbox=Outbox(db),
@@ -56,18 +80,8 @@ def _workers(db: Database, name: str, polling: list[str]) -> Workers:
         notices={},
         metrics=Metrics(),
         options=WorkerOptions(worker_id=name, idle_poll=0.05, drain_timeout=2.0),
-        poller_lock=lambda channel: PollerLock(db, channel),
+        poller_lock=make_lock,
     )
-
-
-async def _until(condition: Any, timeout: float = 10.0) -> bool:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            return False
-        await asyncio.sleep(0.02)
-    return True
 
 
 @pytest.mark.postgres
@@ -79,13 +93,17 @@ async def test_two_workers_poll_once_and_the_second_takes_over(
     db.migrate()
     polling: list[str] = []
     intake = Intake(Inbox(db), Metrics())
-    first, second = _workers(db, "w1", polling), _workers(db, "w2", polling)
+    waiting: list[CountedLock] = []
+    first, second = _workers(db, "w1", polling), _workers(db, "w2", polling, waiting)
     await first.start(intake)
-    assert await _until(lambda: polling == ["w1"])
+    await await_until(lambda: polling == ["w1"], "w1 to poll")
     await second.start(intake)
-    await asyncio.sleep(0.5)  # several retries of the second worker: it must not poll meanwhile
+    # several retries of the second worker: it must not poll meanwhile
+    await await_until(
+        lambda: waiting and waiting[0].refused >= 3, "w2 to be refused the lock 3 times"
+    )
     assert polling == ["w1"]
     await first.stop()  # the first worker goes away: its lock is released
-    assert await _until(lambda: polling == ["w1", "w2"])
+    await await_until(lambda: polling == ["w1", "w2"], "w2 to take over polling")
     await second.stop()
     db.dispose()

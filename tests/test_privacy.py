@@ -28,9 +28,9 @@ from tests.auxil.app_harness import (
     TG_SECRET,
     ZALO_HEADERS,
     ZALO_SECRET,
-    Running,
     make_settings,
     running,
+    settled,
 )
 from tests.auxil.fake_telegram import FakeTelegram, callback_query, private_message
 from tests.auxil.fake_zalo import FakeZalo, text_event
@@ -99,7 +99,7 @@ async def test_xoadulieu_removes_the_citizen_from_every_table(
         await telegram(5, B_TEXT, user=B_USER)
         assert await zalo.wait_until(lambda: len(zalo.sent(ZALO_A)) == 1)
         assert await tg.wait_until(lambda: len(tg.sent(B_USER)) == 1)
-        await asyncio.sleep(0.3)
+        await settled(r)  # every conversation stored
         assert leaks_of_a(db)  # the check below can see A's data
 
         # A asks for deletion on both channels
@@ -108,10 +108,7 @@ async def test_xoadulieu_removes_the_citizen_from_every_table(
                             headers=ZALO_HEADERS)
         assert await tg.wait_until(lambda: len(tg.sent(TG_A)) == 6)
         assert await zalo.wait_until(lambda: len(zalo.sent(ZALO_A)) == 2)
-        for _ in range(50):  # the confirmation's outbox row goes once it is delivered
-            if r.rt.outbox.backlog() == 0 and r.rt.inbox.backlog() == 0:
-                break
-            await asyncio.sleep(0.1)
+        await settled(r)  # the confirmation's outbox row goes once it is delivered
 
     # fails while the core re-creates the user after deleting them (docs/security.md, finding 1)
     assert leaks_of_a(db) == [], "\n".join(leaks_of_a(db))
@@ -168,7 +165,7 @@ async def test_personal_numbers_never_reach_the_database_and_erasure_leaves_no_c
         await r.client.post("/webhooks/zalo", json=text_event("zc-1", zalo_story, user_id=C_ZALO), headers=ZALO_HEADERS)
         assert await tg.wait_until(lambda: len(tg.sent(C_TG)) == 2)
         assert await zalo.wait_until(lambda: len(zalo.sent(C_ZALO)) == 1)
-        assert await _settled(r)
+        await settled(r)
 
         # processed: messages, the ticket's transcript, the inbox hold masks, not the numbers
         tables = json.dumps(dump_tables(db), default=str, ensure_ascii=False)
@@ -187,18 +184,10 @@ async def test_personal_numbers_never_reach_the_database_and_erasure_leaves_no_c
                             headers=ZALO_HEADERS)
         assert await tg.wait_until(lambda: len(tg.sent(C_TG)) == 3)
         assert await zalo.wait_until(lambda: len(zalo.sent(C_ZALO)) == 2)
-        assert await _settled(r)
+        await settled(r)
     if db.dialect == "sqlite":
         # secure_delete zeroed the rows, the checkpoint emptied the write-ahead log
         assert found_in_files(db, [*personal, *C_MARKERS]) == []
-
-
-async def _settled(r: Running) -> bool:
-    for _ in range(100):
-        if r.rt.outbox.backlog() == 0 and r.rt.inbox.backlog() == 0:
-            return True
-        await asyncio.sleep(0.05)
-    return False
 
 
 async def test_purge_command_applies_the_retention_period(
@@ -210,7 +199,7 @@ async def test_purge_command_applies_the_retention_period(
             update = private_message(910_000 + n, text, user_id=user)
             await r.client.post("/webhooks/telegram", json=update, headers=TG_HEADERS)
         assert await tg.wait_until(lambda: tg.sent(9101) and tg.sent(9102))
-        await asyncio.sleep(0.3)
+        await settled(r)
     monkeypatch.setenv("LAWBOT_DATABASE_URL", db.url.render_as_string(hide_password=False))
     runner = CliRunner()
 

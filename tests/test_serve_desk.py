@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from tests.auxil.app_harness import TG_HEADERS, make_settings, running
 from tests.auxil.desk import PASSWORD, login
 from tests.auxil.fake_telegram import FakeTelegram, private_message
 from tests.auxil.mini_index import build_mini_index
+from tests.auxil.waiting import await_until
 
 SECRET = "s" * 40
 
@@ -40,13 +40,12 @@ async def test_served_desk_shows_the_ticket_and_the_article_it_cited(
                     "/webhooks/telegram", json=private_message(update_id, text), headers=TG_HEADERS
                 )
                 assert r.status_code == 200
-            for _ in range(200):
+
+            def first_ticket() -> int | None:
                 with db.session(readonly=True) as s:
-                    ticket_id = s.scalars(sa.select(Ticket.id)).first()
-                if ticket_id is not None:
-                    break
-                await asyncio.sleep(0.05)
-            assert ticket_id is not None
+                    return s.scalars(sa.select(Ticket.id)).first()
+
+            ticket_id = await await_until(first_ticket, "/canbo to open a ticket")
 
             assert (await run.client.get("/staff/tickets/1")).status_code in (302, 303)  # login first
             r = await login(run.client, "lan@tgpl.vn")

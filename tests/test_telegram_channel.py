@@ -206,11 +206,13 @@ async def test_polling_stores_each_update_once(
     stopping = asyncio.Event()
     task = asyncio.create_task(channel.poll(sink, stopping))
     assert await fake.wait_until(lambda: len(got) >= 2, timeout=5)
-    await asyncio.sleep(0.3)  # a few more polls: confirmed updates must not come again
+    # more polls, until a new update comes through: the confirmed ones must not come again
+    fake.push_update(private_message(503, "Câu hỏi 3"))
+    assert await fake.wait_until(lambda: any(k == "503" for k, _ in got), timeout=5)
     stopping.set()
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
-    assert [k for k, _ in got] == ["501", "502"]
+    assert [k for k, _ in got] == ["501", "502", "503"]
     assert parse_update(got[0][1]).message.text == "Câu hỏi 1"  # type: ignore[union-attr]
 
 

@@ -4,6 +4,7 @@ some delivered to both); the fake Telegram server must see exactly one reply per
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import subprocess
@@ -17,11 +18,15 @@ import pytest
 import sqlalchemy as sa
 
 from bot.storage.db import Database
+from bot.storage.inbox import Inbox
+from bot.storage.outbox import Outbox
 from bot.storage.schema import InboxRecord, OutboxRecord, Ticket
 from tests.auxil.fake_telegram import FakeTelegram, private_message
 from tests.auxil.live_server import free_port
 from tests.auxil.mini_index import build_mini_index
+from tests.auxil.platform import deliver
 from tests.auxil.serve_process import TG_HEADERS, lawbot_serve, serve_env
+from tests.auxil.waiting import WaitTimeout, wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -44,21 +49,16 @@ async def _post_all(urls: list[str], updates: list[dict], replay_every: int) -> 
     async with httpx.AsyncClient(timeout=10, limits=limits) as client:
 
         async def post(url: str, update: dict) -> None:
-            for _ in range(50):
-                try:
-                    r = await client.post(f"{url}/webhooks/telegram", json=update, headers=TG_HEADERS)
-                    statuses.append(r.status_code)
-                    if r.status_code < 500:
-                        return
-                except httpx.TransportError:
-                    statuses.append(599)
-                await asyncio.sleep(0.2)
+            await deliver(
+                client, f"{url}/webhooks/telegram", update, TG_HEADERS,
+                deadline=10, on_status=statuses.append,
+            )
 
         tasks = []
         for n, update in enumerate(updates):
             targets = urls if n % replay_every == 0 else [rng.choice(urls)]
             tasks += [asyncio.create_task(post(url, update)) for url in targets]
-            await asyncio.sleep(0.02)  # ~50 updates/s
+            await asyncio.sleep(0.02)  # not a wait: the pace of the load, ~50 updates/s
         await asyncio.gather(*tasks)
     return statuses
 
@@ -96,11 +96,13 @@ def test_two_serve_processes_on_one_postgres_lose_nothing_and_send_once(
             ):
                 started = time.monotonic()
                 statuses = asyncio.run(_post_all([w1.url, w2.url], updates, replay_every=5))
-                deadline = time.monotonic() + 90
-                while time.monotonic() < deadline and len({str(p["chat_id"]) for p in tg.sent()}) < UPDATES:
-                    time.sleep(0.2)
+                with contextlib.suppress(WaitTimeout):  # the asserts below say what is missing
+                    wait_until(lambda: len({str(p["chat_id"]) for p in tg.sent()}) >= UPDATES,
+                               "a reply to every chat", timeout=90, interval=0.2)
                 elapsed = time.monotonic() - started
-                time.sleep(1.5)  # room for a duplicate to show up
+                # both workers idle: every update handled, every reply sent (a duplicate is out)
+                wait_until(lambda: Inbox(db).backlog() == 0 and Outbox(db).backlog() == 0,
+                           "the shared inbox and outbox to be empty", timeout=30, interval=0.2)
                 logs = w1.log() + w2.log()
                 handled = [_handled(w.url) for w in (w1, w2)]
             per_chat: dict[str, int] = {}

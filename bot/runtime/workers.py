@@ -158,6 +158,9 @@ class Workers:
         self._inbox_task: asyncio.Task[None] | None = None
         self._outbox_task: asyncio.Task[None] | None = None
         self._pollers: list[asyncio.Task[None]] = []
+        # looks at the database each loop finished (a test seam: "the worker has looked again")
+        self.inbox_looks = 0
+        self.outbox_looks = 0
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -247,6 +250,7 @@ class Workers:
         failures = 0
         while not self._stopping.is_set():
             if not self.ready():
+                self.inbox_looks += 1
                 await self._idle(self._inbox_wake, self._stopping)
                 continue
             try:
@@ -254,6 +258,7 @@ class Workers:
                     self.inbox.claim, self.options.inbox_batch, self.worker_id
                 )
                 failures = 0
+                self.inbox_looks += 1
             except Exception as exc:  # database down: wait and try again
                 failures += 1
                 log.warning("inbox claim failed (%s)", type(exc).__name__)
@@ -423,6 +428,7 @@ class Workers:
                     self.outbox.claim_due, self.options.outbox_batch, self.worker_id
                 )
                 failures = 0
+                self.outbox_looks += 1
             except Exception as exc:
                 if self._outbox_stopping.is_set():
                     return

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,12 +14,13 @@ from starlette.applications import Starlette
 from telegram.request import HTTPXRequest
 
 from bot.ingress.app import Runtime, build_app
-from bot.runtime.workers import WorkerOptions
+from bot.runtime.workers import WorkerOptions, Workers
 from bot.settings import Settings
 from bot.storage.db import Database
 from tests.auxil import fake_telegram, fake_zalo
 from tests.auxil.fake_telegram import FakeTelegram
 from tests.auxil.fake_zalo import FakeZalo
+from tests.auxil.waiting import await_until
 
 TG_SECRET = "tg_webhook_secret-1"
 ZALO_SECRET = "zalo-webhook-secret-1"
@@ -74,3 +75,30 @@ async def running(settings: Settings, db: Database, **kwargs: Any) -> AsyncItera
         transport = httpx.ASGITransport(app)
         async with httpx.AsyncClient(transport=transport, base_url="http://lawbot.test") as client:
             yield Running(app, client, app.state.lawbot)
+
+
+async def settled(r: Running, timeout: float = 30.0) -> None:
+    """Every update in the inbox handled and every reply in the outbox sent (or given up): from now
+    on nothing more reaches a platform, so counting what was sent is final (duplicates included)."""
+    await await_until(
+        lambda: r.rt.inbox.backlog() == 0 and r.rt.outbox.backlog() == 0,
+        "inbox and outbox to be empty (every update answered, every reply sent)",
+        timeout=timeout,
+    )
+
+
+async def workers_looked_again(r: Running, looks: int = 2, timeout: float = 10.0) -> None:
+    """The inbox and outbox workers each looked at the database `looks` more times: whatever they
+    would do with what is there now, they have done (two looks: the one under way when called may
+    have read before). For "nothing happens" checks, instead of sleeping and hoping they looked."""
+    await await_until(
+        looked_again(r.rt.workers, looks),
+        f"the workers to look at the database {looks} more times",
+        timeout=timeout,
+    )
+
+
+def looked_again(workers: Workers, looks: int = 2) -> Callable[[], bool]:
+    """A predicate: both worker loops finished `looks` more looks at the database since this call."""
+    inbox, outbox = workers.inbox_looks + looks, workers.outbox_looks + looks
+    return lambda: workers.inbox_looks >= inbox and workers.outbox_looks >= outbox

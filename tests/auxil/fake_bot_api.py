@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from tests.auxil.live_server import serve_in_thread
+from tests.auxil.waiting import first_within
 
 
 @dataclass(frozen=True)
@@ -129,13 +130,9 @@ class FakeBotApi:
     async def wait_until(
         self, predicate: Callable[[], bool], timeout: float = 10.0, interval: float = 0.02
     ) -> bool:
-        """Wait (without blocking the event loop) until `predicate()` holds; False on timeout."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate():
-                return True
-            await asyncio.sleep(interval)
-        return predicate()
+        """Wait (without blocking the event loop) until `predicate()` holds; False on timeout
+        (callers assert on it, or add the server log to the failure)."""
+        return await first_within(predicate, timeout=timeout, interval=interval) is not None
 
     # --- protocol details each fake defines ---------------------------------------------------
 
@@ -178,7 +175,7 @@ class FakeBotApi:
         if delay:
             # a slow platform: the call is carried out (and logged) now, answered late; a client
             # that timed out meanwhile does not know that its message was delivered
-            await asyncio.sleep(delay)
+            await asyncio.sleep(delay)  # not a wait: the slow platform the test asked for
         return JSONResponse(payload, status_code=status)
 
     async def _answer(self, token: str, method: str, params: dict[str, Any]) -> tuple[int, Any]:
@@ -187,7 +184,7 @@ class FakeBotApi:
         fault = self._fault_for(method)
         if fault is not None:
             if fault.hang:
-                await asyncio.sleep(fault.hang)
+                await asyncio.sleep(fault.hang)  # not a wait: the hang the test injected
             description = "Too Many Requests" if fault.status == 429 else "Service Unavailable"
             return fault.status, self.error_body(fault.status, description, fault.retry_after)
         status, result = await self.handle(method, params)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import html
 import itertools
 import re
@@ -12,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.auxil.fake_bot_api import FakeBotApi
+from tests.auxil.waiting import first_within
 
 TOKEN = "123456:TEST-telegram-token_abcdefghijklmnop"
 ALLOWED_TAGS = {
@@ -224,12 +224,13 @@ class FakeTelegram(FakeBotApi):
         if self.webhook.get("url"):
             return 409, "Conflict: can't use getUpdates method while webhook is active"
         offset = int(params.get("offset") or 0)
-        deadline = time.monotonic() + float(params.get("timeout") or 0)
-        while True:
+
+        def ready() -> list[dict[str, Any]]:
             with self._ulock:
                 # like Telegram: confirming an offset forgets every earlier update
                 self._updates = [u for u in self._updates if u["update_id"] >= offset]
-                ready = list(self._updates[:100])
-            if ready or time.monotonic() >= deadline:
-                return 200, ready
-            await asyncio.sleep(0.02)
+                return list(self._updates[:100])
+
+        # a long poll: held open until an update arrives or the client's timeout passes
+        found = await first_within(ready, timeout=float(params.get("timeout") or 0))
+        return 200, found or []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import threading
 import time
@@ -10,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.auxil.fake_bot_api import FakeBotApi
+from tests.auxil.waiting import first_within
 
 TOKEN = "2468013579:zalo-TEST-token-abcdefghij"
 
@@ -109,11 +109,11 @@ class FakeZalo(FakeBotApi):
     async def _m_getUpdates(self, params: dict[str, Any]) -> tuple[int, Any]:
         if self.webhook.get("url"):
             return 400, "getUpdates cannot be used while a webhook is set"
-        deadline = time.monotonic() + float(params.get("timeout") or 30)
-        while True:
+
+        def next_update() -> dict[str, Any] | None:
             with self._ulock:
-                if self._updates:
-                    return 200, self._updates.pop(0)  # ONE update per call
-            if time.monotonic() >= deadline:
-                return 408, "Request timeout"
-            await asyncio.sleep(0.02)
+                return self._updates.pop(0) if self._updates else None  # ONE update per call
+
+        # a long poll: held open until an update arrives or the client's timeout passes
+        found = await first_within(next_update, timeout=float(params.get("timeout") or 30))
+        return (200, found) if found is not None else (408, "Request timeout")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import uvicorn
+
+from tests.auxil.waiting import wait_until
 
 
 def free_port() -> int:
@@ -25,11 +26,7 @@ def serve_in_thread(app, port: int | None = None) -> Iterator[str]:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("test server did not start")
-        time.sleep(0.01)
+    wait_until(lambda: server.started, f"the test server on port {port} to start", interval=0.01)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

@@ -36,4 +36,4 @@ async def deliver(
             on_status(status)
         if status < 500 or time.monotonic() > stop:
             return status
-        await asyncio.sleep(pause)
+        await asyncio.sleep(pause)  # not a wait: the platform's pause between redeliveries

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from pathlib import Path
 import httpx
 
 from tests.auxil import fake_telegram
+from tests.auxil.waiting import WaitTimeout, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 TG_SECRET = "tg_webhook_secret-serve"
@@ -78,21 +78,20 @@ class ServeProcess:
 
 
 def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float, log_path: Path) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def healthy() -> bool:
         if proc.poll() is not None:
             raise RuntimeError(
                 f"lawbot serve exited with {proc.returncode}:\n"
                 + log_path.read_text(errors="replace")[-3000:]
             )
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        time.sleep(0.2)
-    raise RuntimeError(
-        f"lawbot serve at {url} not healthy after {timeout} s:\n"
-        + log_path.read_text(errors="replace")[-3000:]
-    )
+            return httpx.get(f"{url}/healthz", timeout=2).status_code == 200
+        return False
+
+    try:
+        wait_until(healthy, f"lawbot serve at {url} to be healthy", timeout=timeout, interval=0.2)
+    except WaitTimeout as exc:
+        raise RuntimeError(f"{exc}:\n" + log_path.read_text(errors="replace")[-3000:]) from None
 
 
 def stop(proc: subprocess.Popen[bytes], timeout: float = 40) -> int:
