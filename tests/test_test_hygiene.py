@@ -6,9 +6,15 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
+
+from tests.auxil.waiting import WaitTimeout, await_until, first_within, wait_until
+
 REPO = Path(__file__).resolve().parents[1]
 HELPER = REPO / "tests" / "auxil" / "waiting.py"  # the one place that polls
-ALLOW = "# not a wait:"  # a sleep that is the behaviour itself (a slow fake, a load's pace), said why
+ALLOW = (
+    "# not a wait:"  # a sleep that is the behaviour itself (a slow fake, a load's pace), said why
+)
 
 
 def fixed_sleeps(source: str) -> list[int]:
@@ -43,7 +49,9 @@ def checked_files() -> list[Path]:
         for path in tests
         for name in re.findall(r"scripts\W+(\w+\.py)", path.read_text(encoding="utf-8"))
     }
-    scripts = [REPO / "scripts" / name for name in sorted(run) if (REPO / "scripts" / name).is_file()]
+    scripts = [
+        REPO / "scripts" / name for name in sorted(run) if (REPO / "scripts" / name).is_file()
+    ]
     return [p for p in tests + scripts if p != HELPER]
 
 
@@ -71,3 +79,23 @@ def test_the_check_sees_fixed_sleeps_and_respects_the_marker() -> None:
     )
     assert fixed_sleeps(source) == [3, 4]
     assert any(p.name == "load_webhooks.py" for p in checked_files())  # a script the tests run
+
+
+def test_a_wait_that_times_out_says_what_it_waited_for() -> None:
+    with pytest.raises(
+        WaitTimeout, match=r"waited 0\.05 s for the answer to user 7; last value: 0"
+    ):
+        wait_until(lambda: 0, "the answer to user 7", timeout=0.05)
+    with pytest.raises(WaitTimeout, match=r"lambda: len\(\[\]\) == 1"):  # no name: its source
+        wait_until(lambda: len([]) == 1, timeout=0.01)
+    assert wait_until(lambda: [3], timeout=0.01) == [3]  # the truthy value comes back
+
+
+async def test_the_async_wait_takes_async_checks() -> None:
+    async def check() -> str:
+        return "ok"
+
+    assert await await_until(check, timeout=0.01) == "ok"
+    with pytest.raises(WaitTimeout, match="nothing"):
+        await await_until(lambda: None, "nothing", timeout=0.01)
+    assert await first_within(lambda: None, timeout=0.01) is None
