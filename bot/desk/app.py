@@ -23,6 +23,7 @@ from bot.desk import (
     routes_faq_review,
     routes_queue,
     routes_quiz,
+    routes_report,
     routes_stats,
     routes_ticket,
 )
@@ -137,6 +138,7 @@ def build_desk(
         *routes_admin.routes,
         *routes_stats.routes,
         *routes_quiz.routes,
+        *routes_report.routes,
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     app = Starlette(

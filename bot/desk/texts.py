@@ -91,6 +91,7 @@ AUDIT_ACTION = {
     "staff_password": "Đổi mật khẩu",
     "stats_export": "Xuất CSV thống kê",
     "quiz_create": "Tạo cuộc thi",
+    "report_export": "Xuất báo cáo định kỳ",
     "quiz_published": "Mở cuộc thi",
     "quiz_closed": "Kết thúc cuộc thi",
 }
@@ -137,6 +138,7 @@ ERROR = {
     "staff_exists": "Email này đã có tài khoản.",
     "self_change": "Bạn không thể tự khoá hoặc tự hạ quyền tài khoản của mình.",
     "quiz_title": "Cuộc thi cần có tên.",
+    "bad_period": "Kỳ báo cáo không hợp lệ: chọn một tháng (ví dụ 2026-11) hoặc một quý (ví dụ 2026-Q4).",
     "quiz_incomplete": "Câu hỏi cần có nội dung, ít nhất hai phương án và phần giải thích.",
     "quiz_correct": "Hãy chọn đáp án đúng trong các phương án đã nhập.",
     "quiz_clause": "Số khoản chỉ gồm chữ số.",
