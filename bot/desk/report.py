@@ -115,6 +115,10 @@ def build_report(db: Database, stats: Stats, period: Period, *, threshold: float
     data = stats.report(period.start, period.end, threshold=threshold, gaps=15)
     tickets = _tickets(db, lo, hi)
     kinds = data.by_kind
+    referrals: list[list[str | int | float]] = [
+        [texts.CATEGORY.get(c, c), n] for c, n in data.tickets_by_category.items()
+    ]
+    referrals.append(["Trong đó thuộc diện được trợ giúp pháp lý", tickets["legal_aid"]])
     headline: list[tuple[str, str | int]] = [
         ("Câu hỏi của người dân", data.total_questions),
         ("Được trả lời kèm căn cứ", kinds.get("answer", 0)),
@@ -135,8 +139,7 @@ def build_report(db: Database, stats: Stats, period: Period, *, threshold: float
             "referrals",
             "Chuyển hòa giải, trợ giúp pháp lý và xử lý khiếu nại, tố cáo",
             ["Loại việc", "Số yêu cầu"],
-            [[texts.CATEGORY.get(c, c), n] for c, n in data.tickets_by_category.items()]
-            + [["Trong đó thuộc diện được trợ giúp pháp lý", tickets["legal_aid"]]],
+            referrals,
         ),
         Section("quizzes", "Cuộc thi tìm hiểu pháp luật", ["Cuộc thi", "Người tham gia", "Lượt hoàn thành"],
                 [[t, n, f] for t, n, f in QuizStore(db).participation(lo, hi)]),

@@ -55,11 +55,11 @@ async def report_csv(request: Request) -> Response:
     report = await _report(request)
     if report is None:
         return Response(texts.ERROR["bad_period"], status_code=400, media_type="text/plain; charset=utf-8")
-    header, *rows = report_rows(report)
+    header, *rows = report_rows(report)  # the first row names the columns
     me = current_staff(request)
     await desk.run(desk.staff.audit, me.id, "report_export", report.period.key, {}, client_ip(request))
     return Response(
-        to_csv(header, rows).encode("utf-8"),
+        to_csv([str(h) for h in header], rows).encode("utf-8"),
         media_type="text/csv; charset=utf-8",
         headers={"content-disposition": f'attachment; filename="lawbot-bao-cao-{report.period.key}.csv"'},
     )
