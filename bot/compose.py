@@ -136,8 +136,14 @@ def assemble(settings: Settings, index: Any, conversations: ConversationStore, t
 
         key = settings.llm_api_key.get_secret_value() if settings.llm_api_key is not None else None
         writer = LlmAnswerWriter(writer, base_url=settings.llm_base_url, model=settings.llm_model, api_key=key)
+    quizzes = None
+    if database is not None:  # quizzes live in the database (evaluation has none)
+        from bot.core.quiz import QuizPolicy
+        from bot.storage.quizzes import QuizStore
+
+        quizzes = QuizPolicy(QuizStore(database))
     return Assistant(retriever, faq, writer, conversations, tickets, AssistantConfig.from_settings(settings),
-                     intent=load_intent(vectors))
+                     intent=load_intent(vectors), quizzes=quizzes)
 
 
 def index_engine(

@@ -11,6 +11,7 @@ ZALO_HINTS = {
     "human": "Gõ /canbo để gặp cán bộ trợ giúp pháp lý.",
     "consent": "Gõ /dongy để đồng ý, hoặc /khong để từ chối.",
     "faq": "Gửi số của câu hỏi (1, 2 hoặc 3) để xem câu trả lời.",
+    "choice": "Gõ chữ cái của đáp án bạn chọn (A, B, C hoặc D).",
 }
 
 # To the staff Telegram group (LAWBOT_STAFF_TELEGRAM_CHAT_ID) when an urgent ticket opens; no citizen data.

@@ -118,6 +118,10 @@ class ButtonAction(StrEnum):
     FAQ_1 = "faq1"  # pick the first / second / third FAQ question offered
     FAQ_2 = "faq2"
     FAQ_3 = "faq3"
+    CHOICE_1 = "choice1"  # quiz options A-D
+    CHOICE_2 = "choice2"
+    CHOICE_3 = "choice3"
+    CHOICE_4 = "choice4"
 
 
 @dataclass(frozen=True)

@@ -172,3 +172,52 @@ class Outbound(Protocol):
     """Sends a reply through a channel (used by the outbox worker, never by the core directly)."""
 
     async def send(self, message: OutgoingMessage) -> None: ...
+
+
+@dataclass(frozen=True)
+class QuizQuestion:
+    """One multiple-choice question; `correct` indexes `options`; the citation resolves to an article."""
+
+    id: int
+    text: str
+    options: list[str]
+    correct: int
+    explanation: str
+    citation: str  # e.g. "khoản 1 Điều 8 Luật Hòa giải ở cơ sở số 35/2013/QH13"
+    article_id: str
+
+
+@dataclass(frozen=True)
+class QuizView:
+    id: int
+    title: str
+    questions: list[QuizQuestion]
+
+
+@dataclass(frozen=True)
+class QuizAttempt:
+    """A citizen's run through one quiz: which questions they answered and how many right."""
+
+    id: int
+    quiz_id: int
+    answered: dict[int, int]  # question id -> chosen option
+    score: int
+    finished: bool
+
+
+class QuizBook(Protocol):
+    """Published quizzes and citizens' attempts (the staff desk writes the quizzes)."""
+
+    def published(self) -> list[QuizView]: ...
+
+    def active_attempt(self, channel: Channel, user_id: str) -> QuizAttempt | None:
+        """The citizen's unfinished attempt at a still-published quiz, if any."""
+        ...
+
+    def start(self, channel: Channel, user_id: str, quiz_id: int) -> QuizAttempt:
+        """A fresh attempt (any unfinished one is abandoned)."""
+        ...
+
+    def answer(self, attempt_id: int, question_id: int, choice: int, correct: bool, last: bool) -> QuizAttempt:
+        """Record one answer (a repeated answer to the same question is ignored); `last` finishes it."""
+        ...

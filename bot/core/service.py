@@ -36,6 +36,7 @@ from bot.core.ports import (
     TicketStore,
     Turn,
 )
+from bot.core.quiz import CHOICES, QuizPolicy
 from bot.core.triage import TriageResult, Verdict, is_vague, topic_only, triage
 from bot.core.writer import (
     Block,
@@ -70,6 +71,7 @@ _COMMANDS = {
     "start": "start", "batdau": "start", "help": "help", "trogiup": "help", "huongdan": "help",
     "chude": "chude", "topics": "chude", "canbo": "canbo", "moi": "moi", "new": "moi",
     "xoadulieu": "xoadulieu", "dongy": "dongy", "khong": "khong", "khongdongy": "khong",
+    "thi": "thi", "quiz": "thi", "cuocthi": "thi",
 }
 _COMMAND_WORDS = {
     "gap can bo": "canbo", "gap nguoi": "canbo", "gap nguoi that": "canbo", "noi chuyen voi can bo": "canbo",
@@ -100,9 +102,11 @@ class Assistant:
         tickets: TicketStore,
         config: AssistantConfig | None = None,
         intent: IntentModel | None = None,
+        quizzes: QuizPolicy | None = None,
     ) -> None:
         self.retriever = retriever
         self.intent = intent
+        self.quizzes = quizzes
         self.faq = faq
         self.writer = writer
         self.conversations = conversations
@@ -187,6 +191,10 @@ class Assistant:
             answer = cue_form(stripped).replace("?", " ").strip()
             if answer in _YES or answer in _NO:
                 return self._consent(state, answer in _YES)
+        if self.quizzes is not None:
+            choice = self.quizzes.pending_choice(msg.channel, msg.user_id, stripped)
+            if choice is not None:
+                return self.quizzes.answer(msg.channel, msg.user_id, choice), state
         pick = stripped.rstrip(".)")
         if state.suggestions and pick in ("1", "2", "3"):
             return self._pick_suggestion(int(pick) - 1, state, max_chars)
@@ -597,6 +605,10 @@ class Assistant:
             return Reply(ReplyKind.INFO, texts.DATA_DELETED, erase_user_data=True), state
         if command in ("dongy", "khong"):
             return self._consent(state, command == "dongy")
+        if command == "thi":
+            if self.quizzes is None:
+                return Reply(ReplyKind.INFO, texts.QUIZ_NONE), state
+            return self.quizzes.command(msg.channel, msg.user_id, msg.text or ""), state
         return Reply(ReplyKind.INFO, self._fmt(texts.HELP)), state
 
     def _topics(self) -> str:
@@ -616,6 +628,10 @@ class Assistant:
             return self._human(msg, state, "human_request", texts.HUMAN_REQUESTED, max_chars)
         if action in FAQ_PICKS:
             return self._pick_suggestion(FAQ_PICKS.index(action), state, max_chars)
+        if action in CHOICES:
+            if self.quizzes is None:
+                return Reply(ReplyKind.INFO, texts.QUIZ_CLOSED), state
+            return self.quizzes.answer(msg.channel, msg.user_id, CHOICES.index(action)), state
         return self._consent(state, action == ButtonAction.CONSENT_YES)
 
     def _feedback(self, msg: IncomingMessage, state: ConversationState, positive: bool,

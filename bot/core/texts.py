@@ -33,6 +33,7 @@ HELP = (
     "• Gõ câu hỏi pháp luật bằng lời của bạn (có dấu hay không dấu đều được).\n"
     "• /chude: các chủ đề mình trả lời được\n"
     "• /canbo: gặp cán bộ trợ giúp pháp lý\n"
+    "• /thi: thi tìm hiểu pháp luật (trắc nghiệm ngắn)\n"
     "• /moi: bắt đầu câu hỏi mới\n"
     "• /xoadulieu: xóa dữ liệu của bạn\n"
     "• /start: giới thiệu và chính sách dữ liệu\n"
@@ -280,4 +281,22 @@ BUTTON_TURN = {
     "faq1": "1",
     "faq2": "2",
     "faq3": "3",
+    "choice1": "A",
+    "choice2": "B",
+    "choice3": "C",
+    "choice4": "D",
 }
+
+
+# ---------------------------------------------------------------- quizzes (/thi)
+QUIZ_NONE = "Hiện chưa có cuộc thi tìm hiểu pháp luật nào đang mở. Bạn quay lại sau nhé!"
+QUIZ_LIST_HEAD = "Các cuộc thi tìm hiểu pháp luật đang mở:"
+QUIZ_LIST_TAIL = "Gõ /thi kèm số thứ tự để bắt đầu, ví dụ: /thi 1"
+QUIZ_UNKNOWN = "Không có cuộc thi số {number}. Gõ /thi để xem danh sách."
+QUIZ_INTRO = "📝 {title} ({count} câu). Chọn đáp án bằng nút bấm hoặc gõ A, B, C, D."
+QUIZ_QUESTION = "Câu {number}/{count}: {text}"
+QUIZ_RIGHT = "✅ Đúng rồi!"
+QUIZ_WRONG = "❌ Chưa đúng. Đáp án đúng: {letter}. {option}"
+QUIZ_BASIS = "Căn cứ: {citation}."
+QUIZ_DONE = "🏁 Bạn trả lời đúng {score}/{count} câu. Cảm ơn bạn đã tham gia! Gõ /thi để xem các cuộc thi khác."
+QUIZ_CLOSED = "Cuộc thi này đã kết thúc. Gõ /thi để xem các cuộc thi đang mở."

@@ -22,6 +22,8 @@ from bot.desk import (
     routes_faq,
     routes_faq_review,
     routes_queue,
+    routes_quiz,
+    routes_report,
     routes_stats,
     routes_ticket,
 )
@@ -37,6 +39,7 @@ from bot.storage.db import Database
 from bot.storage.faq_proposals import FaqProposalStore
 from bot.storage.faq_reviews import FaqReviewStore
 from bot.storage.login_throttle import LoginThrottle
+from bot.storage.quizzes import QuizStore
 from bot.storage.schema import utcnow
 from bot.storage.staff import StaffStore
 from bot.storage.staff_sessions import Expiry, SessionStore
@@ -123,6 +126,7 @@ def build_desk(
         notifier=notifier,
         on_faq_approved=on_faq_approved,
         faq_reviews=FaqReviewStore(db, clock=clock),
+        quizzes=QuizStore(db, clock=clock),
     )
     routes = [
         *routes_auth.routes,
@@ -133,6 +137,8 @@ def build_desk(
         *routes_faq_review.routes,
         *routes_admin.routes,
         *routes_stats.routes,
+        *routes_quiz.routes,
+        *routes_report.routes,
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     app = Starlette(

@@ -26,6 +26,7 @@ from bot.storage.db import Database
 from bot.storage.faq_proposals import FaqProposalStore
 from bot.storage.faq_reviews import FaqReviewStore
 from bot.storage.login_throttle import LoginThrottle
+from bot.storage.quizzes import QuizStore
 from bot.storage.staff import StaffAccount, StaffStore
 from bot.storage.staff_sessions import SessionStore
 from bot.storage.stats import Stats
@@ -59,6 +60,7 @@ class Desk:
     notifier: Notifier | None = None
     on_faq_approved: Callable[[], Any] | None = None
     faq_reviews: FaqReviewStore | None = None  # made by build_desk
+    quizzes: QuizStore | None = None  # made by build_desk
     # desk-side caches (FAQ records by folder signature, clusters of unanswered questions ...)
     cache: dict[str, Any] = field(default_factory=dict)
 

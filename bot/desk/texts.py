@@ -45,6 +45,8 @@ CATEGORY = {
 }
 ROLE_IN_CHAT = {"user": "Người dân", "bot": "Trợ lý", "staff": "Cán bộ"}
 CONSENT = {True: "Đồng ý được liên hệ", False: "Không đồng ý liên hệ", None: "Chưa trả lời về liên hệ"}
+QUIZ_STATUS = {"draft": "Bản nháp", "published": "Đang mở", "closed": "Đã kết thúc"}
+UNKNOWN_COMMUNE = "Chưa rõ xã/phường"
 FAQ_STATUS = {"pending": "Chờ duyệt", "approved": "Đã duyệt", "rejected": "Không duyệt"}
 FAQ_REVIEW_STATE = {"unreviewed": "Chưa rà soát", "approved": "Đã duyệt", "retired": "Ngừng dùng"}
 
@@ -88,6 +90,10 @@ AUDIT_ACTION = {
     "staff_activate": "Mở lại tài khoản",
     "staff_password": "Đổi mật khẩu",
     "stats_export": "Xuất CSV thống kê",
+    "quiz_create": "Tạo cuộc thi",
+    "report_export": "Xuất báo cáo định kỳ",
+    "quiz_published": "Mở cuộc thi",
+    "quiz_closed": "Kết thúc cuộc thi",
 }
 
 # Short notices after an action (the query string carries only the key, never free text).
@@ -112,6 +118,11 @@ NOTICE = {
     "staff_added": "Đã thêm tài khoản.",
     "staff_updated": "Đã cập nhật tài khoản.",
     "logged_out": "Bạn đã đăng xuất.",
+    "quiz_created": "Đã tạo cuộc thi (bản nháp). Thêm câu hỏi rồi bấm Mở cuộc thi.",
+    "quiz_question_added": "Đã thêm câu hỏi.",
+    "quiz_question_deleted": "Đã xoá câu hỏi.",
+    "quiz_published": "Đã mở cuộc thi: người dân gõ /thi để tham gia.",
+    "quiz_closed": "Đã kết thúc cuộc thi; kết quả vẫn được giữ.",
 }
 
 ERROR = {
@@ -126,6 +137,16 @@ ERROR = {
     "weak_password": "Mật khẩu cần ít nhất 12 ký tự và không quá lặp lại.",
     "staff_exists": "Email này đã có tài khoản.",
     "self_change": "Bạn không thể tự khoá hoặc tự hạ quyền tài khoản của mình.",
+    "quiz_title": "Cuộc thi cần có tên.",
+    "bad_period": "Kỳ báo cáo không hợp lệ: chọn một tháng (ví dụ 2026-11) hoặc một quý (ví dụ 2026-Q4).",
+    "quiz_incomplete": "Câu hỏi cần có nội dung, ít nhất hai phương án và phần giải thích.",
+    "quiz_correct": "Hãy chọn đáp án đúng trong các phương án đã nhập.",
+    "quiz_clause": "Số khoản chỉ gồm chữ số.",
+    "quiz_article": "Không tìm thấy điều luật này trong chỉ mục: mỗi đáp án phải có căn cứ tra được.",
+    "quiz_article_expired": "Văn bản của điều luật này đã hết hiệu lực: hãy chọn căn cứ đang có hiệu lực.",
+    "quiz_not_draft": "Chỉ sửa được cuộc thi khi còn là bản nháp.",
+    "quiz_full": "Cuộc thi đã đủ số câu hỏi tối đa.",
+    "quiz_cannot_publish": "Chỉ mở được bản nháp có ít nhất một câu hỏi.",
 }
 
 # one message for a wrong password, an unknown e-mail and too many attempts (no account enumeration)

@@ -327,6 +327,71 @@ class FaqReview(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 
 
+# ---------------------------------------------------------------- legal quizzes (/thi)
+
+
+class Quiz(Base):
+    """A short multiple-choice quiz staff build in the desk; citizens take it once it is published."""
+
+    __tablename__ = "quizzes"
+    __table_args__ = (sa.CheckConstraint("status IN ('draft', 'published', 'closed')", name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    topic: Mapped[str | None] = mapped_column(sa.String(120))
+    status: Mapped[str] = mapped_column(sa.String(16), default="draft", index=True)
+    created_by: Mapped[int | None] = mapped_column(_fk("staff_users.id", "SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[dt.datetime | None]
+    closed_at: Mapped[dt.datetime | None]
+
+
+class QuizQuestionRow(Base):
+    """One question: 2-4 options, the right one, the rule explained and its basis (an indexed article)."""
+
+    __tablename__ = "quiz_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quiz_id: Mapped[int] = mapped_column(_fk("quizzes.id", "CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(sa.Integer)
+    text: Mapped[str] = mapped_column(sa.Text)
+    options: Mapped[list[Any]] = mapped_column(default=list)
+    correct: Mapped[int] = mapped_column(sa.Integer)
+    explanation: Mapped[str] = mapped_column(sa.Text)
+    article_id: Mapped[str] = mapped_column(sa.String(255))
+    citation: Mapped[str] = mapped_column(sa.String(500))
+
+
+class QuizAttemptRow(Base):
+    """A citizen's run through a quiz; deleted with the citizen's data (/xoadulieu)."""
+
+    __tablename__ = "quiz_attempts"
+    __table_args__ = (sa.Index(None, "user_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quiz_id: Mapped[int] = mapped_column(_fk("quizzes.id", "CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(_fk("users.id", "CASCADE"))
+    channel: Mapped[str] = mapped_column(sa.String(16))
+    commune: Mapped[str | None] = mapped_column(sa.String(64))
+    score: Mapped[int] = mapped_column(sa.Integer, default=0)
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None]
+
+
+class QuizAnswerRow(Base):
+    """One answer of an attempt; unique per question, so a repeated button press counts once."""
+
+    __tablename__ = "quiz_answers"
+    __table_args__ = (sa.UniqueConstraint("attempt_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(_fk("quiz_attempts.id", "CASCADE"))
+    question_id: Mapped[int] = mapped_column(_fk("quiz_questions.id", "CASCADE"), index=True)
+    choice: Mapped[int] = mapped_column(sa.Integer)
+    correct: Mapped[bool] = mapped_column(sa.Boolean)
+    answered_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 # ---------------------------------------------------------------- durable queues
 
 

@@ -19,6 +19,10 @@ _HINT_FOR = {
     ButtonAction.FAQ_1: "faq",
     ButtonAction.FAQ_2: "faq",
     ButtonAction.FAQ_3: "faq",
+    ButtonAction.CHOICE_1: "choice",
+    ButtonAction.CHOICE_2: "choice",
+    ButtonAction.CHOICE_3: "choice",
+    ButtonAction.CHOICE_4: "choice",
 }
 
 
