@@ -196,3 +196,40 @@ def test_approved_entries_export_into_the_repository_folder_beside_older_ones(
     text = (repo_faq / "da-duyet.yaml").read_text(encoding="utf-8")
     CliRunner().invoke(kb_app, ["export", "--approved-only", "--format", "yaml", "--out", str(repo_faq)])
     assert (repo_faq / "da-duyet.yaml").read_text(encoding="utf-8") == text
+
+
+@pytest.mark.postgres
+def test_two_admins_approving_at_once_get_two_ids(postgres_database: Any) -> None:
+    """Both pick the next number; the primary key makes the second wait, fail and take the one after."""
+    import threading
+
+    db = Database(postgres_database())
+    db.migrate()
+    entry = {"questions": ["Làm thêm tối đa bao nhiêu giờ một năm?", "lam them toi da bao nhieu gio"],
+             "answer": "Thông thường không quá 200 giờ trong 01 năm.", "note": None, "reviewed_by": "Lan",
+             "reviewed_at": "2026-12-01",
+             "citations": [{"doc_number": "45/2019/QH14", "article": "107", "clause": "2"}]}
+    ids: list[str] = []
+    try:
+        with db.session() as first:
+            ids.append(add_entry(first, entry, slug="da-duyet", topic="Cán bộ trợ giúp pháp lý giải đáp"))
+
+            def second() -> None:
+                with db.session() as s:
+                    ids.append(add_entry(s, entry, slug="da-duyet", topic="Cán bộ trợ giúp pháp lý giải đáp"))
+
+            other = threading.Thread(target=second)
+            other.start()
+
+            def waiting() -> bool:  # the second insert waits for this transaction on the primary key
+                with db.engine.connect() as conn:
+                    return bool(conn.scalar(sa.text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND wait_event_type = 'Lock'")))
+
+            assert _until(waiting, timeout=10)
+        other.join(timeout=10)
+        assert sorted(ids) == ["da-duyet-001", "da-duyet-002"]
+        assert [r.id for r in FaqEntryStore(db).all()] == ["da-duyet-001", "da-duyet-002"]
+    finally:
+        db.dispose()
