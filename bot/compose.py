@@ -99,19 +99,26 @@ def assemble(settings: Settings, index: Any, conversations: ConversationStore, t
     retriever = IndexRetriever(index, register=parts.register)
     vectors = parts.vectors()
     faq = None
-    if Path(settings.faq_dir).is_dir():
-        # Review state (retired, edited, approved entries) lives in the database, so every worker serves
-        # the same FAQ; without a database (evaluation) every shipped entry is served.
-        reviews = None
+    if Path(settings.faq_dir).is_dir() or database is not None:
+        # Review state (retired, edited, approved entries) and the entries approved in the desk live in
+        # the database, so every worker serves the same FAQ; without a database (evaluation) every
+        # shipped entry is served.
+        reviews = approved = None
         if database is not None:
+            from bot.storage.faq_entries import FaqEntryStore
             from bot.storage.faq_reviews import FaqReviewStore
 
-            reviews = FaqReviewStore(database)
+            reviews, approved = FaqReviewStore(database), FaqEntryStore(database)
 
         warmer = Warmer(vectors) if vectors is not None and warm_in_background else None
 
         def make(folder: Path) -> YamlFaqSearch:
             entries = load_faq(folder)
+            if approved is not None:
+                from bot.adapters.faq_search import entry_from_yaml, merge_entries
+
+                stored = [entry_from_yaml(r.yaml_entry(), r.topic) for r in approved.all()]
+                entries = merge_entries(entries, [e for e in stored if e is not None])
             use = vectors
             questions = [q for e in entries for q in e.questions]
             if warmer is not None and vectors is not None and not vectors.cached(questions):
@@ -126,9 +133,14 @@ def assemble(settings: Settings, index: Any, conversations: ConversationStore, t
             return YamlFaqSearch(entries=entries, vectors=use, citation_ok=retriever.resolves, keep=keep)
 
         def version() -> object:
-            return (reviews.version() if reviews is not None else None, warmer.generation if warmer else 0)
+            return (
+                reviews.version() if reviews is not None else None,
+                approved.version() if approved is not None else None,
+                warmer.generation if warmer else 0,
+            )
 
-        # Reloads itself when a FAQ file changes, staff decide on an entry or the FAQ vectors are ready.
+        # Reloads itself when a FAQ file changes, staff approve, retire or decide on an entry (in any
+        # worker: the version is read from the database) or the FAQ vectors are ready.
         faq = ReloadingFaqSearch(settings.faq_dir, make, version=version)
     writer: Any = ExtractiveWriter(built_at=lambda: retriever.built_at)
     if settings.llm_base_url:

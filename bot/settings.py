@@ -11,7 +11,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """lawbot settings, read from the environment and an optional `.env` file."""
 
-    model_config = SettingsConfigDict(env_prefix="LAWBOT_", env_file=".env", extra="ignore")
+    # env_ignore_empty: a file copied from .env.example holds `LAWBOT_TELEGRAM_TOKEN=` and the like; an
+    # empty value means "not set" (the default), not an empty token that switches the channel on
+    model_config = SettingsConfigDict(env_prefix="LAWBOT_", env_file=".env", extra="ignore", env_ignore_empty=True)
 
     # Storage and index
     database_url: str = Field(

@@ -17,6 +17,7 @@ from bot.desk.auth import THROTTLE
 from bot.storage.conversations import SqlConversationStore
 from bot.storage.copy import CopyError, copy_database
 from bot.storage.db import Database
+from bot.storage.faq_entries import add_entry
 from bot.storage.faq_proposals import FaqProposalStore
 from bot.storage.faq_reviews import FaqReviewStore
 from bot.storage.inbox import Inbox
@@ -78,6 +79,13 @@ def fill(db: Database) -> None:
     for item in outbox.claim_due(5, "w"):
         outbox.sent(item.id)
     FaqReviewStore(db, clock=clock).approve("lao-dong-001", "lan@tgpl.gov.vn", edited_answer="Đã sửa.")
+    with db.session() as s:  # an entry approved in the desk (it refers to its staff member)
+        add_entry(
+            s,
+            {"questions": ["Nghỉ phép năm?", "nghi phep nam"], "answer": "12 ngày",
+             "citations": [{"doc_number": "45/2019/QH14", "article": "113"}], "reviewed_at": "2026-12-01"},
+            slug="da-duyet", topic="Đã duyệt", approved_by=lan, now=clock(),
+        )
     purge(db, 3650, now=clock())  # writes the `meta` row
     # the one table without personal data left empty would prove nothing: check the fill
     counts = {t: len(rows) for t, rows in dump_tables(db).items()}

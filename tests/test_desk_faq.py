@@ -1,5 +1,5 @@
-"""'Lưu thành FAQ': a staff answer becomes a proposal; an admin approves it into a YAML file of the FAQ
-folder (checked like the knowledge base checker does) and the app is told to reindex the FAQ."""
+"""'Lưu thành FAQ': a staff answer becomes a proposal; an admin approves it into the database (checked like
+the knowledge base checker does) and the app is told to reindex the FAQ."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import re
 from pathlib import Path
 
 import sqlalchemy as sa
-import yaml
 
-from bot.kb.faq_writer import prepare_questions
+from bot.kb.faq_writer import prepare_questions, stored_faq_records
+from bot.kb.manage import export_faq
 from bot.storage.db import Database
+from bot.storage.faq_entries import FaqEntryStore
 from bot.storage.schema import FaqProposal, StaffAudit, TicketEvent
 from retrieval.faq import read_faq
 from retrieval.normalize import strip_diacritics
@@ -48,7 +49,7 @@ async def _propose(h: DeskHarness, answer: str = ANSWER) -> tuple[int, int]:
     return ticket_id, proposal_id
 
 
-async def test_proposal_then_approval_writes_the_faq_file_and_reindexes(
+async def test_proposal_then_approval_stores_the_entry_and_reindexes(
     db: Database, tmp_path: Path
 ) -> None:
     h = _harness(db, tmp_path)
@@ -86,9 +87,8 @@ async def test_proposal_then_approval_writes_the_faq_file_and_reindexes(
         )
         assert again.headers["location"].endswith("ok=faq_decided")
     assert h.approved == [1]  # the app was told once to reindex the FAQ
-    data = yaml.safe_load((tmp_path / "faq" / "da-duyet.yaml").read_text(encoding="utf-8"))
-    assert data["slug"] == "da-duyet" and data["topic"]
-    [entry] = data["entries"]
+    assert not (tmp_path / "faq" / "da-duyet.yaml").exists()  # stored in the database, not the FAQ folder
+    [entry] = [r.yaml_entry() for r in FaqEntryStore(db).all()]
     assert entry["id"] == "da-duyet-001"
     assert entry["questions"] == [
         "Nghỉ phép năm được mấy ngày?",
@@ -111,7 +111,7 @@ async def test_proposal_then_approval_writes_the_faq_file_and_reindexes(
         assert events[-2:] == ["faq_proposed", "faq_approved"]
         audit = list(s.scalars(sa.select(StaffAudit.action)))
         assert "faq_propose" in audit and "faq_approve" in audit
-    # a second approved entry gets the next id in the same file
+    # a second approved entry gets the next id
     _, second = await _propose(h)
     async with h.client() as c:
         await login(c, "admin@tgpl.vn")
@@ -124,10 +124,9 @@ async def test_proposal_then_approval_writes_the_faq_file_and_reindexes(
                 "article_id": "20.2.LQ.113",
             },
         )
-    data = yaml.safe_load((tmp_path / "faq" / "da-duyet.yaml").read_text(encoding="utf-8"))
-    assert [e["id"] for e in data["entries"]] == ["da-duyet-001", "da-duyet-002"]
-    # the knowledge base's own schema check accepts the file
-    records, problems = read_faq(tmp_path / "faq")
+    # exported as YAML, the knowledge base's own schema check accepts the entries
+    export_faq(tmp_path, "yaml", tmp_path / "export", stored_faq_records(db), approved_only=True)
+    records, problems = read_faq(tmp_path / "export")
     assert [p for p in problems if p.level == "error"] == []
     assert [r.id for r in records] == ["da-duyet-001", "da-duyet-002"]
 

@@ -67,6 +67,12 @@ def _write_csv(path: Path, rows: list[dict[str, str]]) -> None:
         writer.writerows(rows)
 
 
+@pytest.fixture(autouse=True)
+def _no_desk_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`kb export` adds the desk's approved entries from LAWBOT_DATABASE_URL: none here (a missing file)."""
+    monkeypatch.setenv("LAWBOT_DATABASE_URL", f"sqlite:///{tmp_path}/no-database.sqlite3")
+
+
 @pytest.fixture
 def kb(tmp_path: Path) -> Path:
     folder = tmp_path / "knowledge_base"

@@ -31,3 +31,13 @@ def test_settings_read_environment_and_hide_secrets(monkeypatch) -> None:
     assert s.telegram_token is not None
     assert s.telegram_token.get_secret_value().startswith("123456:")
     assert "secretsecret" not in repr(s)
+
+
+def test_a_copy_of_env_example_switches_no_channel_on(tmp_path, monkeypatch) -> None:
+    """`.env.example` leaves the tokens empty: a deployer's copy means "not set", not an empty token."""
+    for key in _example_keys():
+        monkeypatch.delenv(key, raising=False)
+    env = tmp_path / "lawbot.env"
+    env.write_text((REPO / ".env.example").read_text(encoding="utf-8"), encoding="utf-8")
+    s = Settings(_env_file=env)
+    assert s.telegram_token is None and s.zalo_token is None and s.public_url is None

@@ -46,19 +46,32 @@ def load_faq(faq_dir: Path | str) -> list[FaqEntry]:
             continue
         topic = str(data.get("topic") or path.stem)
         for raw in data.get("entries") or []:
-            if not isinstance(raw, dict):
-                continue
-            questions = [str(q) for q in raw.get("questions") or [] if str(q).strip()]
-            answer = str(raw.get("answer") or "").strip()
-            if not questions or not answer:
-                continue
-            cites = [c for c in (_citation(r) for r in raw.get("citations") or [] if isinstance(r, dict)) if c]
-            note = raw.get("note")
-            entries.append(FaqEntry(id=str(raw.get("id") or ""), topic=topic, questions=questions,
-                                    answer=answer, citations=cites, reviewed_by=raw.get("reviewed_by"),
-                                    reviewed_at=str(raw["reviewed_at"]) if raw.get("reviewed_at") else None,
-                                    note=str(note).strip() if note else None))
+            entry = entry_from_yaml(raw, topic)
+            if entry is not None:
+                entries.append(entry)
     return entries
+
+
+def entry_from_yaml(raw: Any, topic: str) -> FaqEntry | None:
+    """One entry in its YAML form (a file's, or a desk-approved one from the database); None when unusable."""
+    if not isinstance(raw, dict):
+        return None
+    questions = [str(q) for q in raw.get("questions") or [] if str(q).strip()]
+    answer = str(raw.get("answer") or "").strip()
+    if not questions or not answer:
+        return None
+    cites = [c for c in (_citation(r) for r in raw.get("citations") or [] if isinstance(r, dict)) if c]
+    note = raw.get("note")
+    return FaqEntry(id=str(raw.get("id") or ""), topic=topic, questions=questions,
+                    answer=answer, citations=cites, reviewed_by=raw.get("reviewed_by"),
+                    reviewed_at=str(raw["reviewed_at"]) if raw.get("reviewed_at") else None,
+                    note=str(note).strip() if note else None)
+
+
+def merge_entries(shipped: list[FaqEntry], approved: list[FaqEntry]) -> list[FaqEntry]:
+    """The FAQ served: the shipped entries plus those approved in the desk; on the same id the desk's wins."""
+    ids = {e.id for e in approved}
+    return [e for e in shipped if e.id not in ids] + approved
 
 
 FAQ_MODEL = Path(__file__).resolve().parents[2] / "knowledge_base" / "training" / "faq_matcher.json"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -41,19 +41,56 @@ def export_cmd(
     out: Annotated[Path, typer.Option("--out", help="CSV file, YAML file (one stream) or folder (one file per topic).")],
     fmt: Annotated[str, typer.Option("--format", help="yaml or csv")] = "csv",
     kb: Annotated[Path, typer.Option("--kb", help="Knowledge base folder.")] = Path("knowledge_base"),
+    database: Annotated[
+        bool,
+        typer.Option("--database/--no-database", help="Include the entries approved in the desk (LAWBOT_DATABASE_URL)."),
+    ] = True,
+    approved_only: Annotated[
+        bool,
+        typer.Option(
+            "--approved-only",
+            help="Only the entries approved in the desk; into a folder they are added to its files "
+            "(`--out knowledge_base/faq` puts them in the repository).",
+        ),
+    ] = False,
 ) -> None:
-    """Write every FAQ entry out, e.g. as a spreadsheet for legal-aid staff to review."""
+    """Write every FAQ entry out (the shipped files and those approved in the desk), e.g. as a
+    spreadsheet for legal-aid staff to review, or as YAML to commit to the repository."""
     from bot.kb.manage import export_faq
     from retrieval.faq import FaqError
 
     if fmt not in ("yaml", "csv"):
         raise typer.BadParameter("choose yaml or csv", param_hint="--format")
+    if approved_only and not database:
+        raise typer.BadParameter("--approved-only reads the database", param_hint="--no-database")
+    approved = _approved_records() if database else []
     try:
-        n = export_faq(kb, fmt, out)
+        n = export_faq(kb, fmt, out, approved, approved_only=approved_only)
     except FaqError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
-    typer.echo(f"Exported {n} FAQ entries to {out}")
+    typer.echo(f"Exported {n} FAQ entries to {out} ({len(approved)} approved in the desk)")
+
+
+def _approved_records() -> list[Any]:
+    """The desk-approved entries of LAWBOT_DATABASE_URL; none when that database does not exist yet."""
+    import sqlalchemy as sa
+
+    from bot.kb.faq_writer import stored_faq_records
+    from bot.settings import Settings
+    from bot.storage.db import Database, normalise_url
+
+    url = normalise_url(Settings().database_url)
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        return []  # a fresh checkout: no database, so nothing approved (and none is created here)
+    db = Database(url)
+    try:
+        if not sa.inspect(db.engine).has_table("faq_entries"):
+            typer.echo("The database predates desk-approved FAQ entries (`lawbot db migrate`).", err=True)
+            return []
+        return stored_faq_records(db)
+    finally:
+        db.dispose()
 
 
 @kb_app.command("check")

@@ -36,6 +36,7 @@ from bot.desk.session import SessionSigner
 from bot.desk.templating import build_templates
 from bot.settings import Settings
 from bot.storage.db import Database
+from bot.storage.faq_entries import FaqEntryStore
 from bot.storage.faq_proposals import FaqProposalStore
 from bot.storage.faq_reviews import FaqReviewStore
 from bot.storage.login_throttle import LoginThrottle
@@ -97,7 +98,8 @@ def build_desk(
     - `on_faq_approved()`: reindexes the FAQ part after an admin approved an entry (sync or async).
     - `article_lookup(article_id)`: the article from the loaded index (dict or object), or None.
     - `tickets`: the app's SqlTicketStore (to share its outbox); one is made if not given.
-    - `faq_file`: where approved entries go (default `<settings.faq_dir>/da-duyet.yaml`).
+    - `faq_file`: its stem is the slug of approved entries (they live in the database); entries an older
+      version approved into this file (default `<settings.faq_dir>/da-duyet.yaml`) keep their ids.
     """
     secret = check_session_secret(settings)
     desk = Desk(
@@ -121,6 +123,7 @@ def build_desk(
         csrf=CsrfTokens(secret),
         templates=build_templates(),
         faq_file=faq_file or Path(settings.faq_dir) / APPROVED_FAQ_FILE,
+        faq_entries=FaqEntryStore(db, clock=clock),
         clock=clock,
         article_lookup=article_lookup,
         notifier=notifier,

@@ -23,6 +23,7 @@ from bot.desk.params import path_id
 from bot.desk.session import DeskSession, SessionSigner
 from bot.settings import Settings
 from bot.storage.db import Database
+from bot.storage.faq_entries import FaqEntryStore
 from bot.storage.faq_proposals import FaqProposalStore
 from bot.storage.faq_reviews import FaqReviewStore
 from bot.storage.login_throttle import LoginThrottle
@@ -54,7 +55,8 @@ class Desk:
     signer: SessionSigner
     csrf: CsrfTokens
     templates: Jinja2Templates
-    faq_file: Path
+    faq_file: Path  # names the approved entries' slug; pre-database approvals may still be in it
+    faq_entries: FaqEntryStore
     clock: Callable[[], dt.datetime]
     article_lookup: ArticleLookup | None = None
     notifier: Notifier | None = None

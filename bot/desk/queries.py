@@ -59,13 +59,13 @@ def decide_proposal(
     approve: bool,
     note: str | None = None,
     edits: dict[str, Any] | None = None,
-    publish: Callable[[], str] | None = None,
+    publish: Callable[[Session], str] | None = None,
     clock: Callable[[], dt.datetime] = utcnow,
 ) -> str | None:
     """Approve or reject a pending proposal; raises ProposalDecided if it is no longer pending.
 
-    On approval `publish()` writes the FAQ entry and returns its id. It runs inside this transaction,
-    after the row was taken from 'pending': if writing fails the proposal stays pending, and two admins
+    On approval `publish(session)` stores the FAQ entry in this same transaction and returns its id,
+    after the row was taken from 'pending': if storing fails the proposal stays pending, and two admins
     approving at once cannot publish the entry twice.
     """
     now = clock()
@@ -83,7 +83,7 @@ def decide_proposal(
         )
         if not taken.rowcount:  # type: ignore[attr-defined]  # a CursorResult for UPDATE
             raise ProposalDecided(proposal_id)
-        faq_id = publish() if approve and publish is not None else None
+        faq_id = publish(s) if approve and publish is not None else None
         if faq_id is not None:
             s.execute(
                 sa.update(FaqProposal).where(FaqProposal.id == proposal_id).values(faq_id=faq_id)

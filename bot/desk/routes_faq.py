@@ -1,7 +1,8 @@
 """'Lưu thành FAQ': staff propose an answer as a FAQ entry; an admin checks, edits and approves it.
 
-Approval writes the entry to the FAQ folder and calls `on_faq_approved()`, so the running app reindexes
-only the FAQ part and the entry answers citizens at once, without a restart.
+Approval stores the entry in the database (in the approval's transaction) and calls `on_faq_approved()`,
+so this worker reindexes only the FAQ part at once; the other workers notice the new entry by polling
+(bot.storage.faq_entries.FaqEntryStore.version) and reload their FAQ without a restart.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -24,10 +26,11 @@ from bot.desk.render import page
 from bot.kb.faq_writer import (
     FaqDraft,
     FaqFileError,
-    append_entry,
     check_draft,
     prepare_questions,
+    publish_entry,
     register_numbers,
+    taken_ids,
 )
 from bot.storage.faq_proposals import Proposal
 from bot.storage.staff import StaffAccount
@@ -123,7 +126,7 @@ async def _review_page(
         problems=problems,
         candidates=candidates,
         chosen=chosen,
-        faq_file=desk.faq_file.name,
+        faq_slug=desk.faq_file.stem,
     )
 
 
@@ -170,9 +173,13 @@ async def approve(request: Request) -> Response:
     if problems:
         return await _review_page(request, proposal, draft, problems, status_code=400)
     today = desk.now().date()
+    taken = await desk.run(taken_ids, desk.faq_file)
 
-    def publish() -> str:
-        return append_entry(desk.faq_file, draft, reviewed_by=_reviewer(me), reviewed_at=today)
+    def publish(session: Session) -> str:
+        return publish_entry(
+            session, draft, slug=desk.faq_file.stem, reviewed_by=_reviewer(me), reviewed_at=today,
+            taken=taken, approved_by=me.id, proposal_id=proposal.id,
+        )
 
     try:
         faq_id = await desk.run(
@@ -197,7 +204,7 @@ async def approve(request: Request) -> Response:
         return await _review_page(request, proposal, draft, [str(exc)], status_code=400)
     await desk.run(
         desk.staff.audit, me.id, "faq_approve", f"faq_proposal:{proposal.id}",
-        {"faq_id": faq_id, "file": desk.faq_file.name}, client_ip(request),
+        {"faq_id": faq_id}, client_ip(request),
     )
     notice = "faq_approved"
     if desk.on_faq_approved is not None:

@@ -21,7 +21,15 @@ from bot.desk.context import Desk, client_ip, current_staff, desk_of, redirect
 from bot.desk.csrf import checked_form
 from bot.desk.render import page
 from bot.kb import texts as kb_texts
-from bot.kb.faq_writer import MAX_ANSWER, MIN_ANSWER, FaqRecord, field_of, missing_numbers, read_faq
+from bot.kb.faq_writer import (
+    MAX_ANSWER,
+    MIN_ANSWER,
+    FaqRecord,
+    database_records,
+    field_of,
+    missing_numbers,
+    read_faq,
+)
 from bot.storage.faq_reviews import (
     STATES,
     UNREVIEWED,
@@ -71,7 +79,7 @@ def faq_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
     return tuple(out)
 
 
-def faq_records(desk: Desk) -> list[FaqRecord]:
+def yaml_records(desk: Desk) -> list[FaqRecord]:
     """The FAQ entries of settings.faq_dir, re-read only when a file changed (the writers edit them)."""
     folder = Path(desk.settings.faq_dir)
     signature = faq_signature(folder)
@@ -82,6 +90,14 @@ def faq_records(desk: Desk) -> list[FaqRecord]:
     records, _problems = read_faq(folder) if folder.is_dir() else ([], [])
     desk.cache[_CACHE_KEY] = (signature, records)
     return records
+
+
+def faq_records(desk: Desk) -> list[FaqRecord]:
+    """The shipped YAML entries and the entries approved in the desk (the database's win on the same id),
+    retired ones included so that staff can bring them back."""
+    stored = database_records(desk.faq_entries.all(include_retired=True))
+    ids = {r.id for r in stored}
+    return [r for r in yaml_records(desk) if r.id not in ids] + stored
 
 
 def _store(desk: Desk) -> FaqReviewStore:
@@ -195,13 +211,17 @@ async def decide(request: Request) -> Response:
                     request, state, topic, number, {entry_id: problems}, {entry_id: answer}, status_code=400
                 )
         await desk.run(lambda: store.approve(entry_id, me.email, edited, reviewed_answer=record.answer))
+        await desk.run(desk.faq_entries.set_retired, entry_id, False)
         audit = "faq_review_edit" if edited else "faq_review_approve"
         detail = {"edited": edited is not None}
     elif action == "retire":
         await desk.run(store.retire, entry_id, me.email)
+        # a desk-approved entry is marked in its own row too: exports leave it out, workers reload
+        await desk.run(desk.faq_entries.set_retired, entry_id, True)
         audit = "faq_review_retire"
     elif action == "reopen":
         await desk.run(store.reopen, entry_id, me.email)
+        await desk.run(desk.faq_entries.set_retired, entry_id, False)
         audit = "faq_review_reopen"
     else:
         raise HTTPException(400)

@@ -1,28 +1,29 @@
-"""Approved FAQ proposals -> an entry in a YAML file of the FAQ folder, checked as `lawbot kb check` does.
+"""Approved FAQ proposals -> an entry in the database (the YAML schema), checked as `lawbot kb check` does.
 
-The schema, the YAML layout and the number check are the knowledge base's own (retrieval.faq,
-retrieval.faq_check), so an approved entry never breaks the checker. The file is written whole to a
-temporary name and renamed over the old one, under a file lock: the FAQ reindexer never reads half a
-file, and two workers approving at once do not lose an entry.
+The schema and the number check are the knowledge base's own (retrieval.faq, retrieval.faq_check), so an
+approved entry exported as YAML never breaks the checker. The entry is written in the approval's own
+transaction (bot.storage.faq_entries): every worker sees it, the FAQ folder may stay read-only, and two
+admins approving at once do not lose an entry.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from bot.core.pii import mask_pii
 from bot.kb import texts
+from bot.storage.db import Database
+from bot.storage.faq_entries import FaqEntryRow, FaqEntryStore, add_entry
 from retrieval.faq import (
     MAX_QUESTIONS,
     MIN_QUESTIONS,
     Problem,
-    dump_topic,
     read_faq_file,
     record_from_entry,
 )
@@ -143,42 +144,58 @@ def _entry(draft: FaqDraft, entry_id: str, reviewed_by: str, reviewed_at: dt.dat
 
 
 class FaqFileError(RuntimeError):
-    """The FAQ file or the new entry breaks the knowledge base schema (nothing was written)."""
+    """The new entry breaks the knowledge base schema (nothing was written)."""
 
 
-def append_entry(
-    faq_file: Path,
+def taken_ids(faq_file: Path) -> list[str]:
+    """Ids in the YAML file desk approvals went to before they moved to the database (read only):
+    new entries continue its numbering, so those entries keep working beside the new ones."""
+    if not faq_file.is_file():
+        return []
+    return [r.id for r in read_faq_file(faq_file, [])]
+
+
+def publish_entry(
+    session: Session,
     draft: FaqDraft,
     *,
+    slug: str,
     reviewed_by: str,
     reviewed_at: dt.date,
+    taken: Iterable[str] = (),
+    approved_by: int | None = None,
+    proposal_id: int | None = None,
     topic: str = texts.FAQ_FILE_TOPIC,
 ) -> str:
-    """Add the entry to `faq_file` (created if needed) and return its id (`<slug>-NNN`)."""
-    faq_file.parent.mkdir(parents=True, exist_ok=True)
-    slug = faq_file.stem
-    lock_path = faq_file.with_name(f".{faq_file.name}.lock")
-    with open(lock_path, "a+") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            problems: list[Problem] = []
-            records = read_faq_file(faq_file, problems) if faq_file.exists() else []
-            if records:
-                topic = records[0].topic
-            numbers = [int(r.id.rsplit("-", 1)[1]) for r in records if r.id.rsplit("-", 1)[-1].isdigit()]
-            entry_id = f"{slug}-{max(numbers, default=0) + 1:03d}"
-            record = record_from_entry(
-                _entry(draft, entry_id, reviewed_by, reviewed_at), topic, slug, str(faq_file), problems
-            )
-            errors = [p for p in problems if p.level == "error"]
-            if errors or record is None:
-                raise FaqFileError("; ".join(str(p) for p in errors) or "invalid entry")
-            tmp = faq_file.with_name(f".{faq_file.name}.tmp")
-            with open(tmp, "w", encoding="utf-8") as fh:
-                fh.write(dump_topic([*records, record]))
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, faq_file)
-            return entry_id
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    """Store the approved entry in the database inside the caller's transaction; returns its id
+    (`<slug>-NNN`). The entry is checked with the knowledge base's own schema first, so exporting it
+    as YAML never gives a file `lawbot kb check` refuses."""
+
+    def check(entry: dict[str, Any]) -> None:
+        problems: list[Problem] = []
+        record = record_from_entry(entry, topic, slug, "database", problems)
+        errors = [p for p in problems if p.level == "error"]
+        if errors or record is None:
+            raise FaqFileError("; ".join(str(p) for p in errors) or "invalid entry")
+
+    entry = _entry(draft, "", reviewed_by, reviewed_at)
+    del entry["id"]
+    return add_entry(
+        session, entry, slug=slug, topic=topic, taken=taken, approved_by=approved_by,
+        proposal_id=proposal_id, check=check,
+    )
+
+
+def database_records(rows: Iterable[FaqEntryRow]) -> list[FaqRecord]:
+    """Approved entries from the database as knowledge-base records (export, the desk's review page)."""
+    records = []
+    for row in rows:
+        record = record_from_entry(row.yaml_entry(), row.topic, row.slug, "database", [])
+        if record is not None:
+            records.append(record)
+    return records
+
+
+def stored_faq_records(db: Database) -> list[FaqRecord]:
+    """The entries approved in the desk and not retired, as knowledge-base records (for `kb export`)."""
+    return database_records(FaqEntryStore(db).all())

@@ -476,13 +476,25 @@ def _write_laws(kb: Path, articles: list[Article], result: KbImportResult, pendi
 # ---- export -------------------------------------------------------------------------------------
 
 
-def export_faq(kb: Path | str, fmt: str, out: Path | str) -> int:
+def export_faq(
+    kb: Path | str,
+    fmt: str,
+    out: Path | str,
+    approved: Iterable[FaqRecord] = (),
+    *,
+    approved_only: bool = False,
+) -> int:
     """Write every FAQ entry as one CSV (UTF-8 with BOM, opens in Excel) or as YAML.
 
+    `approved`: the entries approved in the desk (from the database); they replace a shipped entry
+    with the same id. `approved_only`: write only those (e.g. into the repository's FAQ folder).
     YAML: a folder of topic files, or one file holding a stream of topic documents when `out`
     ends in .yaml/.yml. Returns the number of entries written; raises FaqError on schema errors.
     """
-    records = load_faq(Path(kb) / FAQ_DIR)
+    stored = list(approved)
+    ids = {r.id for r in stored}
+    shipped = [] if approved_only else [r for r in load_faq(Path(kb) / FAQ_DIR) if r.id not in ids]
+    records = shipped + stored
     out = Path(out)
     if fmt == "csv":
         _write_atomic(out, "\ufeff" + faq_to_csv(records))
@@ -492,7 +504,13 @@ def export_faq(kb: Path | str, fmt: str, out: Path | str) -> int:
             _write_atomic(out, "---\n".join(dump_topic(recs) for recs in groups.values()))
         else:
             for slug, recs in groups.items():
-                _write_atomic(out / f"{slug}.yaml", dump_topic(recs))
+                path = out / f"{slug}.yaml"
+                if approved_only and path.is_file():
+                    # entries already in the repository's file (e.g. approved before the FAQ moved to
+                    # the database) stay: the database's entries are added or replace theirs by id
+                    kept = [r for r in read_faq_file(path, []) if r.id not in ids]
+                    recs = kept + recs
+                _write_atomic(path, dump_topic(recs))
     else:
         raise ValueError(f"unknown format {fmt!r} (yaml or csv)")
     return len(records)

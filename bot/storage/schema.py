@@ -327,6 +327,32 @@ class FaqReview(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 
 
+
+class ApprovedFaq(Base):
+    """A FAQ entry approved in the desk: the same fields as an entry of a knowledge_base/faq YAML file.
+
+    Kept in the database, not in the FAQ folder, so every worker serves it and an upgrade that
+    replaces the code (and its read-only FAQ folder) keeps it; `lawbot kb export --approved` writes
+    these rows as YAML for the repository.
+    """
+
+    __tablename__ = "faq_entries"
+
+    id: Mapped[str] = mapped_column(sa.String(128), primary_key=True)  # "<slug>-NNN", as in the YAML
+    slug: Mapped[str] = mapped_column(sa.String(64))
+    topic: Mapped[str] = mapped_column(sa.String(200))
+    questions: Mapped[list[Any]] = mapped_column(default=list)
+    answer: Mapped[str] = mapped_column(sa.Text)
+    citations: Mapped[list[Any]] = mapped_column(default=list)
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    reviewed_by: Mapped[str | None] = mapped_column(sa.String(255))
+    reviewed_at: Mapped[dt.date | None]
+    approved_by: Mapped[int | None] = mapped_column(_fk("staff_users.id", "SET NULL"))
+    proposal_id: Mapped[int | None] = mapped_column(_fk("faq_proposals.id", "SET NULL"))
+    retired: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # polled by every worker (with the row count) to reload its FAQ when an entry is added or retired
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 # ---------------------------------------------------------------- legal quizzes (/thi)
 
 
