@@ -327,7 +327,6 @@ class FaqReview(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 
 
-
 class ApprovedFaq(Base):
     """A FAQ entry approved in the desk: the same fields as an entry of a knowledge_base/faq YAML file.
 
