@@ -8,6 +8,7 @@ import re
 import uuid
 
 from bot.core import followup, texts
+from bot.core.clauses import Unit, pick_units, score_units, units, widen
 from bot.core.clean import Cleaned, clean_message, cue_form, legal_terms
 from bot.core.config import AssistantConfig
 from bot.core.models import (
@@ -36,20 +37,9 @@ from bot.core.ports import (
     TicketStore,
     Turn,
 )
+from bot.core.ranking import rerank
 from bot.core.triage import TriageResult, Verdict, is_vague, topic_only, triage
-from bot.core.writer import (
-    Block,
-    Unit,
-    citation_for,
-    fit,
-    footer,
-    pick_units,
-    rerank,
-    score_units,
-    unique_citations,
-    units,
-    widen,
-)
+from bot.core.writer import Block, citation_for, fit, footer, unique_citations
 
 log = logging.getLogger(__name__)
 
