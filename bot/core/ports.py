@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.core.models import Channel, Citation, IncomingMessage, Passage, Reply
+from bot.core.models import Category, Channel, Citation, IncomingMessage, Passage, Reply
 
 
 class Retriever(Protocol):
@@ -119,7 +119,7 @@ class TicketDraft:
     channel: Channel
     user_id: str
     chat_id: str
-    category: str
+    category: Category | str  # a Category, or the label triage's category model gave the case
     urgency: str  # an Urgency
     question: str
     transcript: list[Turn]

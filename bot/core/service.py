@@ -14,6 +14,7 @@ from bot.core.config import AssistantConfig
 from bot.core.models import (
     Button,
     ButtonAction,
+    Category,
     Channel,
     Citation,
     IncomingMessage,
@@ -467,7 +468,7 @@ class Assistant:
                          ticket_id=state.pending_ticket_id, urgent=result.urgent), state
         passages: list[Passage] = []
         draft: str | None = None
-        if result.category != "crisis" and query.strip():
+        if result.category != Category.CRISIS and query.strip():
             try:
                 passages = self.retriever.search(query, 5)
                 if passages:
@@ -477,7 +478,7 @@ class Assistant:
         ticket_id = self._open_ticket(msg, state, text, result.category, result.urgency, passages, draft,
                                       result.legal_aid_hint)
         state.pending_ticket_id = state.open_ticket_id = ticket_id
-        if result.category == "crisis":
+        if result.category == Category.CRISIS:
             parts = [self._fmt(texts.CRISIS, ticket_id=ticket_id)]
             if "113" in result.emergency:
                 parts.append(texts.EMERGENCY_LINES["113"])
@@ -499,11 +500,11 @@ class Assistant:
     def _emergency_lines(self, result: TriageResult) -> str:
         # the numbers come first, before anything else the citizen has to read
         lines = [texts.EMERGENCY_LINES[n] for n in result.emergency if n in texts.EMERGENCY_LINES]
-        if result.urgent and result.category in ("violence", "crisis"):
+        if result.urgent and result.category in (Category.VIOLENCE, Category.CRISIS):
             lines.append(texts.SAFETY_FIRST)
         return "\n".join(lines)
 
-    def _open_ticket(self, msg: IncomingMessage, state: ConversationState, question: str, category: str,
+    def _open_ticket(self, msg: IncomingMessage, state: ConversationState, question: str, category: Category | str,
                      urgency: str, passages: list[Passage], draft: str | None, legal_aid: bool) -> int:
         transcript = [*list(state.turns), Turn("user", mask_pii(msg.text or ""), msg.time)]
         return self.tickets.open_ticket(
@@ -521,7 +522,7 @@ class Assistant:
             )
         )
 
-    def _human(self, msg: IncomingMessage, state: ConversationState, category: str, lead: str,
+    def _human(self, msg: IncomingMessage, state: ConversationState, category: Category, lead: str,
                max_chars: int) -> tuple[Reply, ConversationState]:
         """/canbo, the button, or repeated 👎: open (or point to) a ticket and ask consent."""
         if state.pending_ticket_id is not None:
@@ -578,7 +579,7 @@ class Assistant:
         if command == "chude":
             return Reply(ReplyKind.INFO, self._topics()), state
         if command == "canbo":
-            return self._human(msg, state, "human_request", texts.HUMAN_REQUESTED, max_chars)
+            return self._human(msg, state, Category.HUMAN_REQUEST, texts.HUMAN_REQUESTED, max_chars)
         if command == "moi":
             self.conversations.reset(msg.channel, msg.user_id, msg.chat_id)
             state = self.conversations.load(msg.channel, msg.user_id, msg.chat_id)
@@ -603,7 +604,7 @@ class Assistant:
         if action in (ButtonAction.FEEDBACK_UP, ButtonAction.FEEDBACK_DOWN):
             return self._feedback(msg, state, action == ButtonAction.FEEDBACK_UP, max_chars)
         if action == ButtonAction.HUMAN:
-            return self._human(msg, state, "human_request", texts.HUMAN_REQUESTED, max_chars)
+            return self._human(msg, state, Category.HUMAN_REQUEST, texts.HUMAN_REQUESTED, max_chars)
         if action in FAQ_PICKS:
             return self._pick_suggestion(FAQ_PICKS.index(action), state, max_chars)
         return self._consent(state, action == ButtonAction.CONSENT_YES)
@@ -615,7 +616,7 @@ class Assistant:
         if positive:
             return Reply(ReplyKind.INFO, texts.FEEDBACK_THANKS), state
         if streak >= self.config.negative_feedback_limit:
-            return self._human(msg, state, "negative_feedback", texts.NEGATIVE_FEEDBACK_ESCALATE, max_chars)
+            return self._human(msg, state, Category.NEGATIVE_FEEDBACK, texts.NEGATIVE_FEEDBACK_ESCALATE, max_chars)
         return Reply(ReplyKind.INFO, texts.FEEDBACK_SORRY, buttons=list(HUMAN_BUTTON)), state
 
 
