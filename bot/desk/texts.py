@@ -26,7 +26,7 @@ DELIVERY = {
     "failed": "Gửi thất bại",
 }
 # Ticket categories (bot.core.models.Category); a label the triage model gave otherwise is shown as it is.
-CATEGORY = {
+CATEGORY: dict[str, str] = {
     Category.CRISIS: "Khủng hoảng tâm lý",
     Category.INJURY: "Có người bị thương",
     Category.VIOLENCE: "Bạo lực",
