@@ -160,3 +160,13 @@ def widen(u: Unit, article_text: str, limit: int = 650) -> Unit:
             return Unit(u.clause, None, body, score=u.score)
     return u
 
+
+def clause_unit(p: Passage, clause: str | None, focus: str) -> Unit | None:
+    """The unit of a cited article to quote: the named clause (its best point), or the best clause."""
+    cands = units(p.text)
+    if clause is not None:
+        cands = [u for u in cands if u.clause == clause] or cands
+    if not cands:
+        return None
+    score_units(focus, cands, title=p.title)
+    return widen(max(cands, key=lambda u: u.score), p.text)

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.core import texts
-from bot.core.clauses import Unit, clean_article_text, pick_units, terms
+from bot.core.clauses import Unit, clause_unit, clean_article_text, pick_units, terms
 from bot.core.models import Citation, DocStatus, Passage
-from bot.core.ports import WrittenAnswer
+from bot.core.ports import FaqEntry, WrittenAnswer
 
 # ---------------------------------------------------------------------------------------------
 # Quotes
@@ -205,6 +205,49 @@ class ExtractiveWriter:
         text, n = fit("", blocks, "", footer(shown, self._built_at()), max_chars, self.quote_chars)
         return WrittenAnswer(text=text, citations=unique_citations([b.citation for b in blocks[:n]]))
 
+    def write_not_sure(self, question: str, passages: list[Passage], suggestions: list[str],
+                       max_chars: int) -> WrittenAnswer:
+        blocks = []
+        for p in passages:
+            picked = pick_units(question, p, 1)
+            u = picked[0] if picked else None
+            quote = (f"{u.lead} … {u.point}) {u.text}" if u and u.point and u.lead else u.text) if u else p.text
+            blocks.append(Block(citation_for(p, u.clause if u else None, u.point if u else None),
+                                "• {label}:", p.title, quote, question, min_quote=0))
+        intro = texts.LOW_CONFIDENCE if blocks else texts.NOTHING_FOUND
+        offered = [texts.FAQ_SUGGESTIONS_HEAD, *[f"{i}. {q}" for i, q in enumerate(suggestions, 1)]]
+        tail = "\n\n".join(x for x in ("\n".join(offered) if suggestions else "", texts.LOW_CONFIDENCE_TAIL) if x)
+        text, n = fit(intro, blocks, tail, self.status_footer(passages) if passages else "", max_chars, 160)
+        return WrittenAnswer(text=text, citations=unique_citations([b.citation for b in blocks[:n]]))
+
+    def write_faq(self, entry: FaqEntry, cited: list[tuple[Citation, Passage]], max_chars: int) -> WrittenAnswer:
+        blocks: list[Block] = []
+        relevance: list[float] = []
+        for c, p in cited:
+            # the clause the FAQ answer rests on (not the citizen's words: they may name another case)
+            chosen = clause_unit(p, c.clause, entry.answer)
+            cite = citation_for(p, c.clause or (chosen.clause if chosen else None),
+                                chosen.point if chosen else None)
+            quote = chosen.text if chosen else p.text
+            if chosen is not None and chosen.point is not None and chosen.lead:
+                quote = f"{chosen.lead} … {chosen.point}) {chosen.text}"
+            relevance.append(chosen.score if chosen and p.text else -1.0)
+            blocks.append(Block(cite, "{label}:", p.title, quote, entry.answer, min_quote=80))
+        if not blocks:
+            return WrittenAnswer(text="", citations=[])
+        best = max(range(len(blocks)), key=lambda i: relevance[i])
+        for i, b in enumerate(blocks):
+            if i != best or relevance[i] < 0:
+                b.quote, b.min_quote = "", 0
+        blocks.insert(0, blocks.pop(best))
+        intro = f"{entry.answer.strip()}\n\n{texts.FAQ_SOURCES}"
+        # entry.note is an authoring note (corpus caveats for reviewers), not shown to citizens
+        text, n = fit(intro, blocks, "", self.status_footer([p for _, p in cited]), max_chars, 260)
+        return WrittenAnswer(text=text, citations=unique_citations([b.citation for b in blocks[:n]]))
+
+    def status_footer(self, passages: list[Passage]) -> str:
+        """Document status, index date, disclaimer: the end of every reply that speaks of the law."""
+        return footer(passages, self._built_at())
 
 
 def unique_citations(citations: list[Citation]) -> list[Citation]:
