@@ -61,7 +61,8 @@ class Block:
         return f"{head[:-1]}{title}:\n“{trim_quote(self.quote, limit, self.focus)}”"
 
 
-def _unit_quote(u: Unit) -> str:
+def unit_quote(u: Unit) -> str:
+    """The one quote format: a clause as it is; a point after its clause's lead-in ("… b) ...")."""
     if u.point is None:
         return u.text
     lead = trim_quote(u.lead, 160) if u.lead else ""
@@ -190,7 +191,7 @@ class ExtractiveWriter:
                 out.append(Block(citation_for(p, None), lead, p.title, clean_article_text(p.text), question))
                 continue
             for j, u in enumerate(picked):
-                out.append(Block(citation_for(p, u.clause, u.point), lead if j == 0 else self.lead_more, p.title if j == 0 else "", _unit_quote(u), question))
+                out.append(Block(citation_for(p, u.clause, u.point), lead if j == 0 else self.lead_more, p.title if j == 0 else "", unit_quote(u), question))
         return out
 
     def write(self, question: str, passages: list[Passage], max_chars: int) -> WrittenAnswer:
@@ -211,7 +212,7 @@ class ExtractiveWriter:
         for p in passages:
             picked = pick_units(question, p, 1)
             u = picked[0] if picked else None
-            quote = (f"{u.lead} … {u.point}) {u.text}" if u and u.point and u.lead else u.text) if u else p.text
+            quote = unit_quote(u) if u else p.text
             blocks.append(Block(citation_for(p, u.clause if u else None, u.point if u else None),
                                 "• {label}:", p.title, quote, question, min_quote=0))
         intro = texts.LOW_CONFIDENCE if blocks else texts.NOTHING_FOUND
@@ -228,9 +229,7 @@ class ExtractiveWriter:
             chosen = clause_unit(p, c.clause, entry.answer)
             cite = citation_for(p, c.clause or (chosen.clause if chosen else None),
                                 chosen.point if chosen else None)
-            quote = chosen.text if chosen else p.text
-            if chosen is not None and chosen.point is not None and chosen.lead:
-                quote = f"{chosen.lead} … {chosen.point}) {chosen.text}"
+            quote = unit_quote(chosen) if chosen else p.text
             relevance.append(chosen.score if chosen and p.text else -1.0)
             blocks.append(Block(cite, "{label}:", p.title, quote, entry.answer, min_quote=80))
         if not blocks:
