@@ -56,7 +56,7 @@ def test_a_sure_law_answer_is_written_by_the_writer_port() -> None:
 
 
 def test_not_sure_is_written_by_the_writer_port_with_the_offered_questions() -> None:
-    r = _ask("nghỉ thai sản được mấy tháng", answer_threshold=1.01, faq_threshold=1.01, faq_agree_threshold=1.01,
+    r = _ask("thử việc được kéo dài tối đa bao nhiêu ngày", answer_threshold=1.01, faq_threshold=1.01, faq_agree_threshold=1.01,
              faq_suggest_threshold=0.0)
     assert r.low_confidence and r.text.startswith("[not sure]")
     assert r.text.endswith(" 1")  # the one vetted question, offered as a tap
