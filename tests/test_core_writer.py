@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bot.core import texts
+from bot.core.clauses import split_clauses, units
 from bot.core.models import Citation
-from bot.core.writer import ExtractiveWriter, split_clauses, trim_quote, units
+from bot.core.writer import ExtractiveWriter, trim_quote
 from tests.auxil.core_fakes import ARTICLES
 
 BY_ID = {p.article_id: p for p in ARTICLES}

@@ -7,8 +7,8 @@ import re
 from typing import Any
 
 from bot.core.models import Citation, Passage
-from bot.core.ports import WrittenAnswer
-from bot.core.writer import ExtractiveWriter, footer
+from bot.core.ports import FaqEntry, WrittenAnswer
+from bot.core.writer import ExtractiveWriter
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,8 @@ def grounded_citations(text: str, passages: list[Passage]) -> list[Citation] | N
 
 
 class LlmAnswerWriter:
-    """Asks an OpenAI-compatible endpoint through langchain; falls back to `fallback` on any doubt."""
+    """AnswerWriter: asks an OpenAI-compatible endpoint through langchain for a sure answer; falls back
+    to `fallback` on any doubt. "Not sure" and vetted FAQ answers are never rewritten by a model."""
 
     def __init__(self, fallback: ExtractiveWriter, *, base_url: str, model: str, api_key: str | None = None,
                  timeout: float = 20.0, chat_model: Any | None = None) -> None:
@@ -106,8 +107,15 @@ class LlmAnswerWriter:
         sources = "\n".join(f"[{numbers[c.article_id]}] {c.label()}" for c in citations)
         cited = [p for p in passages if any(c.article_id == p.article_id for c in citations)]
         # Same footer as the extractive answer: document status, index date, disclaimer.
-        foot = footer(cited, self._fallback._built_at())
+        foot = self._fallback.status_footer(cited)
         text = f"{body}\n\n{sources}"
         if len(text) + len(foot) + 2 > max_chars:
             return fallback
         return WrittenAnswer(text=f"{text}\n\n{foot}", citations=citations)
+
+    def write_not_sure(self, question: str, passages: list[Passage], suggestions: list[str],
+                       max_chars: int) -> WrittenAnswer:
+        return self._fallback.write_not_sure(question, passages, suggestions, max_chars)
+
+    def write_faq(self, entry: FaqEntry, cited: list[tuple[Citation, Passage]], max_chars: int) -> WrittenAnswer:
+        return self._fallback.write_faq(entry, cited, max_chars)

@@ -201,7 +201,7 @@ def confidence_points(assistant: Any, cases: Iterable[dict[str, Any]]) -> list[t
     """For each answer case: the confidence `rerank` gives the retrieved articles, and whether a gold
     article is among the ones the answer would cite."""
     from bot.core.clean import clean_message, legal_terms
-    from bot.core.writer import rerank
+    from bot.core.ranking import rerank
 
     points: list[tuple[float, bool]] = []
     k = assistant.config.cite_k

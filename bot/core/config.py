@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 
 @dataclass(frozen=True)
 class AssistantConfig:
-    # Retrieval confidence (see service.confidence) below which the bot says it is unsure.
+    # Retrieval confidence (bot.core.ranking.rerank) below which the bot says it is unsure.
     answer_threshold: float = 0.62  # scripts/calibrate.py on FAQ questions (BM25 pháp điển + laws_extra)
     # FAQ match probability (FaqMatch.score, [0, 1]) at or above which a vetted FAQ answers ...
     faq_threshold: float = 0.5

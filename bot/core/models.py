@@ -29,6 +29,31 @@ class Urgency(StrEnum):
     NORMAL = "normal"
 
 
+class Category(StrEnum):
+    """Why a case went to a person: the ticket's category (stored as its value; never rename one).
+
+    Triage's category model may name a case otherwise; such a ticket keeps that label as it is."""
+
+    CRISIS = "crisis"
+    INJURY = "injury"
+    VIOLENCE = "violence"
+    MISSING_PERSON = "missing_person"
+    CHILD_ABDUCTION = "child_abduction"
+    ELDER_ABUSE = "elder_abuse"
+    ARREST = "arrest"
+    COURT = "court"
+    WORKPLACE_ACCIDENT = "workplace_accident"
+    LABOUR_EXPLOITATION = "labour_exploitation"
+    FRAUD = "fraud"
+    DENUNCIATION = "denunciation"
+    COMPLAINT = "complaint"
+    DRAFTING = "drafting"
+    DISPUTE = "dispute"
+    HUMAN_REQUEST = "human_request"  # /canbo, "gặp cán bộ", the button
+    NEGATIVE_FEEDBACK = "negative_feedback"  # 👎 in a row
+    LOW_CONFIDENCE = "low_confidence"
+
+
 class DocStatus(StrEnum):
     IN_FORCE = "in_force"
     PARTLY_EXPIRED = "partly_expired"

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.core.models import Channel, Citation, IncomingMessage, Passage, Reply
+from bot.core.models import Category, Channel, Citation, IncomingMessage, Passage, Reply
 
 
 class Retriever(Protocol):
@@ -81,9 +81,22 @@ class WrittenAnswer:
 
 
 class AnswerWriter(Protocol):
-    """Turns a question and retrieved passages into a short cited answer."""
+    """The only way the core formats what it says about the law: quotes, citations, status footer."""
 
-    def write(self, question: str, passages: list[Passage], max_chars: int) -> WrittenAnswer: ...
+    def write(self, question: str, passages: list[Passage], max_chars: int) -> WrittenAnswer:
+        """A short cited answer from the ranked passages (the best first)."""
+        ...
+
+    def write_not_sure(self, question: str, passages: list[Passage], suggestions: list[str],
+                       max_chars: int) -> WrittenAnswer:
+        """An honest "not sure": the possibly related passages (none: nothing found), the vetted
+        questions offered as "1", "2", "3", and the offer of a person."""
+        ...
+
+    def write_faq(self, entry: FaqEntry, cited: list[tuple[Citation, Passage]], max_chars: int) -> WrittenAnswer:
+        """The vetted answer first, then its basis; `cited` pairs each of the entry's citations with
+        the article it resolved to (citations that did not resolve are left out)."""
+        ...
 
 
 @dataclass
@@ -119,7 +132,7 @@ class TicketDraft:
     channel: Channel
     user_id: str
     chat_id: str
-    category: str
+    category: Category | str  # a Category, or the label triage's category model gave the case
     urgency: str  # an Urgency
     question: str
     transcript: list[Turn]

@@ -5,6 +5,8 @@ Page layout and most wording live in bot/desk/templates/; what Python code must 
 
 from __future__ import annotations
 
+from bot.core.models import Category
+
 STATUS = {"open": "Chờ nhận", "claimed": "Đang xử lý", "resolved": "Đã xong"}
 URGENCY = {"urgent": "Khẩn cấp", "high": "Ưu tiên", "normal": "Thường"}
 CHANNEL = {"telegram": "Telegram", "zalo": "Zalo", "cli": "Thử nghiệm"}
@@ -23,25 +25,25 @@ DELIVERY = {
     "sent": "Đã gửi",
     "failed": "Gửi thất bại",
 }
-# Ticket categories as the core's triage names them; unknown ones are shown as they are.
-CATEGORY = {
-    "crisis": "Khủng hoảng tâm lý",
-    "injury": "Có người bị thương",
-    "violence": "Bạo lực",
-    "child_abduction": "Tranh chấp, bắt giữ con",
-    "elder_abuse": "Ngược đãi người cao tuổi",
-    "arrest": "Bị bắt, tạm giữ",
-    "court": "Việc ở tòa án",
-    "workplace_accident": "Tai nạn lao động",
-    "labour_exploitation": "Bóc lột lao động",
-    "fraud": "Lừa đảo",
-    "denunciation": "Tố cáo",
-    "complaint": "Khiếu nại",
-    "drafting": "Soạn thảo giấy tờ",
-    "dispute": "Tranh chấp",
-    "human_request": "Muốn gặp cán bộ",
-    "negative_feedback": "Trả lời chưa hữu ích",
-    "low_confidence": "Trợ lý chưa chắc chắn",
+# Ticket categories (bot.core.models.Category); a label the triage model gave otherwise is shown as it is.
+CATEGORY: dict[str, str] = {
+    Category.CRISIS: "Khủng hoảng tâm lý",
+    Category.INJURY: "Có người bị thương",
+    Category.VIOLENCE: "Bạo lực",
+    Category.CHILD_ABDUCTION: "Tranh chấp, bắt giữ con",
+    Category.ELDER_ABUSE: "Ngược đãi người cao tuổi",
+    Category.ARREST: "Bị bắt, tạm giữ",
+    Category.COURT: "Việc ở tòa án",
+    Category.WORKPLACE_ACCIDENT: "Tai nạn lao động",
+    Category.LABOUR_EXPLOITATION: "Bóc lột lao động",
+    Category.FRAUD: "Lừa đảo",
+    Category.DENUNCIATION: "Tố cáo",
+    Category.COMPLAINT: "Khiếu nại",
+    Category.DRAFTING: "Soạn thảo giấy tờ",
+    Category.DISPUTE: "Tranh chấp",
+    Category.HUMAN_REQUEST: "Muốn gặp cán bộ",
+    Category.NEGATIVE_FEEDBACK: "Trả lời chưa hữu ích",
+    Category.LOW_CONFIDENCE: "Trợ lý chưa chắc chắn",
 }
 ROLE_IN_CHAT = {"user": "Người dân", "bot": "Trợ lý", "staff": "Cán bộ"}
 CONSENT = {True: "Đồng ý được liên hệ", False: "Không đồng ý liên hệ", None: "Chưa trả lời về liên hệ"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from bot.core.clauses import terms
 from bot.core.models import DocStatus, Passage
-from bot.core.writer import terms
 
 LABOUR = dict(
     doc_number="45/2019/QH14",

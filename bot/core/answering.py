@@ -1,0 +1,202 @@
+"""Answering policy: a vetted FAQ answer first, else a cited answer from the law, else an honest "not sure"."""
+
+from __future__ import annotations
+
+from bot.core import followup, texts
+from bot.core.clean import Cleaned, clean_message, legal_terms
+from bot.core.config import AssistantConfig
+from bot.core.models import Button, ButtonAction, Citation, Passage, Reply, ReplyKind
+from bot.core.ports import AnswerWriter, ConversationState, FaqEntry, FaqMatch, FaqSearch, Retriever
+from bot.core.ranking import rerank
+from bot.core.replies import ANSWER_BUTTONS, FAQ_PICKS, HUMAN_BUTTON
+from bot.core.triage import is_vague, topic_only
+
+
+class Answering:
+    """Answers a question the triage let through; keeps the subject a follow-up may lean on."""
+
+    def __init__(self, retriever: Retriever, faq: FaqSearch | None, writer: AnswerWriter,
+                 config: AssistantConfig) -> None:
+        self.retriever = retriever
+        self.faq = faq
+        self.writer = writer
+        self.config = config
+        self._vocab: tuple[list[FaqEntry], followup.TopicVocabulary] | None = None
+
+    # ------------------------------------------------------------------------------------------
+    # the subject a follow-up leans on
+
+    def entries(self) -> list[FaqEntry]:
+        return self.faq.entries if self.faq is not None else []
+
+    def faq_search(self, question: str) -> list[FaqMatch]:
+        return self.faq.search(question, 5) if self.faq is not None and question.strip() else []
+
+    def _vocabulary(self) -> followup.TopicVocabulary | None:
+        """Which topics words speak of, from the vetted FAQ questions (rebuilt when the FAQ reloads)."""
+        entries = self.entries()
+        if not entries:
+            return None
+        cached = self._vocab
+        if cached is None or cached[0] is not entries:
+            vocab = followup.TopicVocabulary((e.topic, q) for e in entries for q in e.questions)
+            self._vocab = (entries, vocab)
+            return vocab
+        return cached[1]
+
+    def _subject(self, state: ConversationState) -> followup.Subject | None:
+        """The subject a follow-up may lean on: the last question answered or clarified, while the chat
+        is still about it (an escalation, a refusal or /moi ends it; thanks and greetings do not)."""
+        if not state.last_question:
+            return None
+        last_bot = next((t for t in reversed(state.turns) if t.role == "bot" and t.reply_kind != ReplyKind.INFO.value),
+                        None)
+        if last_bot is not None and last_bot.reply_kind not in (ReplyKind.ANSWER.value, ReplyKind.CLARIFY.value):
+            return None
+        return followup.Subject(state.last_question, tuple(state.subject_terms), state.subject_topic,
+                                tuple(state.last_article_ids), state.last_faq_id)
+
+    def standalone(self, text: str, state: ConversationState, own: list[FaqMatch]) -> str | None:
+        """The message as a standalone question when it continues the subject, else None (a new question)."""
+        subject = self._subject(state)
+        if subject is None:
+            return None
+        sure = own[0] if own and own[0].score >= self.config.faq_threshold else None
+        own_topic = sure.entry.topic if sure is not None and sure.entry.id != subject.faq_id else None
+        if not followup.is_followup(text, subject, self._vocabulary(), own_topic):
+            return None
+        return followup.rewrite(text, subject)
+
+    def set_subject(self, state: ConversationState, question: str, entry: FaqEntry | None,
+                    citations: list[Citation]) -> None:
+        state.last_question = question[:1000]
+        state.subject_terms = list(followup.key_terms(question))
+        vocab = self._vocabulary()
+        guessed = vocab.best_topic(followup.signals(question).content) if vocab is not None else None
+        state.subject_topic = entry.topic if entry is not None else guessed
+        state.last_faq_id = entry.id if entry is not None else None
+        state.last_article_ids = list(dict.fromkeys(c.article_id for c in citations))[:5]
+
+    # ------------------------------------------------------------------------------------------
+    # a question
+
+    def answer(self, state: ConversationState, cleaned: Cleaned, own: list[FaqMatch], standalone: str | None,
+               max_chars: int) -> Reply:
+        """A question (or a follow-up, rewritten as `standalone`): clarify, FAQ, law text or "not sure"."""
+        question, query = cleaned.text, cleaned.query
+        matches = own
+        if standalone is not None:
+            # the subject of the previous question carries over ("mức phạt bao nhiêu?")
+            question = standalone
+            query = clean_message(standalone, self.config.max_input_chars * 2).query
+            matches = self.faq_search(question)
+
+        if is_vague(question):
+            forget_subject(state)
+            return Reply(ReplyKind.CLARIFY, texts.CLARIFY_GENERIC, buttons=list(HUMAN_BUTTON))
+        topic = topic_only(question)
+        if topic is not None:
+            examples = texts.CLARIFY_EXAMPLES.get(topic, "")
+            text = texts.CLARIFY_TOPIC.format(topic=topic, examples=examples) if examples else texts.CLARIFY_GENERIC
+            self.set_subject(state, question, None, [])
+            return Reply(ReplyKind.CLARIFY, text, buttons=list(HUMAN_BUTTON))
+
+        state.suggestions = []
+        # everyday words -> legal terms also help pick the clause to quote
+        scoring = " ".join([question, *legal_terms(question)])
+        passages = self.retriever.search(query, self.config.top_k) if query.strip() else []
+        if standalone is not None and state.last_faq_id:
+            # a different follow-up never gets the previous answer again, unless that answer already
+            # speaks of what is asked ("còn làm nghề nặng nhọc thì sao" after the annual-leave answer)
+            last = state.last_faq_id
+            matches = [m for m in matches if m.entry.id != last or followup.covers(m.entry.answer, cleaned.text)]
+        faq_reply = self._faq_answer(matches, passages, max_chars)
+        if faq_reply is not None:
+            reply, entry = faq_reply
+            self.set_subject(state, question, entry, reply.citations)
+            return reply
+        reply = self._law_answer(scoring, passages, max_chars, matches, state)
+        self.set_subject(state, question, None, [] if reply.low_confidence else reply.citations)
+        return reply
+
+    def _pick_faq(self, matches: list[FaqMatch], passages: list[Passage]) -> FaqMatch | None:
+        """The FAQ entry to answer with: very similar, or similar and backed by the retrieved articles."""
+        retrieved = {p.article_id for p in passages[: self.config.faq_agree_k]}
+        best: tuple[float, FaqMatch] | None = None
+        for m in matches:
+            agree = any(c.article_id in retrieved for c in m.entry.citations)
+            ok = m.score >= self.config.faq_threshold or (agree and m.score >= self.config.faq_agree_threshold)
+            value = m.score + (0.25 if agree else 0.0)
+            if ok and (best is None or value > best[0]):
+                best = (value, m)
+        return best[1] if best else None
+
+    def _faq_answer(self, matches: list[FaqMatch], retrieved: list[Passage],
+                    max_chars: int) -> tuple[Reply, FaqEntry] | None:
+        match = self._pick_faq(matches, retrieved)
+        if match is None:
+            return None
+        reply = self.faq_reply(match.entry, match.score, max_chars)
+        return (reply, match.entry) if reply is not None else None
+
+    def faq_reply(self, entry: FaqEntry, score: float, max_chars: int) -> Reply | None:
+        """The vetted answer with its basis; None when none of its citations resolves (never cite what
+        neither the index nor the register holds)."""
+        cited = [(c, p) for c in entry.citations if (p := self._cited(c)) is not None]
+        if not cited:
+            return None
+        written = self.writer.write_faq(entry, cited, max_chars)
+        return Reply(ReplyKind.ANSWER, written.text, citations=list(written.citations),
+                     buttons=list(ANSWER_BUTTONS), sources=[p for _, p in cited], confidence=score)
+
+    def _cited(self, c: Citation) -> Passage | None:
+        """A FAQ citation as a passage: the indexed article or, when the retriever knows the
+        document register and the index holds nothing of that document, a text-less passage."""
+        return self.retriever.get_cited(c.article_id, c.doc_number, c.article)
+
+    def pick_suggestion(self, index: int, state: ConversationState, max_chars: int) -> Reply:
+        """The citizen chose one of the FAQ questions we offered ("1", "2", "3" or the button)."""
+        entries = {e.id: e for e in self.entries()}
+        chosen = state.suggestions[index] if index < len(state.suggestions) else None
+        entry = entries.get(chosen or "")
+        reply = self.faq_reply(entry, 1.0, max_chars) if entry is not None else None
+        if entry is None or reply is None:
+            return Reply(ReplyKind.CLARIFY, texts.SUGGESTION_GONE, buttons=list(HUMAN_BUTTON))
+        state.suggestions = []
+        self.set_subject(state, entry.questions[0], entry, reply.citations)
+        return reply
+
+    def _law_answer(self, question: str, passages: list[Passage], max_chars: int,
+                    matches: list[FaqMatch], state: ConversationState) -> Reply:
+        if not passages:
+            return self._not_sure([], max_chars, matches, state)
+        ranked, conf = rerank(question, passages)
+        if conf >= self.config.answer_threshold:
+            written = self.writer.write(question, ranked[: self.config.cite_k], max_chars)
+            return Reply(ReplyKind.ANSWER, written.text, citations=list(written.citations),
+                         buttons=list(ANSWER_BUTTONS), sources=ranked[: self.config.top_k], confidence=conf)
+        shown = ranked[: self.config.low_confidence_k] if conf >= self.config.relevance_floor else []
+        reply = self._not_sure(shown, max_chars, matches, state, question)
+        reply.confidence, reply.sources = conf, ranked
+        return reply
+
+    def _not_sure(self, shown: list[Passage], max_chars: int, matches: list[FaqMatch], state: ConversationState,
+                  question: str = "") -> Reply:
+        """Honest "not sure": possibly related articles only above the relevance floor, up to three close
+        vetted questions as taps (Telegram buttons; "1", "2", "3" anywhere), and the offer of a person."""
+        offered = [m for m in matches if m.score >= self.config.faq_suggest_threshold][:3]
+        state.suggestions = [m.entry.id for m in offered]
+        picks = [Button(str(i), FAQ_PICKS[i - 1]) for i in range(1, len(offered) + 1)]
+        written = self.writer.write_not_sure(question, shown, [m.entry.questions[0] for m in offered], max_chars)
+        buttons = [*picks, Button(texts.BUTTON_HUMAN, ButtonAction.HUMAN)]
+        if not shown:
+            return Reply(ReplyKind.CLARIFY, written.text, buttons=buttons)
+        return Reply(ReplyKind.ANSWER, written.text, citations=list(written.citations),
+                     buttons=buttons, sources=shown, low_confidence=True)
+
+
+def forget_subject(state: ConversationState) -> None:
+    """An escalation, a refusal or a vague message ends the subject: the next message is a new question."""
+    state.last_question = None
+    state.subject_terms, state.subject_topic, state.last_article_ids = [], None, []
+    state.last_faq_id = None
