@@ -136,8 +136,13 @@ def assemble(settings: Settings, index: Any, conversations: ConversationStore, t
 
         key = settings.llm_api_key.get_secret_value() if settings.llm_api_key is not None else None
         writer = LlmAnswerWriter(writer, base_url=settings.llm_base_url, model=settings.llm_model, api_key=key)
+    places = None
+    if database is not None:
+        from bot.storage.places import SqlPlaceDirectory
+
+        places = SqlPlaceDirectory(database)
     return Assistant(retriever, faq, writer, conversations, tickets, AssistantConfig.from_settings(settings),
-                     intent=load_intent(vectors))
+                     intent=load_intent(vectors), places=places)
 
 
 def index_engine(

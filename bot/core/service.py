@@ -22,6 +22,7 @@ from bot.core.models import (
     Urgency,
 )
 from bot.core.pii import mask_pii
+from bot.core.places import PlaceDialogue
 from bot.core.ports import (
     AnswerWriter,
     ConversationState,
@@ -31,6 +32,7 @@ from bot.core.ports import (
     FaqSearch,
     IntentModel,
     IntentScores,
+    PlaceDirectory,
     Retriever,
     TicketDraft,
     TicketStore,
@@ -70,6 +72,7 @@ _COMMANDS = {
     "start": "start", "batdau": "start", "help": "help", "trogiup": "help", "huongdan": "help",
     "chude": "chude", "topics": "chude", "canbo": "canbo", "moi": "moi", "new": "moi",
     "xoadulieu": "xoadulieu", "dongy": "dongy", "khong": "khong", "khongdongy": "khong",
+    "noio": "noio", "diaban": "noio", "xaphuong": "noio",
 }
 _COMMAND_WORDS = {
     "gap can bo": "canbo", "gap nguoi": "canbo", "gap nguoi that": "canbo", "noi chuyen voi can bo": "canbo",
@@ -79,6 +82,7 @@ _COMMAND_WORDS = {
     "xoa thong tin cua toi": "xoadulieu",
     "bat dau lai": "moi", "cau hoi moi": "moi", "hoi cau khac": "moi", "bat dau": "start",
     "tro giup": "help", "huong dan su dung": "help", "menu": "help",
+    "doi noi o": "noio", "noi o cua toi": "noio", "doi xa phuong": "noio",
 }
 _POLITE = re.compile(r"^(?:toi |em |minh |tui )?(?:muon |can |xin |cho (?:toi |em |minh )?)?(?P<core>.*?)(?: (?:a|nhe|nha|voi|di|giup|giup toi|giup em))*$")
 _YES = frozenset({"co", "dong y", "ok", "oke", "okay", "vang", "u", "uh", "duoc", "yes", "dong y a", "co a", "vang a", "toi dong y", "em dong y"})
@@ -100,6 +104,7 @@ class Assistant:
         tickets: TicketStore,
         config: AssistantConfig | None = None,
         intent: IntentModel | None = None,
+        places: PlaceDirectory | None = None,
     ) -> None:
         self.retriever = retriever
         self.intent = intent
@@ -110,6 +115,7 @@ class Assistant:
         self.config = config or AssistantConfig()
         self.failures = 0  # turns that ended in the polite error reply (evaluation counts them)
         self._vocab: tuple[list[FaqEntry], followup.TopicVocabulary] | None = None
+        self.places = PlaceDialogue(places, self._fmt)  # the citizen's commune, routing, mediation
 
     # ------------------------------------------------------------------------------------------
     # entry points
@@ -183,6 +189,9 @@ class Assistant:
         command = command_of(raw)
         if command is not None:
             return self._command(command, msg, state, max_chars)
+        placed = self.places.intercept(msg, state)
+        if placed is not None:
+            return placed, state
         if state.pending_ticket_id is not None:
             answer = cue_form(stripped).replace("?", " ").strip()
             if answer in _YES or answer in _NO:
@@ -503,8 +512,9 @@ class Assistant:
                 optional.append(texts.LEGAL_AID_HINT)
             reply_text = _join_fitting([*parts, *optional, texts.CONSENT_QUESTION], max_chars,
                                        optional=set(optional))
-        return Reply(ReplyKind.ESCALATED, reply_text, buttons=list(CONSENT_BUTTONS), ticket_id=ticket_id,
-                     urgent=result.urgent, sources=passages), state
+        reply = Reply(ReplyKind.ESCALATED, reply_text, buttons=list(CONSENT_BUTTONS), ticket_id=ticket_id,
+                      urgent=result.urgent, sources=passages)
+        return self.places.after_ticket(msg, state, reply, ticket_id, result.category, text, max_chars), state
 
     def _emergency_lines(self, result: TriageResult) -> str:
         # the numbers come first, before anything else the citizen has to read
@@ -550,7 +560,8 @@ class Assistant:
         ticket_id = self._open_ticket(msg, state, question or msg.text, category, Urgency.NORMAL, passages, draft, False)
         state.pending_ticket_id = state.open_ticket_id = ticket_id
         text = _join_fitting([lead, self._fmt(texts.ESCALATED, ticket_id=ticket_id), texts.CONSENT_QUESTION], max_chars)
-        return Reply(ReplyKind.ESCALATED, text, buttons=list(CONSENT_BUTTONS), ticket_id=ticket_id), state
+        reply = Reply(ReplyKind.ESCALATED, text, buttons=list(CONSENT_BUTTONS), ticket_id=ticket_id)
+        return self.places.after_ticket(msg, state, reply, ticket_id, category, question, max_chars), state
 
     def article(self, article_id: str) -> Passage | None:
         """An article of the index by id (the staff desk shows sources with it)."""
@@ -597,6 +608,8 @@ class Assistant:
             return Reply(ReplyKind.INFO, texts.DATA_DELETED, erase_user_data=True), state
         if command in ("dongy", "khong"):
             return self._consent(state, command == "dongy")
+        if command == "noio":
+            return self.places.command(msg, state), state
         return Reply(ReplyKind.INFO, self._fmt(texts.HELP)), state
 
     def _topics(self) -> str:

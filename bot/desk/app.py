@@ -21,6 +21,7 @@ from bot.desk import (
     routes_auth,
     routes_faq,
     routes_faq_review,
+    routes_places,
     routes_queue,
     routes_stats,
     routes_ticket,
@@ -132,6 +133,7 @@ def build_desk(
         *routes_faq.routes,
         *routes_faq_review.routes,
         *routes_admin.routes,
+        *routes_places.routes,
         *routes_stats.routes,
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]
