@@ -48,6 +48,7 @@ KIND_WORD = {v: k for k, v in KINDS.items()}
 _CODE = re.compile(r"[0-9A-Za-z_.-]{1,16}")
 _KEY = re.compile(r"[0-9A-Za-z_.-]{1,64}")
 MAX_BYTES = 5_000_000
+_LINE = re.compile(r"dòng (\d+)")
 _LIMITS = {"ten": 255, "dia_chi": 500, "dien_thoai": 64, "gio_lam_viec": 255, "ten_xa": 255, "ten_tinh": 255,
            "ten_cu": 2000}
 
@@ -56,6 +57,8 @@ class ImportProblems(ValueError):
     """The CSV has problems; nothing was written. `problems` holds one line per problem."""
 
     def __init__(self, problems: list[str]) -> None:
+        # in file order, whichever check found them
+        problems = sorted(problems, key=lambda p: int(m.group(1)) if (m := _LINE.match(p)) else 0)
         super().__init__("\n".join(problems))
         self.problems = problems
 
