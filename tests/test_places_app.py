@@ -99,6 +99,7 @@ async def test_a_ticket_from_a_commune_reaches_its_point_and_that_points_staff(
             assert f"#{ticket.id}" in queue and f"#{unknown.id}" not in queue  # her point's queue by default
             page = await desk.get(f"/staff/tickets/{ticket.id}")
             assert page.status_code == 200 and SUED in page.text
+            assert "Xã Tân Phú, Tỉnh Đồng Nai" in page.text and BRANCH in page.text
         async with desk_as(run, "minh@tgpl.vn") as desk:
             assert f"#{ticket.id}" not in (await desk.get("/staff/")).text  # another point's case
             assert f"#{ticket.id}" in (await desk.get("/staff/", params={"point": "all"})).text

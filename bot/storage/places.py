@@ -350,6 +350,14 @@ class PlaceRegister:
                 for p, n, w in s.execute(q)
             ]
 
+    def place_of(self, point_id: int | None, commune_code: str | None) -> tuple[str, str]:
+        """(point name, "commune, province") of a ticket; "" where unknown."""
+        with self.db.session(readonly=True) as s:
+            point = s.get(ServicePoint, point_id) if point_id is not None else None
+            commune = s.get(Commune, commune_code) if commune_code else None
+            return (point.name if point else "",
+                    f"{commune.name}, {commune.province_name}" if commune else (commune_code or ""))
+
     def commune_count(self) -> int:
         with self.db.session(readonly=True) as s:
             return int(s.scalar(sa.select(sa.func.count()).select_from(Commune)) or 0)
