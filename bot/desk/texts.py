@@ -114,7 +114,6 @@ NOTICE = {
     "faq_review_reopen": "Đã đưa câu hỏi về danh sách chưa rà soát.",
     "staff_added": "Đã thêm tài khoản.",
     "staff_updated": "Đã cập nhật tài khoản.",
-    "places_imported": "Đã nhập danh sách; xem số dòng mới, thay đổi bên dưới.",
     "staff_point": "Đã đổi điểm phục vụ của tài khoản.",
     "logged_out": "Bạn đã đăng xuất.",
 }
@@ -167,7 +166,6 @@ POINT_KIND = {
     "justice_officer": "Công chức tư pháp xã, phường",
     "mediation_group": "Tổ hòa giải",
 }
-CENTRAL_QUEUE = "Tiếp nhận chung (chưa rõ địa bàn)"
 UNKNOWN_PLACE = "Chưa rõ địa bàn"
 PLACES_NO_FILE = "Chưa chọn tệp CSV."
 PLACES_IMPORT_FAILED = "Tệp có {n} lỗi nên chưa nhập gì. Sửa các dòng dưới đây rồi nhập lại:"
