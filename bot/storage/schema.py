@@ -172,8 +172,9 @@ class StaffUser(Base):
     locked_until: Mapped[dt.datetime | None]
     last_login_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    # the service point whose queue this account works (None: the central queue)
-    service_point_id: Mapped[int | None] = mapped_column(_fk("service_points.id", "SET NULL"), index=True)
+    # the service point whose queue this account works (None: the central queue). No foreign key:
+    # SQLite adds one to an existing table only by copying it; points are deactivated, never deleted
+    service_point_id: Mapped[int | None] = mapped_column(sa.Integer, index=True)
 
 
 class StaffAudit(Base):
@@ -260,7 +261,7 @@ class Ticket(Base):
     anonymised_at: Mapped[dt.datetime | None]
     # where the citizen lives and whose queue the ticket is in (None: the central queue); the place
     # stays when the citizen erases their data: a commune is not a person, and the council counts it
-    service_point_id: Mapped[int | None] = mapped_column(_fk("service_points.id", "SET NULL"), index=True)
+    service_point_id: Mapped[int | None] = mapped_column(sa.Integer, index=True)  # no foreign key: see StaffUser
     commune_code: Mapped[str | None] = mapped_column(sa.String(16), index=True)
     province_code: Mapped[str | None] = mapped_column(sa.String(16))
     mediation_offered: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())

@@ -19,26 +19,10 @@ down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_POINT_FKS = (
-    ("tickets", "fk_tickets_service_point_id_service_points"),
-    ("staff_users", "fk_staff_users_service_point_id_service_points"),
-)
-
-
-def _add_point_column(table: str, fk_name: str) -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        # SQLite adds a column with its reference in place; copying the table (batch mode) would
-        # drop it first, and ON DELETE CASCADE would take the rows that point at it along
-        op.execute(
-            f"ALTER TABLE {table} ADD COLUMN service_point_id INTEGER "
-            "REFERENCES service_points (id) ON DELETE SET NULL"
-        )
-    else:
-        op.add_column(table, sa.Column("service_point_id", sa.Integer(), nullable=True))
-        op.create_foreign_key(
-            fk_name, table, "service_points", ["service_point_id"], ["id"], ondelete="SET NULL"
-        )
-    op.create_index(f"ix_{table}_service_point_id", table, ["service_point_id"])
+# service_point_id on tickets and staff_users has no foreign key: SQLite adds one to an existing
+# table only by copying it, and with foreign keys on, dropping the old copy would cascade to the rows
+# that point at it (ticket events, notes). Points are deactivated, never deleted.
+_POINT_TABLES = ("tickets", "staff_users")
 
 
 def upgrade() -> None:
@@ -89,8 +73,9 @@ def upgrade() -> None:
 
     op.add_column("users", sa.Column("commune_code", sa.String(16), nullable=True))
     op.add_column("users", sa.Column("commune_set_at", sa.DateTime(timezone=True), nullable=True))
-    for table, fk_name in _POINT_FKS:
-        _add_point_column(table, fk_name)
+    for table in _POINT_TABLES:
+        op.add_column(table, sa.Column("service_point_id", sa.Integer(), nullable=True))
+        op.create_index(f"ix_{table}_service_point_id", table, ["service_point_id"])
     op.add_column("tickets", sa.Column("commune_code", sa.String(16), nullable=True))
     op.add_column("tickets", sa.Column("province_code", sa.String(16), nullable=True))
     op.add_column(
@@ -102,16 +87,12 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_tickets_commune_code", "tickets")
-    for table, _ in _POINT_FKS:
+    for table in _POINT_TABLES:
         op.drop_index(f"ix_{table}_service_point_id", table)
     with op.batch_alter_table("tickets") as batch:
-        if op.get_bind().dialect.name != "sqlite":
-            batch.drop_constraint("fk_tickets_service_point_id_service_points", type_="foreignkey")
         for column in ("service_point_id", "commune_code", "province_code", "mediation_offered"):
             batch.drop_column(column)
     with op.batch_alter_table("staff_users") as batch:
-        if op.get_bind().dialect.name != "sqlite":
-            batch.drop_constraint("fk_staff_users_service_point_id_service_points", type_="foreignkey")
         batch.drop_column("service_point_id")
     with op.batch_alter_table("users") as batch:
         batch.drop_column("commune_set_at")
