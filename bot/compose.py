@@ -148,14 +148,17 @@ def assemble(settings: Settings, index: Any, conversations: ConversationStore, t
 
         key = settings.llm_api_key.get_secret_value() if settings.llm_api_key is not None else None
         writer = LlmAnswerWriter(writer, base_url=settings.llm_base_url, model=settings.llm_model, api_key=key)
-    quizzes = None
-    if database is not None:  # quizzes live in the database (evaluation has none)
+    quizzes = places = None
+    if database is not None:  # places and quizzes live in the database (evaluation has none)
         from bot.core.quiz import QuizPolicy
+        from bot.storage.places import SqlPlaceDirectory
         from bot.storage.quizzes import QuizStore
 
-        quizzes = QuizPolicy(QuizStore(database))
+        places = SqlPlaceDirectory(database)
+        # results per commune: an attempt notes the commune the citizen gave (if any)
+        quizzes = QuizPolicy(QuizStore(database, commune_of=places.citizen_commune))
     return Assistant(retriever, faq, writer, conversations, tickets, AssistantConfig.from_settings(settings),
-                     intent=load_intent(vectors), quizzes=quizzes)
+                     intent=load_intent(vectors), quizzes=quizzes, places=places)
 
 
 def index_engine(

@@ -15,6 +15,15 @@ from bot.storage.db import Database, normalise_url
 from bot.storage.schema import Base, Meta, utcnow
 
 
+def _head() -> str | None:
+    """The newest migration (read from the scripts: it moves with every new migration)."""
+    from alembic.script import ScriptDirectory
+
+    from bot.storage.db import alembic_config
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
 def _diff(db: Database) -> list[object]:
     with db.engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})

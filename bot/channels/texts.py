@@ -24,9 +24,10 @@ TELEGRAM_COMMANDS = [
     ("chude", "Các chủ đề có thể tra cứu"),
     ("canbo", "Gặp cán bộ trợ giúp pháp lý"),
     ("moi", "Bắt đầu câu hỏi mới"),
+    ("noio", "Cho biết hoặc đổi xã, phường nơi ở"),
     ("xoadulieu", "Xóa dữ liệu của tôi"),
 ]
 
 # `lawbot chat` in a terminal (admins trying the bot).
-CLI_INTRO = "lawbot: gõ câu hỏi (/start, /help, /chude, /canbo, /moi, /xoadulieu); /thoat hoặc Ctrl-D để thoát."
+CLI_INTRO = "lawbot: gõ câu hỏi (/start, /help, /chude, /canbo, /moi, /noio, /xoadulieu); /thoat hoặc Ctrl-D để thoát."
 CLI_QUIT = ("/thoat", "/quit", "/exit")

@@ -1,4 +1,4 @@
-"""`lawbot` command line: serve, chat, ask, doctor, index, eval, kb, staff, db, purge."""
+"""`lawbot` command line: serve, chat, ask, doctor, index, eval, kb, staff, places, db, purge."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from bot.cli.db import db_app, purge_command
 from bot.cli.eval_chat import eval_chat
 from bot.cli.index import UNUSABLE_INDEX, eval_retrieval, index_app
 from bot.cli.kb import kb_app
+from bot.cli.places import places_app
 from bot.cli.serve import serve
 from bot.cli.staff import staff_app
 from bot.cli.train import train_app
@@ -60,6 +61,7 @@ app.command("serve")(serve)
 app.add_typer(index_app, name="index")
 app.add_typer(kb_app, name="kb", help="Knowledge base: import, export, check.")
 app.add_typer(staff_app, name="staff")
+app.add_typer(places_app, name="places")
 app.add_typer(db_app, name="db")
 app.add_typer(train_app, name="train", help="Refit the understanding models (triage, FAQ matching).")
 app.command("purge")(purge_command)

@@ -26,6 +26,7 @@ from bot.core.clean import Cleaned, clean_message, cue_form
 from bot.core.config import AssistantConfig
 from bot.core.escalation import Escalation
 from bot.core.models import ButtonAction, Category, IncomingMessage, Reply, ReplyKind
+from bot.core.places import PlaceDialogue
 from bot.core.ports import ConversationState, ConversationStore, FaqMatch, IntentModel, IntentScores
 from bot.core.quiz import CHOICES, QuizPolicy
 from bot.core.replies import FAQ_PICKS, HUMAN_BUTTON, fill
@@ -39,6 +40,7 @@ _COMMANDS = {
     "chude": "chude", "topics": "chude", "canbo": "canbo", "moi": "moi", "new": "moi",
     "xoadulieu": "xoadulieu", "dongy": "dongy", "khong": "khong", "khongdongy": "khong",
     "thi": "thi", "quiz": "thi", "cuocthi": "thi",
+    "noio": "noio", "diaban": "noio", "xaphuong": "noio",
 }
 _COMMAND_WORDS = {
     "gap can bo": "canbo", "gap nguoi": "canbo", "gap nguoi that": "canbo", "noi chuyen voi can bo": "canbo",
@@ -48,6 +50,7 @@ _COMMAND_WORDS = {
     "xoa thong tin cua toi": "xoadulieu",
     "bat dau lai": "moi", "cau hoi moi": "moi", "hoi cau khac": "moi", "bat dau": "start",
     "tro giup": "help", "huong dan su dung": "help", "menu": "help",
+    "doi noi o": "noio", "noi o cua toi": "noio", "doi xa phuong": "noio",
 }
 _POLITE = re.compile(r"^(?:toi |em |minh |tui )?(?:muon |can |xin |cho (?:toi |em |minh )?)?(?P<core>.*?)(?: (?:a|nhe|nha|voi|di|giup|giup toi|giup em))*$")
 _YES = frozenset({"co", "dong y", "ok", "oke", "okay", "vang", "u", "uh", "duoc", "yes", "dong y a", "co a", "vang a", "toi dong y", "em dong y"})
@@ -106,7 +109,8 @@ class Dialogue:
 
     def __init__(self, conversations: ConversationStore, answering: Answering, escalation: Escalation,
                  config: AssistantConfig, intent: IntentModel | None = None,
-                 quizzes: QuizPolicy | None = None) -> None:
+                 quizzes: QuizPolicy | None = None, places: PlaceDialogue | None = None) -> None:
+        self.places = places
         self.conversations = conversations
         self.quizzes = quizzes
         self.answering = answering
@@ -122,6 +126,9 @@ class Dialogue:
             return self._feedback(msg, state, got.yes, max_chars), state
         if got.step == Step.COMMAND:
             return self._command(got.command, msg, state, max_chars)
+        placed = self.places.intercept(msg, state) if self.places is not None else None
+        if placed is not None:  # the answer to "which commune are you in?"
+            return placed, state
         if got.step == Step.CONSENT:
             return self.escalation.consent(state, got.yes), state
         if self.quizzes is not None:  # a lone "A"-"D" while a quiz is open answers it
@@ -222,6 +229,8 @@ class Dialogue:
             return Reply(ReplyKind.INFO, texts.DATA_DELETED, erase_user_data=True), state
         if command in ("dongy", "khong"):
             return self.escalation.consent(state, command == "dongy"), state
+        if command == "noio" and self.places is not None:
+            return self.places.command(msg, state), state
         if command == "thi":
             if self.quizzes is None:
                 return Reply(ReplyKind.INFO, texts.QUIZ_NONE), state

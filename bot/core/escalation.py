@@ -8,6 +8,7 @@ from bot.core import texts
 from bot.core.config import AssistantConfig
 from bot.core.models import Category, IncomingMessage, Passage, Reply, ReplyKind, Urgency
 from bot.core.pii import mask_pii
+from bot.core.places import PlaceDialogue
 from bot.core.ports import (
     AnswerWriter,
     ConversationState,
@@ -27,7 +28,8 @@ class Escalation:
     """Hands a case to a person: opens the ticket (with sources and a draft for staff) and asks consent."""
 
     def __init__(self, retriever: Retriever, writer: AnswerWriter, tickets: TicketStore,
-                 config: AssistantConfig) -> None:
+                 config: AssistantConfig, places: PlaceDialogue | None = None) -> None:
+        self.places = places  # routes a new ticket by the citizen's commune (asks for it if unknown)
         self.retriever = retriever
         self.writer = writer
         self.tickets = tickets
@@ -69,8 +71,9 @@ class Escalation:
                 optional.append(texts.LEGAL_AID_HINT)
             reply_text = join_fitting([*parts, *optional, texts.CONSENT_QUESTION], max_chars,
                                       optional=set(optional))
-        return Reply(ReplyKind.ESCALATED, reply_text, buttons=list(CONSENT_BUTTONS), ticket_id=ticket_id,
-                     urgent=result.urgent, sources=passages)
+        reply = Reply(ReplyKind.ESCALATED, reply_text, buttons=list(CONSENT_BUTTONS), ticket_id=ticket_id,
+                      urgent=result.urgent, sources=passages)
+        return self._placed(msg, state, reply, ticket_id, result.category, text, max_chars)
 
     def emergency_lines(self, result: TriageResult) -> str:
         # the numbers come first, before anything else the citizen has to read
@@ -98,7 +101,14 @@ class Escalation:
         ticket_id = self._open_ticket(msg, state, question or msg.text, category, Urgency.NORMAL, passages, draft, False)
         text = join_fitting([lead, fill(self.config, texts.ESCALATED, ticket_id=ticket_id), texts.CONSENT_QUESTION],
                             max_chars)
-        return Reply(ReplyKind.ESCALATED, text, buttons=list(CONSENT_BUTTONS), ticket_id=ticket_id)
+        reply = Reply(ReplyKind.ESCALATED, text, buttons=list(CONSENT_BUTTONS), ticket_id=ticket_id)
+        return self._placed(msg, state, reply, ticket_id, category, question, max_chars)
+
+    def _placed(self, msg: IncomingMessage, state: ConversationState, reply: Reply, ticket_id: int,
+                category: str, question: str, max_chars: int) -> Reply:
+        if self.places is None:
+            return reply
+        return self.places.after_ticket(msg, state, reply, ticket_id, category, question, max_chars)
 
     def attach(self, state: ConversationState, result: TriageResult, max_chars: int) -> Reply | None:
         """A message while a ticket is open goes to the staff handling it, not to the FAQ; None when

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.core.models import Category, Channel, Citation, IncomingMessage, Passage, Reply
 
@@ -125,6 +126,9 @@ class ConversationState:
     subject_terms: list[str] = field(default_factory=list)  # its key words, as the citizen wrote them
     subject_topic: str | None = None  # the topic it belongs to (the FAQ's, or the one its words point to)
     last_article_ids: list[str] = field(default_factory=list)  # the articles the last sure answer cited
+    # the commune question in progress (bot/core/places.py): which ticket waits for it, the communes
+    # offered, the one awaiting confirmation, failed tries; empty when nothing is asked
+    place: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -178,6 +182,54 @@ class TicketStore(Protocol):
 
     def add_citizen_message(self, ticket_id: int) -> bool:
         """The citizen wrote again about this ticket: flag it for staff; False when it is resolved or gone."""
+        ...
+
+
+@dataclass(frozen=True)
+class Commune:
+    """A commune-level unit (xã, phường, đặc khu) since the two-level local government of 01/7/2025."""
+
+    code: str  # the official code
+    name: str  # "Xã Tân Phú", "Phường 3"
+    province_code: str
+    province: str  # "Tỉnh Đồng Nai"
+    aliases: tuple[str, ...] = ()  # former names citizens may still use
+
+
+@dataclass(frozen=True)
+class ServicePoint:
+    """Where a citizen can get help: legal-aid centre or branch, commune justice officer, mediation group."""
+
+    id: int
+    kind: str  # legal_aid_centre | legal_aid_branch | justice_officer | mediation_group
+    name: str
+    address: str
+    phone: str
+    hours: str
+    province_code: str
+    whole_province: bool = False  # serves the province as a whole rather than this commune by name
+
+
+class PlaceDirectory(Protocol):
+    """The register of communes and service points, and the commune each citizen told us."""
+
+    def communes(self) -> Sequence[Commune]:
+        """Every known commune (the same object until the register changes, so matchers can cache)."""
+        ...
+
+    def points_for(self, commune_code: str) -> list[ServicePoint]:
+        """Active points serving the commune by name, then those serving its whole province."""
+        ...
+
+    def citizen_commune(self, channel: Channel, user_id: str) -> str | None: ...
+
+    def remember_commune(self, channel: Channel, user_id: str, commune_code: str | None) -> None:
+        """Keep (None: forget) the citizen's commune; it goes with the rest of their data."""
+        ...
+
+    def route_ticket(self, ticket_id: int, commune_code: str | None, point_id: int | None,
+                     mediation_offered: bool = False) -> None:
+        """Put the ticket in the point's queue (None: the central queue) and note its commune."""
         ...
 
 

@@ -13,12 +13,14 @@ from bot.core.dialogue import Dialogue, command_of
 from bot.core.escalation import Escalation
 from bot.core.models import ButtonAction, Channel, IncomingMessage, Passage, Reply, ReplyKind
 from bot.core.pii import mask_pii
+from bot.core.places import PlaceDialogue
 from bot.core.ports import (
     AnswerWriter,
     ConversationState,
     ConversationStore,
     FaqSearch,
     IntentModel,
+    PlaceDirectory,
     Retriever,
     TicketStore,
 )
@@ -46,6 +48,7 @@ class Assistant:
         config: AssistantConfig | None = None,
         intent: IntentModel | None = None,
         quizzes: QuizPolicy | None = None,
+        places: PlaceDirectory | None = None,
     ) -> None:
         self.retriever = retriever
         self.intent = intent
@@ -56,8 +59,11 @@ class Assistant:
         self.config = config or AssistantConfig()
         self.failures = 0  # turns that ended in the polite error reply (evaluation counts them)
         self.answering = Answering(retriever, faq, writer, self.config)
-        self.escalation = Escalation(retriever, writer, tickets, self.config)
-        self.dialogue = Dialogue(conversations, self.answering, self.escalation, self.config, intent, quizzes)
+        # the citizen's commune: asked when a case goes to a person, routes the ticket, offers mediation
+        self.places = PlaceDialogue(places, lambda template, **extra: fill(self.config, template, **extra))
+        self.escalation = Escalation(retriever, writer, tickets, self.config, self.places)
+        self.dialogue = Dialogue(conversations, self.answering, self.escalation, self.config, intent, quizzes,
+                                 self.places)
 
     def handle(self, msg: IncomingMessage, max_chars: int) -> Reply:
         """Answer one citizen message (sync: channels call it in a worker thread).

@@ -22,7 +22,8 @@ GREETING = (
     "Mình không làm được: tư vấn pháp lý cho vụ việc cụ thể, soạn đơn từ, đại diện bạn trước cơ quan nhà nước.\n"
     "Thông tin mình đưa ra chỉ để tham khảo, không phải tư vấn pháp lý.\n\n"
     "Dữ liệu: mình lưu nội dung cuộc trò chuyện và mã tài khoản của bạn trên kênh này trong {retention_days} "
-    "ngày để trả lời và để cán bộ hỗ trợ khi bạn đồng ý. Gõ /xoadulieu để xóa dữ liệu của bạn bất cứ lúc nào. "
+    "ngày để trả lời và để cán bộ hỗ trợ khi bạn đồng ý; nếu bạn cho biết xã, phường nơi ở, mình nhớ để "
+    "chuyển yêu cầu tới cán bộ gần bạn (đổi bằng /noio). Gõ /xoadulieu để xóa dữ liệu của bạn bất cứ lúc nào. "
     "Đừng gửi số CCCD, số điện thoại hay mật khẩu qua đây.\n\n"
     "Nếu đang gặp nguy hiểm, hãy gọi ngay 113 (công an), 115 (cấp cứu), 111 (bảo vệ trẻ em).\n\n"
     "Bạn cứ gõ câu hỏi, ví dụ: \"Nghỉ thai sản được mấy tháng?\""
@@ -35,6 +36,7 @@ HELP = (
     "• /canbo: gặp cán bộ trợ giúp pháp lý\n"
     "• /thi: thi tìm hiểu pháp luật (trắc nghiệm ngắn)\n"
     "• /moi: bắt đầu câu hỏi mới\n"
+    "• /noio: cho biết hoặc đổi xã, phường nơi bạn ở (để chuyển yêu cầu tới cán bộ gần bạn)\n"
     "• /xoadulieu: xóa dữ liệu của bạn\n"
     "• /start: giới thiệu và chính sách dữ liệu\n"
     "Đường dây trợ giúp pháp lý: {hotline} ({legal_aid_contact})."
@@ -262,6 +264,50 @@ PROTECTED_USER = (
     "hoặc đường dây trợ giúp pháp lý {hotline} ({legal_aid_contact}).\n"
     "Nếu bạn đang gặp nguy hiểm, hãy gọi ngay Công an: 113."
 )
+
+# --- places: the citizen's commune, routing, mediation (bot/core/places.py) ----------------------
+# Placeholders: {commune}, {province}, {ticket_id}, {name}, {address}, {phone}, {hours}, {options}.
+
+PLACE_ASK = (
+    "Để chuyển yêu cầu #{ticket_id} tới cán bộ gần bạn, bạn đang ở xã, phường (hoặc đặc khu) nào, "
+    "thuộc tỉnh, thành phố nào? Gõ có dấu hay không dấu đều được, ví dụ: \"xã Tân Phú, Đồng Nai\" "
+    "hoặc \"phuong 3 vinh long\". Nếu không muốn cho biết, gõ \"bỏ qua\": cán bộ ở trung tâm vẫn xử lý yêu cầu."
+)
+PLACE_ASK_COMMAND = (
+    "Bạn đang ở xã, phường (hoặc đặc khu) nào, thuộc tỉnh, thành phố nào? Gõ có dấu hay không dấu đều được, "
+    "ví dụ: \"xã Tân Phú, Đồng Nai\". Gõ \"bỏ qua\" để giữ nguyên."
+)
+PLACE_CURRENT = "Nơi ở mình đang ghi nhận cho bạn: {commune}, {province}."
+PLACE_CONFIRM = "Có phải bạn ở {commune}, {province}? Trả lời \"có\" hoặc \"không\"."
+PLACE_CHOOSE = "Mình thấy có mấy nơi trùng tên. Bạn ở nơi nào? Gửi số của nơi đó:\n{options}\nHoặc gõ lại tên xã, phường kèm tỉnh, thành phố."
+PLACE_NOT_FOUND = (
+    "Mình chưa tìm thấy xã, phường nào khớp với \"{text}\" trong danh sách đơn vị hành chính mới (từ 01/7/2025 "
+    "chỉ còn tỉnh và xã, phường, đặc khu; không còn huyện, quận). Bạn gõ lại tên xã, phường kèm tên tỉnh, "
+    "thành phố giúp mình, hoặc gõ \"bỏ qua\". Tin nhắn của bạn vẫn được lưu trong cuộc trò chuyện cho cán bộ xem."
+)
+PLACE_NOT_FOUND_FINAL = (
+    "Mình vẫn chưa tìm thấy xã, phường đó nên đã để yêu cầu #{ticket_id} ở bộ phận tiếp nhận chung; cán bộ "
+    "vẫn xem đầy đủ nội dung bạn đã gửi. Khi cần, bạn gõ /noio để cho biết lại nơi ở."
+)
+PLACE_SKIPPED = "Được ạ, mình không ghi nhận nơi ở. Yêu cầu #{ticket_id} do bộ phận tiếp nhận chung xử lý."
+PLACE_KEPT = "Mình giữ nguyên thông tin nơi ở như trước."
+PLACE_SAVED = "Mình đã ghi nhận nơi ở: {commune}, {province}. Khi cần đổi, bạn gõ /noio."
+PLACE_FORGOTTEN = "Mình đã xóa thông tin nơi ở của bạn."
+PLACE_UNAVAILABLE = "Hiện chưa có danh sách điểm trợ giúp theo địa bàn. Bạn gõ /canbo để gặp cán bộ hoặc gọi {hotline}."
+PLACE_ROUTED = "Yêu cầu #{ticket_id} đã được chuyển tới: {point}."
+PLACE_ROUTED_CENTRAL = "Yêu cầu #{ticket_id} do bộ phận tiếp nhận chung xử lý (chưa có điểm trợ giúp đăng ký cho xã, phường của bạn)."
+PLACE_NEAR_YOU = "Nơi hỗ trợ pháp lý gần bạn: {point}."
+POINT_CONTACT = "{name}, {address}; điện thoại {phone}; {hours}"
+# Offered with a dispute between neighbours or within a family; checked against Luật Hòa giải ở cơ sở
+# số 35/2013/QH13: khoản 1 Điều 16 (a party asks), khoản 1 Điều 4 (voluntary), điểm c khoản 1 Điều 3.
+MEDIATION_OFFER = (
+    "Với mâu thuẫn, tranh chấp giữa hàng xóm hay trong gia đình, bạn cũng có thể nhờ tổ hòa giải ở thôn, tổ dân phố "
+    "giúp các bên tự thỏa thuận: theo khoản 1 Điều 16 Luật Hòa giải ở cơ sở số 35/2013/QH13, hòa giải được tiến hành "
+    "khi một bên hoặc các bên yêu cầu, và việc hòa giải là tự nguyện, không bắt buộc (khoản 1 Điều 4). Hòa giải ở cơ sở "
+    "không áp dụng cho vi phạm phải xử lý hình sự hoặc xử phạt hành chính (điểm c khoản 1 Điều 3)."
+)
+MEDIATION_CONTACT = "Tổ hòa giải gần bạn: {point}."
+MEDIATION_ASK_PLACE = "Khi bạn cho biết xã, phường, mình gửi kèm liên hệ tổ hòa giải ở đó."
 
 # --- buttons ----------------------------------------------------------------------------------
 

@@ -53,13 +53,13 @@ def same_origin(request: Request, public_url: str | None = None) -> bool:
     return bool(netloc) and netloc in ours
 
 
-async def checked_form(request: Request) -> FormData:
+async def checked_form(request: Request, *, max_files: int = 0) -> FormData:
     """The POSTed form, after checking its CSRF token against the session (403 otherwise)."""
     desk = request.app.state.desk
     if not same_origin(request, desk.settings.public_url):
         raise HTTPException(403, "cross-origin form")
     try:
-        form = await request.form(max_files=0, max_fields=MAX_FIELDS)
+        form = await request.form(max_files=max_files, max_fields=MAX_FIELDS)
     except HTTPException:
         raise
     except Exception as exc:  # malformed multipart, too many fields ...

@@ -13,6 +13,7 @@ from bot.desk.auth import password_problem
 from bot.desk.context import client_ip, current_staff, desk_of, int_param, redirect
 from bot.desk.csrf import checked_form
 from bot.desk.render import page
+from bot.desk.routes_places import register_of
 from bot.storage.staff import ROLES, StaffExists
 
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}")
@@ -21,7 +22,11 @@ _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}")
 async def accounts(request: Request) -> Response:
     desk = desk_of(request)
     items = await desk.run(desk.staff.list)
-    return await page(request, "accounts.html", nav="accounts", items=items, form_email="")
+    register = register_of(request)
+    points = await desk.run(register.points)
+    staff_points = await desk.run(register.staff_points)
+    return await page(request, "accounts.html", nav="accounts", items=items, form_email="", points=points,
+                      staff_points=staff_points)
 
 
 async def add(request: Request) -> Response:

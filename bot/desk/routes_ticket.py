@@ -15,6 +15,7 @@ from bot.desk.context import Desk, client_ip, current_staff, desk_of, int_param,
 from bot.desk.csrf import checked_form
 from bot.desk.queries import set_urgency
 from bot.desk.render import page
+from bot.desk.routes_places import register_of
 from bot.storage.tickets import TicketNotFound, TicketUnreachable
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ async def show(request: Request) -> Response:
         proposals=proposals,
         last_staff_reply=staff_replies[-1] if staff_replies else "",
         max_reply=MAX_REPLY,
+        place=await desk.run(register_of(request).place_of, detail.row.service_point_id, detail.row.commune_code),
     )
 
 

@@ -54,6 +54,7 @@ FAQ_REVIEW_STATE = {"unreviewed": "Chưa rà soát", "approved": "Đã duyệt",
 
 TICKET_EVENT = {
     "opened": "Mở yêu cầu",
+    "routed": "Chuyển tới điểm phục vụ theo địa bàn",
     "consent": "Người dân trả lời về liên hệ",
     "claimed": "Nhận xử lý",
     "assigned": "Giao việc",
@@ -67,6 +68,8 @@ TICKET_EVENT = {
 }
 
 AUDIT_ACTION = {
+    "places_import": "Nhập danh sách địa bàn, điểm phục vụ",
+    "staff_point": "Đổi điểm phục vụ của tài khoản",
     "login": "Đăng nhập",
     "logout": "Đăng xuất",
     "login_failed": "Đăng nhập sai",
@@ -119,6 +122,7 @@ NOTICE = {
     "faq_review_reopen": "Đã đưa câu hỏi về danh sách chưa rà soát.",
     "staff_added": "Đã thêm tài khoản.",
     "staff_updated": "Đã cập nhật tài khoản.",
+    "staff_point": "Đã đổi điểm phục vụ của tài khoản.",
     "logged_out": "Bạn đã đăng xuất.",
     "quiz_created": "Đã tạo cuộc thi (bản nháp). Thêm câu hỏi rồi bấm Mở cuộc thi.",
     "quiz_question_added": "Đã thêm câu hỏi.",
@@ -177,3 +181,17 @@ STAFF_ALERT_LINK = "Mở bàn làm việc: {url}"
 FAQ_REVIEW_UNKNOWN = "Không có câu hỏi {entry_id} trong thư mục FAQ (có thể vừa bị đổi mã hoặc xoá)."
 
 # Validation messages shown when an admin approves a FAQ proposal.
+
+# --- places (routes_places.py, queue and statistics by place) ------------------------------------
+POINT_KIND = {
+    "legal_aid_centre": "Trung tâm trợ giúp pháp lý",
+    "legal_aid_branch": "Chi nhánh trợ giúp pháp lý",
+    "justice_officer": "Công chức tư pháp xã, phường",
+    "mediation_group": "Tổ hòa giải",
+}
+UNKNOWN_PLACE = "Chưa rõ địa bàn"
+PLACES_NO_FILE = "Chưa chọn tệp CSV."
+PLACES_IMPORT_FAILED = "Tệp có {n} lỗi nên chưa nhập gì. Sửa các dòng dưới đây rồi nhập lại:"
+PLACES_IMPORTED = "Đã nhập {kind}: {rows} dòng, {created} mới, {updated} thay đổi, {unchanged} giữ nguyên{deactivated}."
+PLACES_KIND = {"communes": "danh sách xã, phường", "points": "danh sách điểm phục vụ"}
+PLACES_DEACTIVATED = ", {n} điểm không còn trong danh sách (ngừng nhận yêu cầu)"

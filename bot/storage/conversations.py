@@ -113,6 +113,7 @@ class SqlConversationStore:
             subject_terms=[str(x) for x in state.get("subject_terms") or []],
             subject_topic=state.get("subject_topic"),
             last_article_ids=[str(x) for x in state.get("last_article_ids") or []],
+            place=dict(state.get("place") or {}),
         )
 
     # ------------------------------------------------------------------ writing
@@ -171,6 +172,7 @@ class SqlConversationStore:
                 "subject_terms": list(state.subject_terms),
                 "subject_topic": state.subject_topic,
                 "last_article_ids": list(state.last_article_ids),
+                "place": dict(state.place),
             }
             conv.updated_at = now
             if reply.ticket_id is not None:

@@ -80,6 +80,9 @@ class User(Base):
     consent_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    # the commune the citizen told us (official code; deleted with the user by /xoadulieu)
+    commune_code: Mapped[str | None] = mapped_column(sa.String(16))
+    commune_set_at: Mapped[dt.datetime | None]
 
 
 class Conversation(Base):
@@ -169,6 +172,9 @@ class StaffUser(Base):
     locked_until: Mapped[dt.datetime | None]
     last_login_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # the service point whose queue this account works (None: the central queue). No foreign key:
+    # SQLite adds one to an existing table only by copying it; points are deactivated, never deleted
+    service_point_id: Mapped[int | None] = mapped_column(sa.Integer, index=True)
 
 
 class StaffAudit(Base):
@@ -253,6 +259,12 @@ class Ticket(Base):
     first_staff_reply_at: Mapped[dt.datetime | None]
     resolved_at: Mapped[dt.datetime | None]
     anonymised_at: Mapped[dt.datetime | None]
+    # where the citizen lives and whose queue the ticket is in (None: the central queue); the place
+    # stays when the citizen erases their data: a commune is not a person, and the council counts it
+    service_point_id: Mapped[int | None] = mapped_column(sa.Integer, index=True)  # no foreign key: see StaffUser
+    commune_code: Mapped[str | None] = mapped_column(sa.String(16), index=True)
+    province_code: Mapped[str | None] = mapped_column(sa.String(16))
+    mediation_offered: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
 
 
 class TicketEvent(Base):
@@ -352,6 +364,8 @@ class ApprovedFaq(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # polled by every worker (with the row count) to reload its FAQ when an entry is added or retired
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
 # ---------------------------------------------------------------- legal quizzes (/thi)
 
 
@@ -415,6 +429,57 @@ class QuizAnswerRow(Base):
     choice: Mapped[int] = mapped_column(sa.Integer)
     correct: Mapped[bool] = mapped_column(sa.Boolean)
     answered_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+# ---------------------------------------------------------------- places (two-level local government)
+
+
+class Commune(Base):
+    """A commune-level unit (xã, phường, đặc khu) by its official code, with its province."""
+
+    __tablename__ = "communes"
+
+    code: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(255))
+    province_code: Mapped[str] = mapped_column(sa.String(16), index=True)
+    province_name: Mapped[str] = mapped_column(sa.String(255))
+    # former names citizens may still use (before the 2025 reorganisation), ";"-separated
+    aliases: Mapped[str] = mapped_column(sa.Text, default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ServicePoint(Base):
+    """A legal-aid centre or branch, a commune justice officer or a mediation group."""
+
+    __tablename__ = "service_points"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "kind IN ('legal_aid_centre', 'legal_aid_branch', 'justice_officer', 'mediation_group')",
+            name="kind",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(64), unique=True)  # the CSV's ma_diem: re-imports update
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    name: Mapped[str] = mapped_column(sa.String(255))
+    address: Mapped[str] = mapped_column(sa.String(500), default="")
+    phone: Mapped[str] = mapped_column(sa.String(64), default="")
+    hours: Mapped[str] = mapped_column(sa.String(255), default="")
+    province_code: Mapped[str] = mapped_column(sa.String(16), index=True)
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ServiceArea(Base):
+    """A commune a point serves; a row without a commune means the whole province."""
+
+    __tablename__ = "service_areas"
+    __table_args__ = (sa.UniqueConstraint("point_id", "commune_code"), sa.Index(None, "commune_code"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    point_id: Mapped[int] = mapped_column(_fk("service_points.id", "CASCADE"))
+    commune_code: Mapped[str | None] = mapped_column(sa.String(16))
 
 
 # ---------------------------------------------------------------- durable queues

@@ -64,6 +64,12 @@ class TicketRow:
     first_staff_reply_at: dt.datetime | None
     resolved_at: dt.datetime | None
     anonymised: bool
+    service_point_id: int | None = None  # whose queue (None: the central queue)
+    commune_code: str | None = None
+
+
+# list_queue(point=CENTRAL): the tickets no service point has (unknown place, or no point there)
+CENTRAL = 0
 
 
 @dataclass(frozen=True)
@@ -238,10 +244,13 @@ class SqlTicketStore:
         *,
         unassigned: bool = False,
         urgency: str | None = None,
+        point: int | None = None,
         limit: int = 200,
         offset: int = 0,
     ) -> list[TicketRow]:
-        """Tickets by urgency then age (oldest first); status None means not yet resolved."""
+        """Tickets by urgency then age (oldest first); status None means not yet resolved.
+
+        `point`: one service point's queue (CENTRAL: the tickets of no point); None: every queue."""
         statuses = (
             UNRESOLVED if status is None else (status,) if isinstance(status, str) else status
         )
@@ -260,6 +269,8 @@ class SqlTicketStore:
             q = q.where(Ticket.assignee_id.is_(None))
         if urgency:
             q = q.where(Ticket.urgency == urgency)
+        if point is not None:
+            q = q.where(Ticket.service_point_id.is_(None) if point == CENTRAL else Ticket.service_point_id == point)
         q = q.order_by(_urgency_rank(), Ticket.created_at, Ticket.id).limit(limit).offset(offset)
         with self.db.session(readonly=True) as s:
             return [self._row(t, email) for t, email in s.execute(q)]
@@ -585,4 +596,6 @@ class SqlTicketStore:
             first_staff_reply_at=t.first_staff_reply_at,
             resolved_at=t.resolved_at,
             anonymised=t.anonymised_at is not None,
+            service_point_id=t.service_point_id,
+            commune_code=t.commune_code,
         )
