@@ -137,7 +137,41 @@ def assemble(settings: Settings, index: Any, conversations: ConversationStore, t
         key = settings.llm_api_key.get_secret_value() if settings.llm_api_key is not None else None
         writer = LlmAnswerWriter(writer, base_url=settings.llm_base_url, model=settings.llm_model, api_key=key)
     return Assistant(retriever, faq, writer, conversations, tickets, AssistantConfig.from_settings(settings),
-                     intent=load_intent(vectors))
+                     intent=load_intent(vectors), subscriptions=subscriptions(settings, database))
+
+
+def subscription_topics(settings: Settings) -> Callable[[], list[Any]]:
+    """The FAQ topics citizens subscribe to and bulletins are sent on (`Topic(slug, name)`, re-read on change)."""
+    from bot.adapters.faq_topics import FaqTopics
+
+    return FaqTopics(settings.faq_dir)
+
+
+def subscriptions(settings: Settings, database: Any | None) -> Any:
+    """/dangky and /huydangky over the database (None without one: evaluation has no subscribers)."""
+    if database is None:
+        return None
+    from bot.core.subscriptions import Subscriptions
+    from bot.storage.subscriptions import SqlSubscriptionStore
+
+    return Subscriptions(SqlSubscriptionStore(database), subscription_topics(settings))
+
+
+def article_lookup(settings: Settings) -> Callable[[str], Any]:
+    """article id -> the article of the index in `settings.index_dir` (or None): what the desk's lookup
+    gives, for commands that run without a server (`lawbot bulletin send --cite`). Loads the index once."""
+    from bot.adapters.retriever import IndexRetriever
+    from retrieval.index import load_index
+
+    loaded: list[Any] = []
+
+    def lookup(article_id: str) -> Any:
+        if not loaded:
+            index = load_index(settings.index_dir, dense=False)
+            loaded.append(IndexRetriever(index, register=load_register(settings)))
+        return loaded[0].get(article_id)
+
+    return lookup
 
 
 def index_engine(

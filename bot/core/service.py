@@ -36,6 +36,9 @@ from bot.core.ports import (
     TicketStore,
     Turn,
 )
+from bot.core.subscriptions import COMMAND_WORDS as SUBSCRIPTION_WORDS
+from bot.core.subscriptions import COMMANDS as SUBSCRIPTION_COMMANDS
+from bot.core.subscriptions import Subscriptions, command_reply
 from bot.core.triage import TriageResult, Verdict, is_vague, topic_only, triage
 from bot.core.writer import (
     Block,
@@ -69,7 +72,7 @@ FAQ_PICKS = (ButtonAction.FAQ_1, ButtonAction.FAQ_2, ButtonAction.FAQ_3)
 _COMMANDS = {
     "start": "start", "batdau": "start", "help": "help", "trogiup": "help", "huongdan": "help",
     "chude": "chude", "topics": "chude", "canbo": "canbo", "moi": "moi", "new": "moi",
-    "xoadulieu": "xoadulieu", "dongy": "dongy", "khong": "khong", "khongdongy": "khong",
+    "xoadulieu": "xoadulieu", "dongy": "dongy", "khong": "khong", "khongdongy": "khong", **SUBSCRIPTION_COMMANDS,
 }
 _COMMAND_WORDS = {
     "gap can bo": "canbo", "gap nguoi": "canbo", "gap nguoi that": "canbo", "noi chuyen voi can bo": "canbo",
@@ -78,7 +81,7 @@ _COMMAND_WORDS = {
     "xoa du lieu": "xoadulieu", "xoa du lieu cua toi": "xoadulieu", "xoa het du lieu": "xoadulieu",
     "xoa thong tin cua toi": "xoadulieu",
     "bat dau lai": "moi", "cau hoi moi": "moi", "hoi cau khac": "moi", "bat dau": "start",
-    "tro giup": "help", "huong dan su dung": "help", "menu": "help",
+    "tro giup": "help", "huong dan su dung": "help", "menu": "help", **SUBSCRIPTION_WORDS,
 }
 _POLITE = re.compile(r"^(?:toi |em |minh |tui )?(?:muon |can |xin |cho (?:toi |em |minh )?)?(?P<core>.*?)(?: (?:a|nhe|nha|voi|di|giup|giup toi|giup em))*$")
 _YES = frozenset({"co", "dong y", "ok", "oke", "okay", "vang", "u", "uh", "duoc", "yes", "dong y a", "co a", "vang a", "toi dong y", "em dong y"})
@@ -100,7 +103,9 @@ class Assistant:
         tickets: TicketStore,
         config: AssistantConfig | None = None,
         intent: IntentModel | None = None,
+        subscriptions: Subscriptions | None = None,
     ) -> None:
+        self.subscriptions = subscriptions  # /dangky, /huydangky (bot/core/subscriptions.py)
         self.retriever = retriever
         self.intent = intent
         self.faq = faq
@@ -183,6 +188,8 @@ class Assistant:
         command = command_of(raw)
         if command is not None:
             return self._command(command, msg, state, max_chars)
+        if self.subscriptions is not None and (chosen := self.subscriptions.choice(msg, state)) is not None:
+            return chosen, state
         if state.pending_ticket_id is not None:
             answer = cue_form(stripped).replace("?", " ").strip()
             if answer in _YES or answer in _NO:
@@ -597,6 +604,8 @@ class Assistant:
             return Reply(ReplyKind.INFO, texts.DATA_DELETED, erase_user_data=True), state
         if command in ("dongy", "khong"):
             return self._consent(state, command == "dongy")
+        if command in ("dangky", "huydangky"):
+            return command_reply(self.subscriptions, command, msg, state), state
         return Reply(ReplyKind.INFO, self._fmt(texts.HELP)), state
 
     def _topics(self) -> str:

@@ -88,6 +88,9 @@ AUDIT_ACTION = {
     "staff_activate": "Mở lại tài khoản",
     "staff_password": "Đổi mật khẩu",
     "stats_export": "Xuất CSV thống kê",
+    "bulletin_create": "Soạn bản tin",
+    "bulletin_edit": "Sửa bản tin",
+    "bulletin_send": "Gửi bản tin",
 }
 
 # Short notices after an action (the query string carries only the key, never free text).
@@ -112,6 +115,9 @@ NOTICE = {
     "staff_added": "Đã thêm tài khoản.",
     "staff_updated": "Đã cập nhật tài khoản.",
     "logged_out": "Bạn đã đăng xuất.",
+    "bulletin_saved": "Đã lưu bản nháp. Xem lại bản tin như người dân sẽ nhận, rồi bấm Gửi.",
+    "bulletin_queued": "Đã xếp bản tin vào hàng gửi; số liệu gửi cập nhật bên dưới.",
+    "bulletin_already": "Bản tin này đã được xếp gửi trước đó; không ai nhận hai lần.",
 }
 
 ERROR = {
@@ -126,6 +132,7 @@ ERROR = {
     "weak_password": "Mật khẩu cần ít nhất 12 ký tự và không quá lặp lại.",
     "staff_exists": "Email này đã có tài khoản.",
     "self_change": "Bạn không thể tự khoá hoặc tự hạ quyền tài khoản của mình.",
+    "bulletin_sent_already": "Bản tin đã gửi thì không sửa được; hãy soạn bản tin mới.",
 }
 
 # one message for a wrong password, an unknown e-mail and too many attempts (no account enumeration)
@@ -154,3 +161,24 @@ STAFF_ALERT_LINK = "Mở bàn làm việc: {url}"
 FAQ_REVIEW_UNKNOWN = "Không có câu hỏi {entry_id} trong thư mục FAQ (có thể vừa bị đổi mã hoặc xoá)."
 
 # Validation messages shown when an admin approves a FAQ proposal.
+
+# --- bulletins (bot/desk/routes_bulletins.py) ------------------------------------------------------
+
+DELIVERY_STATE = {"queued": "Đang chờ gửi", "sent": "Đã gửi", "failed": "Gửi thất bại", "cancelled": "Đã rút (người dân hủy đăng ký)"}
+BULLETIN_STATUS = {"draft": "Bản nháp", "queued": "Đã xếp gửi"}
+BULLETIN_PROBLEM = {
+    "title": "Cần tiêu đề (tối đa {max} ký tự).",
+    "body": "Cần nội dung bản tin.",
+    "topics": "Chọn ít nhất một chủ đề.",
+    "unknown_topic": "Chủ đề không có trong FAQ: {topics}.",
+    "channels": "Chọn ít nhất một kênh gửi.",
+    "commune": "Tên hoặc mã xã, phường tối đa {max} ký tự.",
+    "citation": "Không tìm thấy điều {article_id} trong chỉ mục: căn cứ phải là một điều có trong chỉ mục (xem mã ở trang điều luật).",
+    "clause": "Khoản phải là số (ví dụ 1).",
+    "personal": "Bản tin có số điện thoại, số giấy tờ hoặc email: bản tin gửi cho nhiều người, không được chứa thông tin cá nhân.",
+}
+# Shown (and the send refused, nothing queued) when a bulletin does not fit in one message of a channel.
+BULLETIN_TOO_LONG = (
+    "Bản tin dài {length} ký tự, quá giới hạn {limit} ký tự của một tin nhắn {channel} (tính cả tiêu đề, "
+    "căn cứ và dòng hướng dẫn hủy đăng ký). Hãy rút gọn {over} ký tự hoặc bỏ kênh {channel}. Chưa gửi cho ai."
+)
