@@ -23,9 +23,14 @@ TELEGRAM_COMMANDS = [
     ("chude", "Các chủ đề có thể tra cứu"),
     ("canbo", "Gặp cán bộ trợ giúp pháp lý"),
     ("moi", "Bắt đầu câu hỏi mới"),
+    ("dangky", "Đăng ký nhận bản tin pháp luật"),
+    ("huydangky", "Ngừng nhận bản tin"),
     ("xoadulieu", "Xóa dữ liệu của tôi"),
 ]
 
 # `lawbot chat` in a terminal (admins trying the bot).
-CLI_INTRO = "lawbot: gõ câu hỏi (/start, /help, /chude, /canbo, /moi, /xoadulieu); /thoat hoặc Ctrl-D để thoát."
+CLI_INTRO = (
+    "lawbot: gõ câu hỏi (/start, /help, /chude, /canbo, /moi, /dangky, /huydangky, /xoadulieu); "
+    "/thoat hoặc Ctrl-D để thoát."
+)
 CLI_QUIT = ("/thoat", "/quit", "/exit")
