@@ -158,7 +158,42 @@ def assemble(settings: Settings, index: Any, conversations: ConversationStore, t
         # results per commune: an attempt notes the commune the citizen gave (if any)
         quizzes = QuizPolicy(QuizStore(database, commune_of=places.citizen_commune))
     return Assistant(retriever, faq, writer, conversations, tickets, AssistantConfig.from_settings(settings),
-                     intent=load_intent(vectors), quizzes=quizzes, places=places)
+                     intent=load_intent(vectors), quizzes=quizzes, places=places,
+                     subscriptions=subscriptions(settings, database))
+
+
+def subscription_topics(settings: Settings) -> Callable[[], list[Any]]:
+    """The FAQ topics citizens subscribe to and bulletins are sent on (`Topic(slug, name)`, re-read on change)."""
+    from bot.adapters.faq_topics import FaqTopics
+
+    return FaqTopics(settings.faq_dir)
+
+
+def subscriptions(settings: Settings, database: Any | None) -> Any:
+    """/dangky and /huydangky over the database (None without one: evaluation has no subscribers)."""
+    if database is None:
+        return None
+    from bot.core.subscriptions import Subscriptions
+    from bot.storage.subscriptions import SqlSubscriptionStore
+
+    return Subscriptions(SqlSubscriptionStore(database), subscription_topics(settings))
+
+
+def article_lookup(settings: Settings) -> Callable[[str], Any]:
+    """article id -> the article of the index in `settings.index_dir` (or None): what the desk's lookup
+    gives, for commands that run without a server (`lawbot bulletin send --cite`). Loads the index once."""
+    from bot.adapters.retriever import IndexRetriever
+    from retrieval.index import load_index
+
+    loaded: list[Any] = []
+
+    def lookup(article_id: str) -> Any:
+        if not loaded:
+            index = load_index(settings.index_dir, dense=False)
+            loaded.append(IndexRetriever(index, register=load_register(settings)))
+        return loaded[0].get(article_id)
+
+    return lookup
 
 
 def index_engine(

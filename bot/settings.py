@@ -114,6 +114,19 @@ class Settings(BaseSettings):
         description="Support line offered to citizens in crisis: set a verified local psychological support line.",
     )
 
+    # Bulletins to subscribers (/dangky; the desk's "Bản tin", `lawbot bulletin send`)
+    bulletin_rate_telegram: float = Field(
+        20.0,
+        ge=0,
+        le=30,
+        description="Bulletin messages started per second on Telegram by each server process (0 = unpaced; Telegram allows about 30 a second in all, answers included).",
+    )
+    bulletin_rate_zalo: float = Field(
+        10.0,
+        ge=0,
+        description="Bulletin messages started per second on Zalo by each server process (0 = unpaced); lower it if Zalo answers 429.",
+    )
+
     # Optional LLM writer (extra [llm])
     llm_base_url: str | None = Field(
         None, description="OpenAI-compatible endpoint for the optional LLM answer writer; unset = extractive writer."

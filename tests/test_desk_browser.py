@@ -254,10 +254,10 @@ def test_quiz_built_in_the_browser_is_taken_on_telegram_and_reported(browser: An
 
                 httpx.post(f"{base}/webhooks/telegram", json=private_message(1, "/thi", user_id=4343),
                            headers=TG_HEADERS)
-                assert wait_for(lambda: len(tg.sent(4343)) == 1)
+                wait_until(lambda: len(tg.sent(4343)) == 1, timeout=15)
                 httpx.post(f"{base}/webhooks/telegram", json=callback_query(2, "lb:choice2", user_id=4343),
                            headers=TG_HEADERS)
-                assert wait_for(lambda: len(tg.sent(4343)) == 2)
+                wait_until(lambda: len(tg.sent(4343)) == 2, timeout=15)
                 assert "đúng 1/1 câu" in tg.sent_texts(4343)[1]
 
                 page.reload()

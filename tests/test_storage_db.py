@@ -10,35 +10,23 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
-from bot.storage.db import Database, normalise_url
+from bot.storage.db import Database, alembic_config, normalise_url
 from bot.storage.schema import Base, Meta, utcnow
 
 
-def _head() -> str | None:
-    """The newest migration (read from the scripts: it moves with every new migration)."""
-    from alembic.script import ScriptDirectory
-
-    from bot.storage.db import alembic_config
-
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+def _head() -> str:
+    """The newest migration shipped (not a literal: the chain grows with every migration)."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
 
 
 def _diff(db: Database) -> list[object]:
     with db.engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
         return list(compare_metadata(ctx, Base.metadata))
-
-
-def _head() -> str:
-    """The newest migration shipped (not a literal: the chain grows with every migration)."""
-    from alembic.script import ScriptDirectory
-
-    from bot.storage.db import alembic_config
-
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head is not None
-    return head
 
 
 def test_migrations_create_every_table(db: Database) -> None:
@@ -175,14 +163,3 @@ def test_reconnects_after_postgres_drops_connections(postgres_database: Callable
             assert s.get(Meta, "before") is not None and s.get(Meta, "after") is not None
     finally:
         db.dispose()
-
-
-def _head() -> str:
-    """The newest migration shipped (the one `migrate()` must reach)."""
-    from alembic.script import ScriptDirectory
-
-    from bot.storage.db import alembic_config
-
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head is not None
-    return head

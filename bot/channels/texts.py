@@ -25,9 +25,14 @@ TELEGRAM_COMMANDS = [
     ("canbo", "Gặp cán bộ trợ giúp pháp lý"),
     ("moi", "Bắt đầu câu hỏi mới"),
     ("noio", "Cho biết hoặc đổi xã, phường nơi ở"),
+    ("dangky", "Đăng ký nhận bản tin pháp luật"),
+    ("huydangky", "Ngừng nhận bản tin"),
     ("xoadulieu", "Xóa dữ liệu của tôi"),
 ]
 
 # `lawbot chat` in a terminal (admins trying the bot).
-CLI_INTRO = "lawbot: gõ câu hỏi (/start, /help, /chude, /canbo, /moi, /noio, /xoadulieu); /thoat hoặc Ctrl-D để thoát."
+CLI_INTRO = (
+    "lawbot: gõ câu hỏi (/start, /help, /chude, /canbo, /moi, /noio, /dangky, /huydangky, /thi, /xoadulieu); "
+    "/thoat hoặc Ctrl-D để thoát."
+)
 CLI_QUIT = ("/thoat", "/quit", "/exit")

@@ -1,4 +1,4 @@
-"""`lawbot` command line: serve, chat, ask, doctor, index, eval, kb, staff, places, db, purge."""
+"""`lawbot` command line: serve, chat, ask, doctor, index, eval, kb, staff, places, bulletin, db, purge."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from bot.cli.bulletin import bulletin_app
 from bot.cli.db import db_app, purge_command
 from bot.cli.eval_chat import eval_chat
 from bot.cli.index import UNUSABLE_INDEX, eval_retrieval, index_app
@@ -65,6 +66,7 @@ app.add_typer(places_app, name="places")
 app.add_typer(db_app, name="db")
 app.add_typer(train_app, name="train", help="Refit the understanding models (triage, FAQ matching).")
 app.command("purge")(purge_command)
+app.add_typer(bulletin_app, name="bulletin")
 
 eval_app = typer.Typer(add_completion=False, no_args_is_help=True,
                        help="Measure the assistant on labelled data.")

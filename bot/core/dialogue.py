@@ -30,6 +30,9 @@ from bot.core.places import PlaceDialogue
 from bot.core.ports import ConversationState, ConversationStore, FaqMatch, IntentModel, IntentScores
 from bot.core.quiz import CHOICES, QuizPolicy
 from bot.core.replies import FAQ_PICKS, HUMAN_BUTTON, fill
+from bot.core.subscriptions import COMMAND_WORDS as SUBSCRIPTION_WORDS
+from bot.core.subscriptions import COMMANDS as SUBSCRIPTION_COMMANDS
+from bot.core.subscriptions import Subscriptions, command_reply
 from bot.core.triage import TriageResult, Verdict, triage
 
 log = logging.getLogger(__name__)
@@ -40,7 +43,7 @@ _COMMANDS = {
     "chude": "chude", "topics": "chude", "canbo": "canbo", "moi": "moi", "new": "moi",
     "xoadulieu": "xoadulieu", "dongy": "dongy", "khong": "khong", "khongdongy": "khong",
     "thi": "thi", "quiz": "thi", "cuocthi": "thi",
-    "noio": "noio", "diaban": "noio", "xaphuong": "noio",
+    "noio": "noio", "diaban": "noio", "xaphuong": "noio", **SUBSCRIPTION_COMMANDS,
 }
 _COMMAND_WORDS = {
     "gap can bo": "canbo", "gap nguoi": "canbo", "gap nguoi that": "canbo", "noi chuyen voi can bo": "canbo",
@@ -50,7 +53,7 @@ _COMMAND_WORDS = {
     "xoa thong tin cua toi": "xoadulieu",
     "bat dau lai": "moi", "cau hoi moi": "moi", "hoi cau khac": "moi", "bat dau": "start",
     "tro giup": "help", "huong dan su dung": "help", "menu": "help",
-    "doi noi o": "noio", "noi o cua toi": "noio", "doi xa phuong": "noio",
+    "doi noi o": "noio", "noi o cua toi": "noio", "doi xa phuong": "noio", **SUBSCRIPTION_WORDS,
 }
 _POLITE = re.compile(r"^(?:toi |em |minh |tui )?(?:muon |can |xin |cho (?:toi |em |minh )?)?(?P<core>.*?)(?: (?:a|nhe|nha|voi|di|giup|giup toi|giup em))*$")
 _YES = frozenset({"co", "dong y", "ok", "oke", "okay", "vang", "u", "uh", "duoc", "yes", "dong y a", "co a", "vang a", "toi dong y", "em dong y"})
@@ -109,8 +112,10 @@ class Dialogue:
 
     def __init__(self, conversations: ConversationStore, answering: Answering, escalation: Escalation,
                  config: AssistantConfig, intent: IntentModel | None = None,
-                 quizzes: QuizPolicy | None = None, places: PlaceDialogue | None = None) -> None:
+                 quizzes: QuizPolicy | None = None, places: PlaceDialogue | None = None,
+                 subscriptions: Subscriptions | None = None) -> None:
         self.places = places
+        self.subscriptions = subscriptions  # /dangky, /huydangky (bot/core/subscriptions.py)
         self.conversations = conversations
         self.quizzes = quizzes
         self.answering = answering
@@ -129,6 +134,8 @@ class Dialogue:
         placed = self.places.intercept(msg, state) if self.places is not None else None
         if placed is not None:  # the answer to "which commune are you in?"
             return placed, state
+        if self.subscriptions is not None and (chosen := self.subscriptions.choice(msg, state)) is not None:
+            return chosen, state  # the topics picked from the /dangky menu
         if got.step == Step.CONSENT:
             return self.escalation.consent(state, got.yes), state
         if self.quizzes is not None:  # a lone "A"-"D" while a quiz is open answers it
@@ -229,6 +236,8 @@ class Dialogue:
             return Reply(ReplyKind.INFO, texts.DATA_DELETED, erase_user_data=True), state
         if command in ("dongy", "khong"):
             return self.escalation.consent(state, command == "dongy"), state
+        if command in ("dangky", "huydangky"):
+            return command_reply(self.subscriptions, command, msg, state), state
         if command == "noio" and self.places is not None:
             return self.places.command(msg, state), state
         if command == "thi":

@@ -26,6 +26,7 @@ from bot.core.ports import (
 )
 from bot.core.quiz import QuizPolicy
 from bot.core.replies import error_reply, fill, join_fitting
+from bot.core.subscriptions import Subscriptions
 
 __all__ = ["Assistant", "command_of"]
 
@@ -49,6 +50,7 @@ class Assistant:
         intent: IntentModel | None = None,
         quizzes: QuizPolicy | None = None,
         places: PlaceDirectory | None = None,
+        subscriptions: Subscriptions | None = None,
     ) -> None:
         self.retriever = retriever
         self.intent = intent
@@ -63,7 +65,7 @@ class Assistant:
         self.places = PlaceDialogue(places, lambda template, **extra: fill(self.config, template, **extra))
         self.escalation = Escalation(retriever, writer, tickets, self.config, self.places)
         self.dialogue = Dialogue(conversations, self.answering, self.escalation, self.config, intent, quizzes,
-                                 self.places)
+                                 self.places, subscriptions)
 
     def handle(self, msg: IncomingMessage, max_chars: int) -> Reply:
         """Answer one citizen message (sync: channels call it in a worker thread).

@@ -37,6 +37,8 @@ HELP = (
     "• /thi: thi tìm hiểu pháp luật (trắc nghiệm ngắn)\n"
     "• /moi: bắt đầu câu hỏi mới\n"
     "• /noio: cho biết hoặc đổi xã, phường nơi bạn ở (để chuyển yêu cầu tới cán bộ gần bạn)\n"
+    "• /dangky: đăng ký nhận bản tin pháp luật theo chủ đề (và xã, phường)\n"
+    "• /huydangky: ngừng nhận bản tin (tất cả, hoặc một chủ đề: /huydangky 3)\n"
     "• /xoadulieu: xóa dữ liệu của bạn\n"
     "• /start: giới thiệu và chính sách dữ liệu\n"
     "Đường dây trợ giúp pháp lý: {hotline} ({legal_aid_contact})."
@@ -346,3 +348,36 @@ QUIZ_WRONG = "❌ Chưa đúng. Đáp án đúng: {letter}. {option}"
 QUIZ_BASIS = "Căn cứ: {citation}."
 QUIZ_DONE = "🏁 Bạn trả lời đúng {score}/{count} câu. Cảm ơn bạn đã tham gia! Gõ /thi để xem các cuộc thi khác."
 QUIZ_CLOSED = "Cuộc thi này đã kết thúc. Gõ /thi để xem các cuộc thi đang mở."
+# --- bulletins: /dangky, /huydangky (bot/core/subscriptions.py) -------------------------------
+
+# The menu's first line also tells the next message is a reply to it: keep it unique.
+SUBSCRIBE_MENU_HEAD = "📬 Đăng ký nhận bản tin pháp luật"
+SUBSCRIBE_MENU_HOW = (
+    "Cán bộ trợ giúp pháp lý gửi bản tin ngắn khi có quy định mới về chủ đề bạn chọn. Gửi số các chủ đề "
+    "(ví dụ: 3 12, hoặc \"tất cả\"); muốn nhận cả tin riêng của xã, phường mình thì gửi thêm tên hoặc mã "
+    "xã sau các số (ví dụ: 3 12 xã Tân Phú)."
+)
+SUBSCRIBED = "✅ Đã đăng ký nhận bản tin."
+SUBSCRIBED_TOPICS = "Bạn đang nhận tin về: {topics}."
+SUBSCRIBED_COMMUNE = "Xã, phường của bạn: {commune}."
+UNSUBSCRIBE_HOW = "Gõ /huydangky để ngừng nhận mọi bản tin, hoặc /huydangky kèm số chủ đề (ví dụ: /huydangky 3) để bỏ một chủ đề."
+SUBSCRIBE_DATA_NOTE = (
+    "Mình lưu mã tài khoản của bạn trên kênh này, các chủ đề và xã bạn chọn chỉ để gửi bản tin; "
+    "/xoadulieu xóa cả những thông tin này."
+)
+SUBSCRIBE_BAD_NUMBER = "Không có chủ đề số {numbers}. Bạn gửi số từ 1 đến {count}, ví dụ: 3 12. Gõ /dangky để xem danh sách."
+SUBSCRIBE_NEEDS_TOPIC = (
+    "Bạn chọn ít nhất một chủ đề (số từ 1 đến {count}) cùng với xã, phường, ví dụ: /dangky 3 xã Tân Phú. "
+    "Gõ /dangky để xem danh sách."
+)
+SUBSCRIBE_UNAVAILABLE = "Hiện chưa có bản tin để đăng ký nhận. Bạn cứ gõ câu hỏi pháp luật của mình nhé."
+UNSUBSCRIBED_ALL = "Đã hủy đăng ký: bạn sẽ không nhận bản tin nữa. Gõ /dangky nếu muốn đăng ký lại."
+UNSUBSCRIBED_TOPICS = "Đã bỏ chủ đề: {topics}."
+UNSUBSCRIBE_NOTHING = "Bạn chưa đăng ký nhận bản tin nào. Gõ /dangky để xem các chủ đề và đăng ký."
+
+# A bulletin as subscribers read it (the footer is in every one).
+BULLETIN_HEAD = "📢 {title}"
+BULLETIN_BASIS = "Căn cứ: {basis}."
+BULLETIN_FOOTER = (
+    "Bạn nhận tin này vì đã đăng ký nhận bản tin pháp luật. Gõ /huydangky để ngừng nhận tin."
+)

@@ -19,6 +19,7 @@ from bot.desk import (
     routes_admin,
     routes_article,
     routes_auth,
+    routes_bulletins,
     routes_faq,
     routes_faq_review,
     routes_places,
@@ -144,6 +145,7 @@ def build_desk(
         *routes_stats.routes,
         *routes_quiz.routes,
         *routes_report.routes,
+        *routes_bulletins.routes,
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     app = Starlette(

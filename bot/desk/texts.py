@@ -99,6 +99,9 @@ AUDIT_ACTION = {
     "report_export": "Xuất báo cáo định kỳ",
     "quiz_published": "Mở cuộc thi",
     "quiz_closed": "Kết thúc cuộc thi",
+    "bulletin_create": "Soạn bản tin",
+    "bulletin_edit": "Sửa bản tin",
+    "bulletin_send": "Gửi bản tin",
 }
 
 # Short notices after an action (the query string carries only the key, never free text).
@@ -129,6 +132,9 @@ NOTICE = {
     "quiz_question_deleted": "Đã xoá câu hỏi.",
     "quiz_published": "Đã mở cuộc thi: người dân gõ /thi để tham gia.",
     "quiz_closed": "Đã kết thúc cuộc thi; kết quả vẫn được giữ.",
+    "bulletin_saved": "Đã lưu bản nháp. Xem lại bản tin như người dân sẽ nhận, rồi bấm Gửi.",
+    "bulletin_queued": "Đã xếp bản tin vào hàng gửi; số liệu gửi cập nhật bên dưới.",
+    "bulletin_already": "Bản tin này đã được xếp gửi trước đó; không ai nhận hai lần.",
 }
 
 ERROR = {
@@ -153,6 +159,7 @@ ERROR = {
     "quiz_not_draft": "Chỉ sửa được cuộc thi khi còn là bản nháp.",
     "quiz_full": "Cuộc thi đã đủ số câu hỏi tối đa.",
     "quiz_cannot_publish": "Chỉ mở được bản nháp có ít nhất một câu hỏi.",
+    "bulletin_sent_already": "Bản tin đã gửi thì không sửa được; hãy soạn bản tin mới.",
 }
 
 # one message for a wrong password, an unknown e-mail and too many attempts (no account enumeration)
@@ -195,3 +202,23 @@ PLACES_IMPORT_FAILED = "Tệp có {n} lỗi nên chưa nhập gì. Sửa các d�
 PLACES_IMPORTED = "Đã nhập {kind}: {rows} dòng, {created} mới, {updated} thay đổi, {unchanged} giữ nguyên{deactivated}."
 PLACES_KIND = {"communes": "danh sách xã, phường", "points": "danh sách điểm phục vụ"}
 PLACES_DEACTIVATED = ", {n} điểm không còn trong danh sách (ngừng nhận yêu cầu)"
+# --- bulletins (bot/desk/routes_bulletins.py) ------------------------------------------------------
+
+DELIVERY_STATE = {"queued": "Đang chờ gửi", "sent": "Đã gửi", "failed": "Gửi thất bại", "cancelled": "Đã rút (người dân hủy đăng ký)"}
+BULLETIN_STATUS = {"draft": "Bản nháp", "queued": "Đã xếp gửi"}
+BULLETIN_PROBLEM = {
+    "title": "Cần tiêu đề (tối đa {max} ký tự).",
+    "body": "Cần nội dung bản tin.",
+    "topics": "Chọn ít nhất một chủ đề.",
+    "unknown_topic": "Chủ đề không có trong FAQ: {topics}.",
+    "channels": "Chọn ít nhất một kênh gửi.",
+    "commune": "Tên hoặc mã xã, phường tối đa {max} ký tự.",
+    "citation": "Không tìm thấy điều {article_id} trong chỉ mục: căn cứ phải là một điều có trong chỉ mục (xem mã ở trang điều luật).",
+    "clause": "Khoản phải là số (ví dụ 1).",
+    "personal": "Bản tin có số điện thoại, số giấy tờ hoặc email: bản tin gửi cho nhiều người, không được chứa thông tin cá nhân.",
+}
+# Shown (and the send refused, nothing queued) when a bulletin does not fit in one message of a channel.
+BULLETIN_TOO_LONG = (
+    "Bản tin dài {length} ký tự, quá giới hạn {limit} ký tự của một tin nhắn {channel} (tính cả tiêu đề, "
+    "căn cứ và dòng hướng dẫn hủy đăng ký). Hãy rút gọn {over} ký tự hoặc bỏ kênh {channel}. Chưa gửi cho ai."
+)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -208,7 +209,10 @@ def build_app(
             Notice.INTERNAL_ERROR: core_texts.ERROR.format(**contacts),
         },
         metrics=metrics,
-        options=worker_options,
+        options=dataclasses.replace(
+            worker_options or WorkerOptions(),
+            bulk_per_second={"telegram": settings.bulletin_rate_telegram, "zalo": settings.bulletin_rate_zalo},
+        ),
         ready=lambda: current.loaded is not None,
         staff_chat=(settings.staff_telegram_chat_id if Channel.TELEGRAM in channels else None),
         desk_url=f"{settings.public_url.rstrip('/')}/staff" if settings.public_url else None,

@@ -38,6 +38,7 @@ from bot.core.models import ButtonAction, Channel, IncomingMessage, Reply, Reply
 from bot.core.payload import OutboxPayload
 from bot.runtime.intake import Intake
 from bot.runtime.metrics import Metrics
+from bot.runtime.pacing import Pacer
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +113,10 @@ class WorkerOptions:
     typing_delay: float = 0.3  # show "typing…" only if the answer is not ready by then
     typing_every: float = 4.5  # Telegram shows a chat action for 5 s
     drain_timeout: float = 15.0  # graceful shutdown: finish in-flight work for at most this long
+    # bulletins (bulk outbox rows): message starts per second per channel in this process (0 = unpaced)
+    bulk_per_second: dict[str, float] = dataclasses.field(
+        default_factory=lambda: {"telegram": 20.0, "zalo": 10.0}
+    )
 
 
 class Workers:
@@ -155,6 +160,7 @@ class Workers:
         self._outbox_stopping = asyncio.Event()
         self._handle_slots = asyncio.Semaphore(self.options.handle_concurrency)
         self._send_slots = asyncio.Semaphore(self.options.send_concurrency)
+        self._pacer = Pacer(self.options.bulk_per_second)
         self._inbox_task: asyncio.Task[None] | None = None
         self._outbox_task: asyncio.Task[None] | None = None
         self._pollers: list[asyncio.Task[None]] = []
@@ -472,6 +478,8 @@ class Workers:
 
         try:
             adapter = self._adapter(channel)
+            if getattr(row, "bulk", False):
+                await self._pacer.wait(channel)
             await adapter.send(
                 str(row.chat_id),
                 OutboxPayload.from_json(row.payload),

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bot.storage.bulletins import forget_recipient
 from bot.storage.db import Database, affected
 from bot.storage.schema import (
     Conversation,
@@ -21,6 +22,7 @@ from bot.storage.schema import (
     User,
 )
 from bot.storage.statuses import InboxStatus, OutboxStatus, ProposalStatus
+from bot.storage.subscriptions import erase_subscriber
 from bot.storage.texts import REDACTED
 
 log = logging.getLogger(__name__)
@@ -47,7 +49,8 @@ def mentions_user(payload: Any, external_id: str) -> bool:
 
 
 def erase_user(db: Database, channel: str, external_id: str, *, now: dt.datetime) -> dict[str, int]:
-    """Delete the user's messages, feedback, conversations, profile and update payloads; anonymise tickets.
+    """Delete the user's messages, feedback, conversations, profile, subscriptions and update payloads;
+    anonymise tickets.
 
     Replies still in flight (e.g. the confirmation of this very deletion) are delivered, then deleted.
     On SQLite the write-ahead log is emptied afterwards, so no copy of the rows stays in `-wal`.
@@ -71,6 +74,11 @@ def erase_user(db: Database, channel: str, external_id: str, *, now: dt.datetime
                 )
             )
         )
+
+        # subscriptions go; bulletins still queued to the chat are withdrawn, and its id leaves the
+        # delivery rows (the bulletin's counts stay)
+        chats = {external_id, *erase_subscriber(s, channel, external_id)}
+        counts["bulletins_withdrawn"] = sum(forget_recipient(s, channel, c, now) for c in chats)
 
         # outbox: rows in flight go once delivered; delivered rows go now. Flag first: the flag
         # locks rows still in flight, and a delivery that commits meanwhile (its row is then no

@@ -15,7 +15,7 @@ from bot.core.payload import OutboxPayload
 from bot.storage.db import Database
 from bot.storage.inbox import mark_done
 from bot.storage.queue import Backoff, claim_rows, release_for_retry
-from bot.storage.schema import OutboxRecord, utcnow
+from bot.storage.schema import BulletinDelivery, OutboxRecord, utcnow
 from bot.storage.statuses import OutboxStatus
 
 IN_FLIGHT = (OutboxStatus.PENDING, OutboxStatus.SENDING)
@@ -34,6 +34,7 @@ class OutboxItem:
     ticket_id: int | None = None
     message_id: int | None = None
     parts_sent: int = 0
+    bulk: bool = False  # a bulletin: the worker paces these per channel
 
 
 class Outbox:
@@ -76,12 +77,15 @@ class Outbox:
         ticket_id: int | None = None,
         *,
         message_id: int | None = None,
+        bulk: bool = False,
     ) -> int:
-        """Queue a message inside the caller's transaction (or a new one when `session` is None)."""
+        """Queue a message inside the caller's transaction (or a new one when `session` is None).
+
+        `bulk` (a bulletin): claimed after every conversation reply that is due, sent paced."""
         if session is None:
             with self.db.session() as own:
                 return self.enqueue(
-                    own, channel, chat_id, payload, ticket_id, message_id=message_id
+                    own, channel, chat_id, payload, ticket_id, message_id=message_id, bulk=bulk
                 )
         now = self.clock()
         row = OutboxRecord(
@@ -95,6 +99,7 @@ class Outbox:
             ticket_id=ticket_id,
             message_id=message_id,
             erase_after_send=False,
+            bulk=bulk,
         )
         session.add(row)
         session.flush()
@@ -127,6 +132,8 @@ class Outbox:
                 now=self.clock(),
                 lease=self.lease,
                 max_attempts=self.max_attempts,
+                # replies to citizens first: a bulletin to thousands must not hold up an answer
+                order_by=(OutboxRecord.bulk, OutboxRecord.id),
             )
             return [
                 OutboxItem(
@@ -139,6 +146,7 @@ class Outbox:
                     ticket_id=r.ticket_id,
                     message_id=r.message_id,
                     parts_sent=r.parts_sent or 0,
+                    bulk=bool(r.bulk),
                 )
                 for r in rows
             ]
@@ -158,6 +166,7 @@ class Outbox:
             row = s.get(OutboxRecord, item_id, with_for_update=True)
             if row is None:
                 return
+            _settle_delivery(s, item_id, "sent", self.clock())
             if row.erase_after_send:
                 s.delete(row)
                 return
@@ -187,8 +196,10 @@ class Outbox:
                 max_attempts=self.max_attempts,
                 busy_status=OutboxStatus.SENDING,
             )
-            if when is None and row is not None and row.status == OutboxStatus.FAILED and row.erase_after_send:
-                s.delete(row)
+            if when is None and row is not None and row.status == OutboxStatus.FAILED:
+                _settle_delivery(s, item_id, "failed", self.clock())
+                if row.erase_after_send:
+                    s.delete(row)
             return when
 
     def failed_permanently(self, item_id: int, error: str) -> None:
@@ -197,6 +208,7 @@ class Outbox:
             row = s.get(OutboxRecord, item_id, with_for_update=True)
             if row is None:
                 return
+            _settle_delivery(s, item_id, "failed", self.clock())
             if row.erase_after_send:
                 s.delete(row)
                 return
@@ -257,6 +269,15 @@ class Outbox:
                 "chat_id": row.chat_id,
                 "parts_sent": row.parts_sent,
             }
+
+
+def _settle_delivery(s: Session, item_id: int, status: str, now: dt.datetime) -> None:
+    """A bulletin's delivery row keeps the outcome once the outbox row is purged."""
+    s.execute(
+        sa.update(BulletinDelivery)
+        .where(BulletinDelivery.outbox_id == item_id, BulletinDelivery.status == "queued")
+        .values(status=status, updated_at=now)
+    )
 
 
 def _parse_sqlite_time(value: Any) -> dt.datetime:

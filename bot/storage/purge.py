@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.storage.db import Database, affected
 from bot.storage.schema import (
+    BulletinDelivery,
     Conversation,
     InboxRecord,
     Message,
@@ -52,6 +53,15 @@ def purge(
                 sa.delete(OutboxRecord).where(
                     OutboxRecord.status.in_((OutboxStatus.SENT, OutboxStatus.FAILED)), OutboxRecord.created_at < cutoff
                 )
+            )
+        )
+        # a bulletin's delivery rows keep their counts; whom they went to is kept only as long
+        counts["bulletin_recipients"] = affected(
+            s.execute(
+                sa.update(BulletinDelivery)
+                .where(BulletinDelivery.created_at < cutoff, BulletinDelivery.chat_id.is_not(None),
+                       BulletinDelivery.status != "queued")
+                .values(chat_id=None)
             )
         )
         counts["inbox"] = affected(

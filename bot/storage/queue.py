@@ -27,6 +27,7 @@ def claim_rows(
     now: dt.datetime,
     lease: dt.timedelta,
     max_attempts: int,
+    order_by: tuple[Any, ...] = (),
 ) -> list[Any]:
     """Lease up to `limit` due rows to `worker_id` and return them (attempts already counted).
 
@@ -34,7 +35,7 @@ def claim_rows(
     held it died). Only the oldest unfinished row of each chat is handed out, so messages of one chat
     are handled in order even with several workers. On PostgreSQL, FOR UPDATE SKIP LOCKED lets
     concurrent claimers pass each other without ever getting the same row; on SQLite the session's
-    BEGIN IMMEDIATE serialises claimers.
+    BEGIN IMMEDIATE serialises claimers. `order_by`: which due rows go first (default: oldest).
     """
     stale_before = now - lease
     chat = getattr(model, chat_column)
@@ -70,7 +71,7 @@ def claim_rows(
         session.execute(
             sa.select(model)
             .where(due, head_of_chat)
-            .order_by(model.id)
+            .order_by(*(order_by or (model.id,)))
             .limit(limit)
             .with_for_update(skip_locked=True, of=model)
         )

@@ -542,6 +542,8 @@ class OutboxRecord(Base):
     erase_after_send: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     # parts of a split reply the platform accepted: a retry sends only the rest
     parts_sent: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    # a bulletin to many subscribers: sent after conversation replies and paced per channel
+    bulk: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
 
 
 class Meta(Base):
@@ -551,4 +553,78 @@ class Meta(Base):
 
     key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     value: Mapped[str] = mapped_column(sa.Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+# ---------------------------------------------------------------- bulletins to subscribers
+
+
+class Subscriber(Base):
+    """A citizen on one channel who asked for bulletins (/dangky); deleted by /huydangky and /xoadulieu.
+
+    Not tied to `users`: the purge drops inactive users, while a subscription lasts until withdrawn.
+    """
+
+    __tablename__ = "subscribers"
+    __table_args__ = (sa.UniqueConstraint("channel", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(sa.String(16))
+    external_id: Mapped[str] = mapped_column(sa.String(128))
+    chat_id: Mapped[str] = mapped_column(sa.String(128))
+    # as the citizen typed it (or a code); bulletins filter on commune_key by equality
+    commune: Mapped[str | None] = mapped_column(sa.String(100))
+    commune_key: Mapped[str | None] = mapped_column(sa.String(100), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class SubscriberTopic(Base):
+    """One FAQ topic (its slug) a subscriber receives bulletins on."""
+
+    __tablename__ = "subscriber_topics"
+
+    subscriber_id: Mapped[int] = mapped_column(_fk("subscribers.id", "CASCADE"), primary_key=True)
+    topic: Mapped[str] = mapped_column(sa.String(64), primary_key=True, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Bulletin(Base):
+    """A message staff send to the subscribers of some topics (and a commune); `key` makes a script's retry find it."""
+
+    __tablename__ = "bulletins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    body: Mapped[str] = mapped_column(sa.Text)
+    # {"article_id", "clause", "label"} of an article in the index, or None
+    citation: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
+    topics: Mapped[list[Any]] = mapped_column(default=list)
+    commune: Mapped[str | None] = mapped_column(sa.String(100))
+    channels: Mapped[list[Any]] = mapped_column(default=list)
+    status: Mapped[str] = mapped_column(sa.String(16), default="draft")  # draft | queued
+    created_by: Mapped[int | None] = mapped_column(_fk("staff_users.id", "SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    queued_at: Mapped[dt.datetime | None]
+
+
+class BulletinDelivery(Base):
+    """One recipient of a bulletin: the unique (bulletin, channel, chat) is the send's idempotency key.
+
+    `chat_id` is cleared when the citizen erases their data (the counts stay)."""
+
+    __tablename__ = "bulletin_deliveries"
+    __table_args__ = (
+        sa.UniqueConstraint("bulletin_id", "channel", "chat_id"),
+        sa.Index(None, "channel", "chat_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bulletin_id: Mapped[int] = mapped_column(_fk("bulletins.id", "CASCADE"))
+    channel: Mapped[str] = mapped_column(sa.String(16))
+    chat_id: Mapped[str | None] = mapped_column(sa.String(128))
+    outbox_id: Mapped[int | None] = mapped_column(_fk("outbox.id", "SET NULL"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default="queued")  # queued | sent | failed | cancelled
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

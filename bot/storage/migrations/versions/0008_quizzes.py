@@ -1,7 +1,7 @@
 """Legal quizzes: quizzes, their questions, citizens' attempts and answers.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-07
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 
 revision: str = "0008"
 # the only line to change when this migration is re-chained after another one
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
