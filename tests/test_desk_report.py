@@ -13,10 +13,12 @@ import pytest
 from bot.core.models import Channel, ReplyKind
 from bot.desk.report import BadPeriod, parse_period
 from bot.storage.db import Database
+from bot.storage.places import PlaceRegister, SqlPlaceDirectory
 from bot.storage.quizzes import QuizStore
 from bot.storage.tickets import SqlTicketStore
 from tests.auxil.desk import Clock, login, make_harness
 from tests.auxil.desk_seed import escalate, record_turn
+from tests.auxil.places import COMMUNES_CSV, POINTS_CSV, TAN_PHU
 
 VN = dt.timezone(dt.timedelta(hours=7))
 MARCH = dt.datetime(2025, 3, 10, 12, 0, tzinfo=VN)
@@ -31,6 +33,10 @@ def _seed(db: Database, staff_id: int) -> None:
     for i in range(2):  # the same unanswered question twice, with a phone number in it
         record_turn(db, PHONE_Q, "Có thể...", user=f"g{i}", sources=(("45.1.LQ.1", 0.1),), when=MARCH)
     ticket = escalate(db, "Tranh chấp đất với hàng xóm", user="e1", when=MARCH)
+    register = PlaceRegister(db)  # the sample communes; the ticket routed to one, mediation offered
+    register.import_csv(COMMUNES_CSV.read_bytes())
+    register.import_csv(POINTS_CSV.read_bytes())
+    SqlPlaceDirectory(db).route_ticket(ticket, TAN_PHU, None, mediation_offered=True)
     SqlTicketStore(db, clock=lambda: MARCH + dt.timedelta(minutes=45)).reply(ticket, staff_id, "Chào anh")
     quizzes = QuizStore(db, clock=lambda: MARCH)
     quiz = quizzes.create("Luật Hòa giải ở cơ sở", None, None)
@@ -71,6 +77,8 @@ async def test_the_council_report_counts_one_month(db: Database, tmp_path: Path)
         assert "<th scope=\"row\">Chuyển cán bộ</th><td>1</td>" in text
         assert "<th scope=\"row\">Từ chối (ngoài phạm vi)</th><td>1</td>" in text
         assert "45 phút" in text  # time to the first staff reply
+        assert "<th scope=\"row\">Đề nghị hòa giải ở cơ sở</th><td>1</td>" in text
+        assert "Xã Tân Phú</td><td>Tỉnh Đồng Nai</td><td>0</td><td>1</td><td>0</td><td>1</td>" in text
         assert "Luật Hòa giải ở cơ sở</td><td>2</td>" in text  # quiz participants
         assert "0912 345 678" not in text and "hàng xóm lấn đất" in text  # unanswered demand, masked
 

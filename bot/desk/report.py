@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -12,8 +11,9 @@ import sqlalchemy as sa
 from bot.core.pii import mask_pii
 from bot.desk import texts
 from bot.storage.db import Database
+from bot.storage.places import PlaceCount, by_province, place_counts
 from bot.storage.quizzes import QuizStore
-from bot.storage.schema import Ticket
+from bot.storage.schema import Bulletin, BulletinDelivery, Ticket
 from bot.storage.stats import VIETNAM_UTC_OFFSET, Stats
 
 VN_TZ = dt.timezone(dt.timedelta(hours=VIETNAM_UTC_OFFSET))
@@ -76,11 +76,6 @@ class CouncilReport:
     sections: list[Section] = field(default_factory=list)
 
 
-# Later parts of the programme (routing by place, bulletins) add their own tables here.
-SectionSource = Callable[[Database, dt.datetime, dt.datetime], list[Section]]
-EXTRA_SECTIONS: list[SectionSource] = []
-
-
 def _bounds(period: Period) -> tuple[dt.datetime, dt.datetime]:
     lo = dt.datetime.combine(period.start, dt.time(), VN_TZ)
     hi = dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time(), VN_TZ)
@@ -114,6 +109,7 @@ def build_report(db: Database, stats: Stats, period: Period, *, threshold: float
     lo, hi = _bounds(period)
     data = stats.report(period.start, period.end, threshold=threshold, gaps=15)
     tickets = _tickets(db, lo, hi)
+    places = place_counts(db, lo, hi)
     kinds = data.by_kind
     referrals: list[list[str | int | float]] = [
         [texts.CATEGORY.get(c, c), n] for c, n in data.tickets_by_category.items()
@@ -127,6 +123,7 @@ def build_report(db: Database, stats: Stats, period: Period, *, threshold: float
         ("Từ chối (ngoài phạm vi)", kinds.get("refused", 0)),
         ("Yêu cầu mở / đã xong", f"{tickets['opened']} / {tickets['resolved']}"),
         ("Thời gian đến câu trả lời đầu của cán bộ (trung vị)", _minutes(data.median_first_reply_seconds)),
+        ("Đề nghị hòa giải ở cơ sở", sum(p.mediation for p in places)),
     ]
     sections = [
         Section("topics", "Câu hỏi theo chủ đề", ["Chủ đề", "Số câu hỏi"],
@@ -151,9 +148,43 @@ def build_report(db: Database, stats: Stats, period: Period, *, threshold: float
             note="Gợi ý bổ sung câu hỏi thường gặp hoặc tài liệu phổ biến pháp luật.",
         ),
     ]
-    for source in EXTRA_SECTIONS:
-        sections.extend(source(db, lo, hi))
+    sections[1:1] = _place_sections(places)
+    sections.append(_bulletins(db, lo, hi))
     return CouncilReport(period, headline, sections)
+
+
+def _place_sections(places: list[PlaceCount]) -> list[Section]:
+    """Demand and referrals by province, then by commune (the commune each citizen told us)."""
+    columns = ["Câu hỏi", "Yêu cầu chuyển cán bộ", "Đã xong", "Đề nghị hòa giải"]
+
+    def figures(p: PlaceCount) -> list[str | int | float]:
+        return [p.questions, p.tickets, p.resolved, p.mediation]
+
+    return [
+        Section("provinces", "Theo tỉnh, thành phố", ["Tỉnh, thành phố", *columns],
+                [[p.province or texts.UNKNOWN_PLACE, *figures(p)] for p in by_province(places)]),
+        Section("communes", "Theo xã, phường", ["Xã, phường", "Tỉnh, thành phố", *columns],
+                [[p.commune or texts.UNKNOWN_PLACE, p.province, *figures(p)] for p in places]),
+    ]
+
+
+def _bulletins(db: Database, lo: dt.datetime, hi: dt.datetime) -> Section:
+    """Bulletins queued in the period and what became of each delivery."""
+    with db.session(readonly=True) as s:
+        rows = s.execute(
+            sa.select(
+                Bulletin.title,
+                sa.func.count(BulletinDelivery.id),
+                sa.func.sum(sa.case((BulletinDelivery.status == "sent", 1), else_=0)),
+                sa.func.sum(sa.case((BulletinDelivery.status == "failed", 1), else_=0)),
+            )
+            .outerjoin(BulletinDelivery, BulletinDelivery.bulletin_id == Bulletin.id)
+            .where(Bulletin.queued_at >= lo, Bulletin.queued_at < hi)
+            .group_by(Bulletin.id, Bulletin.title)
+            .order_by(Bulletin.id)
+        ).all()
+    return Section("bulletins", "Bản tin pháp luật đã gửi", ["Bản tin", "Người nhận", "Đã gửi", "Gửi lỗi"],
+                   [[str(t), int(n or 0), int(ok or 0), int(bad or 0)] for t, n, ok, bad in rows])
 
 
 def report_rows(report: CouncilReport) -> list[list[str | int | float]]:

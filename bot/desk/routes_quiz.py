@@ -56,7 +56,7 @@ async def detail(request: Request) -> Response:
     results = await desk.run(_store(desk).results, quiz_id)
     return await page(request, "quiz.html", nav="quizzes", quiz=summary, questions=questions,
                       results=results, letters=LETTERS, max_questions=MAX_QUESTIONS,
-                      unknown_commune=texts.UNKNOWN_COMMUNE)
+                      unknown_commune=texts.UNKNOWN_PLACE)
 
 
 def _question_problem(desk: Desk, form: dict[str, str]) -> tuple[str | None, dict[str, object]]:
@@ -151,7 +151,7 @@ async def results_csv(request: Request) -> Response:
     for q in results.questions:
         w.writerow(["question", q.position, q.answered, f"{q.rate:.3f}"])
     for commune, people, average in results.by_commune:
-        w.writerow(["commune", commune or texts.UNKNOWN_COMMUNE, people, f"{average:.2f}"])
+        w.writerow(["commune", commune or texts.UNKNOWN_PLACE, people, f"{average:.2f}"])
     return Response(
         "\ufeff" + out.getvalue(),  # BOM: Excel opens UTF-8 Vietnamese correctly
         media_type="text/csv; charset=utf-8",

@@ -48,7 +48,6 @@ CATEGORY: dict[str, str] = {
 ROLE_IN_CHAT = {"user": "Người dân", "bot": "Trợ lý", "staff": "Cán bộ"}
 CONSENT = {True: "Đồng ý được liên hệ", False: "Không đồng ý liên hệ", None: "Chưa trả lời về liên hệ"}
 QUIZ_STATUS = {"draft": "Bản nháp", "published": "Đang mở", "closed": "Đã kết thúc"}
-UNKNOWN_COMMUNE = "Chưa rõ xã/phường"
 FAQ_STATUS = {"pending": "Chờ duyệt", "approved": "Đã duyệt", "rejected": "Không duyệt"}
 FAQ_REVIEW_STATE = {"unreviewed": "Chưa rà soát", "approved": "Đã duyệt", "retired": "Ngừng dùng"}
 
