@@ -72,7 +72,7 @@ async def test_bulletins_reach_exactly_the_matching_subscribers_once(
     tg, zalo = fakes
     StaffStore(db).create("lan@tgpl.vn", Passwords(FAST_HASHER).hash(PASSWORD), "staff", "Lan")
     settings = make_settings(db, index_dir, tg, zalo, faq_dir=FAQ_DIR, session_secret=SecretStr(SECRET),
-                             understanding_embedder="none", bulletin_rate_telegram=50.0, bulletin_rate_zalo=50.0)
+                             understanding_embedder="none", bulletin_rate_telegram=30.0, bulletin_rate_zalo=50.0)
     # who: tg 7101 labour (menu, then a numbered reply); tg 7102 labour in Tân Phú; zalo zu-7103 labour
     # and land; zalo zu-7104 land only; tg 7105 labour, then /huydangky
     script = [
