@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from bot.adapters.confidence_file import load_confidence_model
 from bot.core.config import AssistantConfig
 from bot.core.ports import ConversationStore, TicketStore
 from bot.core.service import Assistant
@@ -136,8 +137,20 @@ def assemble(settings: Settings, index: Any, conversations: ConversationStore, t
 
         key = settings.llm_api_key.get_secret_value() if settings.llm_api_key is not None else None
         writer = LlmAnswerWriter(writer, base_url=settings.llm_base_url, model=settings.llm_model, api_key=key)
-    return Assistant(retriever, faq, writer, conversations, tickets, AssistantConfig.from_settings(settings),
+    return Assistant(retriever, faq, writer, conversations, tickets, assistant_config(settings),
                      intent=load_intent(vectors))
+
+
+def assistant_config(settings: Settings) -> AssistantConfig:
+    """Thresholds from the settings; the answer confidence model and, unless set, its fitted thresholds."""
+    model = load_confidence_model(Path(settings.confidence_model))
+    fitted: dict[str, object] = {"confidence": model}
+    if model is not None:
+        if settings.answer_threshold is None:
+            fitted["answer_threshold"] = model.sure
+        if settings.relevance_floor is None:
+            fitted["relevance_floor"] = model.floor
+    return AssistantConfig.from_settings(settings, **fitted)
 
 
 def index_engine(
