@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from bot.adapters.confidence_file import load_confidence_model
 from bot.core.config import AssistantConfig
 from bot.core.ports import ConversationStore, TicketStore
 from bot.core.service import Assistant
@@ -157,7 +158,7 @@ def assemble(settings: Settings, index: Any, conversations: ConversationStore, t
         places = SqlPlaceDirectory(database)
         # results per commune: an attempt notes the commune the citizen gave (if any)
         quizzes = QuizPolicy(QuizStore(database, commune_of=places.citizen_commune))
-    return Assistant(retriever, faq, writer, conversations, tickets, AssistantConfig.from_settings(settings),
+    return Assistant(retriever, faq, writer, conversations, tickets, assistant_config(settings),
                      intent=load_intent(vectors), quizzes=quizzes, places=places,
                      subscriptions=subscriptions(settings, database))
 
@@ -194,6 +195,18 @@ def article_lookup(settings: Settings) -> Callable[[str], Any]:
         return loaded[0].get(article_id)
 
     return lookup
+
+
+def assistant_config(settings: Settings) -> AssistantConfig:
+    """Thresholds from the settings; the answer confidence model and, unless set, its fitted thresholds."""
+    model = load_confidence_model(Path(settings.confidence_model))
+    fitted: dict[str, object] = {"confidence": model}
+    if model is not None:
+        if settings.answer_threshold is None:
+            fitted["answer_threshold"] = model.sure
+        if settings.relevance_floor is None:
+            fitted["relevance_floor"] = model.floor
+    return AssistantConfig.from_settings(settings, **fitted)
 
 
 def index_engine(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -79,13 +79,17 @@ class Settings(BaseSettings):
     )
 
     # Assistant behaviour
-    answer_threshold: float = Field(
-        0.62,
-        description="Retrieval confidence below which the bot says it is unsure and offers a person (scripts/calibrate.py, on FAQ questions).",
+    confidence_model: Path = Field(
+        Path("knowledge_base/training/confidence.json"),
+        description="Fitted answer confidence model (scripts/calibrate.py, on our own citizen questions); a missing file falls back to the writer's confidence.",
     )
-    relevance_floor: float = Field(
-        0.3,
-        description="Retrieval confidence below which no article is listed at all: 'not sure', close FAQ questions to tap, a person.",
+    answer_threshold: float | None = Field(
+        None,
+        description="Answer confidence below which the bot says it is unsure and offers a person; empty = the threshold fitted with the confidence model.",
+    )
+    relevance_floor: float | None = Field(
+        None,
+        description="Answer confidence below which no article is listed at all ('not sure', close FAQ questions to tap, a person); empty = the fitted floor.",
     )
     faq_threshold: float = Field(
         0.5, description="FAQ match probability at or above which a vetted FAQ answers first."
@@ -152,6 +156,12 @@ class Settings(BaseSettings):
         description="A staff desk session ends this long after login, however active.",
     )
     log_level: str = Field("INFO", description="Python logging level.")
+
+    @field_validator("answer_threshold", "relevance_floor", mode="before")
+    @classmethod
+    def _empty_is_fitted(cls, value: object) -> object:
+        # `LAWBOT_ANSWER_THRESHOLD=` as shipped in .env.example means "the fitted value"
+        return None if isinstance(value, str) and not value.strip() else value
 
     def placeholders(self) -> list[tuple[str, str]]:
         """Settings a deployer must change that still hold the shipped placeholder: (name, why)."""

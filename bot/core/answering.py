@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from bot.core import followup, texts
+from bot.core import confidence, followup, texts
 from bot.core.clean import Cleaned, clean_message, legal_terms
 from bot.core.config import AssistantConfig
 from bot.core.models import Button, ButtonAction, Citation, Passage, Reply, ReplyKind
 from bot.core.ports import AnswerWriter, ConversationState, FaqEntry, FaqMatch, FaqSearch, Retriever
-from bot.core.ranking import rerank
 from bot.core.replies import ANSWER_BUTTONS, FAQ_PICKS, HUMAN_BUTTON
 from bot.core.triage import is_vague, topic_only
 
@@ -170,12 +169,16 @@ class Answering:
                     matches: list[FaqMatch], state: ConversationState) -> Reply:
         if not passages:
             return self._not_sure([], max_chars, matches, state)
-        ranked, conf = rerank(question, passages)
-        if conf >= self.config.answer_threshold:
+        c = self.config
+        decision = confidence.decide(confidence.signals(question, passages, matches, c.cite_k), c.confidence,
+                                     c.answer_threshold, c.relevance_floor)
+        ranked, conf = list(decision.ranked), decision.confidence
+        if decision.sure:
             written = self.writer.write(question, ranked[: self.config.cite_k], max_chars)
             return Reply(ReplyKind.ANSWER, written.text, citations=list(written.citations),
                          buttons=list(ANSWER_BUTTONS), sources=ranked[: self.config.top_k], confidence=conf)
-        shown = ranked[: self.config.low_confidence_k] if conf >= self.config.relevance_floor else []
+        # below the relevance floor no article is listed: an honest "not sure", FAQ taps and a person
+        shown = ranked[: self.config.low_confidence_k] if decision.show_articles else []
         reply = self._not_sure(shown, max_chars, matches, state, question)
         reply.confidence, reply.sources = conf, ranked
         return reply

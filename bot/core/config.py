@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+from bot.core.confidence import ConfidenceModel
+
 
 @dataclass(frozen=True)
 class AssistantConfig:
-    # Retrieval confidence (bot.core.ranking.rerank) below which the bot says it is unsure.
-    answer_threshold: float = 0.62  # scripts/calibrate.py on FAQ questions (BM25 pháp điển + laws_extra)
+    # Answer confidence (bot/core/confidence.py: the fitted model's probability, or without a model the
+    # writer's own confidence) below which the bot says it is unsure.
+    answer_threshold: float = 0.62
     # FAQ match probability (FaqMatch.score, [0, 1]) at or above which a vetted FAQ answers ...
     faq_threshold: float = 0.5
     # ... or, lower, when one of the FAQ's cited articles is also among the top `faq_agree_k` retrieved.
@@ -22,6 +25,8 @@ class AssistantConfig:
     # Retrieval confidence below which no article is shown at all: an honest "not sure", close FAQ
     # questions to tap and the offer of a person.
     relevance_floor: float = 0.3
+    # Fitted on our own citizen questions (scripts/calibrate.py); None: the writer's confidence decides.
+    confidence: ConfidenceModel | None = None
     max_input_chars: int = 2000  # longer messages: only the first part is read
     negative_feedback_limit: int = 2  # 👎 in a row that hand the chat to a person
     # (follow-ups are told from new questions in bot/core/followup.py, from the message's own signals)
@@ -33,6 +38,8 @@ class AssistantConfig:
     @classmethod
     def from_settings(cls, settings: object, **overrides: object) -> AssistantConfig:
         """Copy the same-named attributes of any settings object (bot.settings.Settings), plus overrides."""
-        values = {f.name: getattr(settings, f.name) for f in fields(cls) if hasattr(settings, f.name)}
+        # an unset (None) setting keeps the default here; the composition root passes fitted values
+        values = {f.name: getattr(settings, f.name) for f in fields(cls)
+                  if getattr(settings, f.name, None) is not None}
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -84,11 +84,18 @@ def _today(request: Request) -> dt.date:
     return desk_of(request).now().astimezone(VN_TZ).date()
 
 
+def _gap_threshold(settings: object) -> float:
+    """Replies below this confidence count as content gaps: the operator's answer threshold, else 0.5
+    (unset, the fitted model's own threshold decides answers; a stored confidence is a probability)."""
+    value = getattr(settings, "answer_threshold", None)
+    return float(value) if value is not None else 0.5
+
+
 async def stats_page(request: Request) -> Response:
     desk = desk_of(request)
     start, end = date_range(request, _today(request))
     report = await desk.run(
-        lambda: desk.stats.report(start, end, threshold=desk.settings.answer_threshold)
+        lambda: desk.stats.report(start, end, threshold=_gap_threshold(desk.settings))
     )
     clusters = await desk.run(gap_clusters, desk, start, end)
     places = await desk.run(place_counts, desk.db, *_bounds(start, end))
@@ -186,7 +193,7 @@ async def export_csv(request: Request) -> Response:
         body = gaps_csv(clusters, vn_time)
     else:
         report = await desk.run(
-            lambda: desk.stats.report(start, end, threshold=desk.settings.answer_threshold, gaps=200)
+            lambda: desk.stats.report(start, end, threshold=_gap_threshold(desk.settings), gaps=200)
         )
         if kind == "gaps":
             body = to_csv(
