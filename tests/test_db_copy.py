@@ -22,11 +22,13 @@ from bot.storage.faq_reviews import FaqReviewStore
 from bot.storage.inbox import Inbox
 from bot.storage.login_throttle import LoginThrottle
 from bot.storage.outbox import Outbox
+from bot.storage.places import PlaceRegister, SqlPlaceDirectory
 from bot.storage.purge import purge
 from bot.storage.schema import Base, Message, Ticket, User
 from bot.storage.staff import StaffStore
 from bot.storage.staff_sessions import Expiry, SessionStore
 from bot.storage.tickets import SqlTicketStore
+from tests.auxil.places import COMMUNES_CSV, POINTS_CSV, TAN_PHU
 from tests.auxil.storage_builders import Clock, draft, dump_tables, message, reply
 
 pytestmark = pytest.mark.postgres
@@ -78,6 +80,13 @@ def fill(db: Database) -> None:
     for item in outbox.claim_due(5, "w"):
         outbox.sent(item.id)
     FaqReviewStore(db, clock=clock).approve("lao-dong-001", "lan@tgpl.gov.vn", edited_answer="Đã sửa.")
+    places = PlaceRegister(db, clock=clock)
+    places.import_csv(COMMUNES_CSV.read_bytes())
+    places.import_csv(POINTS_CSV.read_bytes())
+    places.assign_staff(lan, places.points()[0].id)
+    directory = SqlPlaceDirectory(db, clock=clock)
+    directory.remember_commune(Channel.TELEGRAM, "1000", TAN_PHU)
+    directory.route_ticket(tickets.list_queue(status="resolved")[0].id, TAN_PHU, places.points()[0].id, True)
     purge(db, 3650, now=clock())  # writes the `meta` row
     # the one table without personal data left empty would prove nothing: check the fill
     counts = {t: len(rows) for t, rows in dump_tables(db).items()}
