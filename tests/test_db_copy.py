@@ -11,9 +11,11 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
+from bot.channels.preview import fits
 from bot.cli.db import db_app
 from bot.core.models import Channel, ReplyKind
 from bot.desk.auth import THROTTLE
+from bot.storage.bulletins import BulletinDraft, BulletinStore
 from bot.storage.conversations import SqlConversationStore
 from bot.storage.copy import CopyError, copy_database
 from bot.storage.db import Database
@@ -23,11 +25,15 @@ from bot.storage.faq_reviews import FaqReviewStore
 from bot.storage.inbox import Inbox
 from bot.storage.login_throttle import LoginThrottle
 from bot.storage.outbox import Outbox
+from bot.storage.places import PlaceRegister, SqlPlaceDirectory
 from bot.storage.purge import purge
+from bot.storage.quizzes import QuizStore
 from bot.storage.schema import Base, Message, Ticket, User
 from bot.storage.staff import StaffStore
 from bot.storage.staff_sessions import Expiry, SessionStore
+from bot.storage.subscriptions import SqlSubscriptionStore
 from bot.storage.tickets import SqlTicketStore
+from tests.auxil.places import COMMUNES_CSV, POINTS_CSV, TAN_PHU
 from tests.auxil.storage_builders import Clock, draft, dump_tables, message, reply
 
 pytestmark = pytest.mark.postgres
@@ -86,6 +92,25 @@ def fill(db: Database) -> None:
              "citations": [{"doc_number": "45/2019/QH14", "article": "113"}], "reviewed_at": "2026-12-01"},
             slug="da-duyet", topic="Đã duyệt", approved_by=lan, now=clock(),
         )
+    places = PlaceRegister(db, clock=clock)
+    places.import_csv(COMMUNES_CSV.read_bytes())
+    places.import_csv(POINTS_CSV.read_bytes())
+    places.assign_staff(lan, places.points()[0].id)
+    directory = SqlPlaceDirectory(db, clock=clock)
+    directory.remember_commune(Channel.TELEGRAM, "1000", TAN_PHU)
+    directory.route_ticket(tickets.list_queue(status="resolved")[0].id, TAN_PHU, places.points()[0].id, True)
+    quizzes = QuizStore(db, clock=clock)  # a quiz taken by one citizen
+    quiz = quizzes.create("Nghỉ phép năm", "Lao động", lan)
+    question = quizzes.add_question(quiz, "Đủ 12 tháng được nghỉ mấy ngày?", ["10", "12"], 1,
+                                    "12 ngày làm việc.", "20.2.LQ.113", "khoản 1 Điều 113 Bộ luật Lao động")
+    quizzes.set_status(quiz, "published")
+    attempt = quizzes.start(Channel.TELEGRAM, "1001", quiz)
+    quizzes.answer(attempt.id, question, 1, True, True)
+    SqlSubscriptionStore(db, clock=clock).subscribe(Channel.TELEGRAM, "1002", "1002", ["lao-dong"], None)
+    bulletins = BulletinStore(db, clock=clock)  # a bulletin sent to that subscriber
+    sent = bulletins.create(BulletinDraft(title="Nghỉ hằng năm", body="12 ngày làm việc.", topics=("lao-dong",)),
+                            created_by=lan)
+    bulletins.queue(sent, outbox, fits)
     purge(db, 3650, now=clock())  # writes the `meta` row
     # the one table without personal data left empty would prove nothing: check the fill
     counts = {t: len(rows) for t, rows in dump_tables(db).items()}

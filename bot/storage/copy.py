@@ -85,17 +85,18 @@ def _snapshot(db: Database) -> Connection:
 
 def _batches(conn: Connection, table: sa.Table, size: int) -> Iterator[list[dict[str, Any]]]:
     """Rows in primary-key order (a message's reply_to row comes before it), `size` at a time."""
-    [pk] = list(table.primary_key.columns)
+    pk = list(table.primary_key.columns)  # one column, or several (a subscriber's topics)
+    key = sa.tuple_(*pk) if len(pk) > 1 else pk[0]
     last: Any = None
     while True:
-        query = sa.select(table).order_by(pk).limit(size)
+        query = sa.select(table).order_by(*pk).limit(size)
         if last is not None:
-            query = query.where(pk > last)
+            query = query.where(key > (sa.tuple_(*last) if len(pk) > 1 else last[0]))
         rows = [dict(r._mapping) for r in conn.execute(query)]
         if not rows:
             return
         yield rows
-        last = rows[-1][pk.name]
+        last = [rows[-1][c.name] for c in pk]
 
 
 class _Fitter:

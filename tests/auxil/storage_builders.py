@@ -114,7 +114,10 @@ def dump_tables(db: Database) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     with db.engine.connect() as conn:
         for table in Base.metadata.sorted_tables:
-            out[table.name] = [dict(r._mapping) for r in conn.execute(sa.select(table))]
+            rows = [dict(r._mapping) for r in conn.execute(sa.select(table))]
+            # in primary-key order, compared in Python: databases collate text keys differently
+            keys = [c.name for c in table.primary_key.columns]
+            out[table.name] = sorted(rows, key=lambda r: tuple(str(r[k]).zfill(20) for k in keys))
     return out
 
 
