@@ -440,7 +440,7 @@ URGENT_CATEGORY_P = 0.1
 # is not a legal question; chosen by cross-validation on our training messages (scripts/tune_triage.py)
 LEGAL_SIM_FLOOR = 0.0
 # an escalation the model reads as urgent to at least this share gets emergency numbers first
-URGENT_SHARE_P = 1.0
+URGENT_SHARE_P = 0.4
 _URGENT_CATEGORIES = {"violence", "sexual_abuse", "child_abuse", "crisis", "injury", "trafficking"}
 _MEDICAL = lexicon.pattern("medical_emergency")
 _CHAIN = lexicon.pattern("chain_message")
