@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from functools import cache
 from importlib import resources
+from typing import Any
 
 import yaml
 
@@ -17,7 +18,7 @@ def _phrase(p: str) -> str:
 
 
 @cache
-def entries() -> dict[str, dict[str, object]]:
+def entries() -> dict[str, dict[str, Any]]:
     """Every lexicon entry: {"source": str, "phrases": [str, ...]}."""
     text = resources.files("bot.core").joinpath("triage_lexicon.yaml").read_text(encoding="utf-8")
     data = yaml.safe_load(text)
@@ -25,7 +26,7 @@ def entries() -> dict[str, dict[str, object]]:
 
 
 def phrases(kind: str) -> list[str]:
-    return [str(p) for p in entries()[kind]["phrases"]]  # type: ignore[union-attr]
+    return [str(p) for p in entries()[kind]["phrases"]]
 
 
 @cache
