@@ -438,7 +438,7 @@ PERSON_ESCALATE_P = 0.35
 URGENT_CATEGORY_P = 0.1
 # a message with no legal word whose closest legal question (IntentScores.legal) is below this cosine
 # is not a legal question; chosen by cross-validation on our training messages (scripts/tune_triage.py)
-LEGAL_SIM_FLOOR = 0.0
+LEGAL_SIM_FLOOR = 0.89
 # an escalation the model reads as urgent to at least this share gets emergency numbers first
 URGENT_SHARE_P = 0.4
 _URGENT_CATEGORIES = {"violence", "sexual_abuse", "child_abuse", "crisis", "injury", "trafficking"}
