@@ -98,7 +98,8 @@ def evaluate_triage(classifier: IntentClassifier, check_file: Path | str) -> dic
 
     Escalation recall / precision count escalate and urgent together (a person is needed); answers
     kept is the share of answerable messages left to answer (not escalated, not refused); urgent with
-    numbers is the share of urgent messages escalated with emergency numbers shown first.
+    numbers is the share of urgent messages shown emergency numbers first (with a ticket, or 115 for a
+    health emergency out of scope).
     """
     from bot.core.triage import Verdict, triage
 
@@ -123,7 +124,9 @@ def evaluate_triage(classifier: IntentClassifier, check_file: Path | str) -> dic
             refused += result.verdict == Verdict.OUT_OF_SCOPE
         if row["label"] == "urgent":
             urgent += 1
-            urgent_numbers += got and bool(result.emergency)
+            # what the citizen sees first: the numbers, whether a ticket opens or a health emergency
+            # is sent to 115 as out of scope
+            urgent_numbers += bool(result.emergency)
         want = "escalate" if need else row["label"]
         if result.verdict.value != want:
             wrong.append({"label": row["label"], "got": result.verdict.value, "text": row["text"][:120]})
