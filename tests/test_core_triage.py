@@ -218,3 +218,41 @@ def test_a_chain_message_with_legal_words_is_out_of_scope(text: str) -> None:
 )
 def test_words_that_fold_like_violence_or_fraud_do_not_escalate(text: str) -> None:
     assert run(text).verdict == Verdict.ANSWER
+
+
+@pytest.mark.parametrize("category", ["violence", "crisis", "injury", "fraud", "court", "health", ""])
+def test_an_urgent_reading_always_carries_emergency_numbers(category: str) -> None:
+    scores = IntentScores({"answer": 0.05, "escalate": 0.15, "urgent": 0.8, "out_of_scope": 0.0}, category, 0.9)
+    r = triage("chuyện gấp lắm rồi, tôi sợ quá, làm sao bây giờ", intent=scores)
+    assert r.verdict == Verdict.ESCALATE and r.urgent and r.emergency
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cho em nói chuyện với tư vấn viên được không",
+        "toi khong muon noi chuyen voi may, goi lai cho toi nhe",
+        "can you connect me with a real lawyer",
+        "nhờ trung tâm cử cán bộ xuống nhà tôi xem giấy tờ",
+    ],
+)
+def test_requests_for_a_person_escalate_without_the_model(text: str) -> None:
+    r = run(text)
+    assert r.verdict == Verdict.ESCALATE and r.category == "human_request"
+
+
+def test_a_question_about_whom_one_may_meet_is_not_a_request() -> None:
+    assert run("luật sư được gặp người bị tạm giữ từ lúc nào").verdict == Verdict.ANSWER
+
+
+def test_signs_of_a_medical_emergency_point_to_115_though_out_of_scope() -> None:
+    r = run("bà nội tôi tự nhiên méo miệng, nói không rõ, tay trái yếu hẳn")
+    assert r.verdict == Verdict.OUT_OF_SCOPE and r.emergency == ("115",)
+
+
+def test_every_lexicon_entry_names_its_source() -> None:
+    from bot.core import lexicon
+
+    for kind, entry in lexicon.entries().items():
+        assert str(entry.get("source") or "").strip(), kind
+        assert lexicon.phrases(kind), kind

@@ -10,7 +10,13 @@ from typing import Any
 import numpy as np
 
 from bot.adapters.faq_search import load_faq
-from bot.adapters.intent import CATEGORIES_FILE, LABELS_FILE, IntentClassifier
+from bot.adapters.intent import (
+    CATEGORIES_FILE,
+    LABELS_FILE,
+    LEGAL_FILE,
+    IntentClassifier,
+    unit_rows,
+)
 from bot.adapters.logreg import fit_softmax
 from bot.adapters.vectors import TextVectors
 from bot.core.clean import clean_message
@@ -48,6 +54,7 @@ def train_intent(vectors: TextVectors, train_files: Path | str | list[Path], faq
             texts.append(model_text(q))
             labels.append("answer")
             categories.append("")
+    legal_rows = [i for i, lab in enumerate(labels) if lab == "answer"]
     # Half of citizens type without diacritics, which the sentence model reads less well: every
     # accented example is also learned in its unaccented form.
     for i in range(len(texts)):
@@ -63,6 +70,8 @@ def train_intent(vectors: TextVectors, train_files: Path | str | list[Path], faq
     digest = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
     out = Path(out_dir)
     label_model.save(out / LABELS_FILE, embedder=vectors.id, data=digest)
+    # what a legal question looks like: a message far from all of them is likely out of scope
+    np.savez_compressed(out / LEGAL_FILE, vectors=unit_rows(x[legal_rows]).astype(np.float16))
     category_model.save(out / CATEGORIES_FILE, embedder=vectors.id, data=digest)
     return {"messages": len(rows), "faq_questions": len(texts) - len(rows),
             "labels": {lab: labels.count(lab) for lab in LABELS}, "categories": len(set(categories[i] for i in mask))}
@@ -89,7 +98,8 @@ def evaluate_triage(classifier: IntentClassifier, check_file: Path | str) -> dic
 
     Escalation recall / precision count escalate and urgent together (a person is needed); answers
     kept is the share of answerable messages left to answer (not escalated, not refused); urgent with
-    numbers is the share of urgent messages escalated with emergency numbers shown first.
+    numbers is the share of urgent messages shown emergency numbers first (with a ticket, or 115 for a
+    health emergency out of scope).
     """
     from bot.core.triage import Verdict, triage
 
@@ -114,7 +124,9 @@ def evaluate_triage(classifier: IntentClassifier, check_file: Path | str) -> dic
             refused += result.verdict == Verdict.OUT_OF_SCOPE
         if row["label"] == "urgent":
             urgent += 1
-            urgent_numbers += got and bool(result.emergency)
+            # what the citizen sees first: the numbers, whether a ticket opens or a health emergency
+            # is sent to 115 as out of scope
+            urgent_numbers += bool(result.emergency)
         want = "escalate" if need else row["label"]
         if result.verdict.value != want:
             wrong.append({"label": row["label"], "got": result.verdict.value, "text": row["text"][:120]})

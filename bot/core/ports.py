@@ -53,6 +53,9 @@ class IntentScores:
     labels: dict[str, float]
     category: str = ""  # e.g. "violence", "court", "health" (the category model's best guess)
     category_p: float = 0.0
+    # closest cosine to the legal questions the model was trained on (FAQ questions, answerable
+    # messages); None when the model ships no such prototypes
+    legal: float | None = None
 
     def p(self, label: str) -> float:
         return self.labels.get(label, 0.0)

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bot.core import lexicon
 from bot.core.clean import cue_form
 from bot.core.models import Urgency
 from bot.core.ports import IntentScores
@@ -72,6 +73,7 @@ CUES: tuple[Cue, ...] = (
     # --- crisis / self-harm (urgent) ---
     _c("self_harm", "crisis", 2.0, r"khong muon song|chan song|khong thiet song|song khong noi|muon chet|chet (di )?cho xong|chet quach|tu sat|ket lieu (cuoc doi|ban than|doi)|nhay (cau|lau|song) (tu tu|cho xong|chet)|uong thuoc (ngu|chuot|tru sau|sau) (tu tu|cho xong|chet)|(muon|dinh|se|sap|chac|thi)( (toi|em|tui|minh|tao))? tu tu\b|tu tu (cho xong|cho roi|chet|cho nhe)|khong con ly do (gi )?de song|het (duong|cach) song|muon bien mat"),
     _c("self_harm_acc", "crisis", 2.0, r"tự tử|tự sát|tự vẫn|tự hại|rạch tay", accented=True),
+    _c("self_harm_words", "crisis", 2.0, lexicon.alternation("crisis"), _HYPOTHETICAL),
     # --- violence and threats ---
     _c("beaten", "violence", 1.2, r"\b(bi|dang bi|vua bi|thuong xuyen bi|hay bi) (([a-z]+ ){0,4}(danh|hanh hung|bao hanh|chem|bop co|siet co)|dam|dap|dot|tat axit)\b(?! (bac|de|lo|thue|gia|roi|so|dau|lua|co|bai|vong|tu|quy|nhien|xuat|bien|pha|kich)\b)", _HYPOTHETICAL),
     _c("kin_beats", "violence", 1.2, r"\b" + _KIN + r" ([a-z]+ ){0,4}(danh|dap|hanh hung|bao hanh|chem|dam|bop co|siet co|dot nha) (toi|em|minh|tui|vo|chong|con|me|bo|ba|chau|chi|anh|ong|nguoi|ca nha|dap|gay|chay mau|bam tim|nhap vien|trong thuong|den)\b", _HYPOTHETICAL),
@@ -93,11 +95,11 @@ CUES: tuple[Cue, ...] = (
     _c("hit_and_run", "injury", 1.5, r"(tong|dam|va|can|hu|gay tai nan|gay ra tai nan) .{0,40}(bo chay|bo tron|chay mat|tau thoat)"),
     # --- court, police, criminal ---
     _c("summons", "court", 1.2, r"giay (trieu tap|moi|bao) (cua |len |ra )?(toa|cong an|vien kiem sat)|(toa|toa an|cong an)[^.?!]{0,10} (gui|goi|dua) giay|trieu tap (cua|len|ra|den) (toa|cong an)|(toa|cong an|vien kiem sat) (goi|trieu tap|moi) (toi|em|len|lam viec)"),
-    _c("sued", "court", 1.2, _P + r"[^.?!]{0,30}\b(bi|dang bi) ([a-z]+ ){0,3}(kien|khoi kien|don kien)\b|" + _P + r"[^.?!]{0,80}\bbi don\b(?! vi)|(?<!dieu )(?<!su )(kien|khoi kien) (toi|em|nha toi|chung toi|gia dinh toi|bo toi|me toi|ba toi)\b|\b(cong ty|ngan hang|ho|no|han|ben kia|nguoi ta|chu no|hang xom|chu nha)\b[^.?!]{0,25}\b(kien|khoi kien)\b[^.?!]{0,10}(doi|toi|em|ra toa)", _HYPOTHETICAL),
+    _c("sued", "court", 1.2, _P + r"[^.?!]{0,30}\b(bi|dang bi) ([a-z]+ ){0,3}(kien|khoi kien|don kien)\b|" + _P + r"[^.?!]{0,80}\bbi don\b(?! vi)|(?<!dieu )(?<!su )(kien|khoi kien) (toi|em|nha toi|chung toi|gia dinh toi|bo toi|me toi|ba toi)\b|\b(cong ty|ngan hang|ho(?! so)|no|han|ben kia|nguoi ta|chu no|hang xom|chu nha)\b[^.?!]{0,25}\b(kien|khoi kien)\b[^.?!]{0,10}(doi|toi|em|ra toa)", _HYPOTHETICAL),
     _c("hearing", "court", 1.2, _P + r"[^.?!]{0,50}((len|ra|hau|dau) toa\b(?! (khong|ko|chua|thi sao|co))|toa (xu|goi|trieu tap|moi|xet xu|hoa giai)|phien (toa|xu|hoa giai))|((len|ra|hau|dau) toa|toa (xu|goi|trieu tap|moi|xet xu)|phien (toa|xu|hoa giai))[^.?!]{0,40}" + _P + r"|(tuan|thang|ngay|thu \d) (sau|toi|mai)[^.?!]{0,25}toa", _HYPOTHETICAL),
     _c("arrested", "arrest", 1.3, r"\b(bi|vua bi|da bi|dang bi) (cong an |ca |cong an xa |cong an huyen )?(bat|tam giu|tam giam|giam giu|khoi to|truy na|dan giai|giu lai|moi len|moi len lam viec|trieu tap)\b(?! (lam|phai|di|nghi|ky|dong|nop|tang|boi|den|buoc|xe|bang|giay))|(se|doa|dinh) khoi to|lenh bat|dang bi (tam giu|tam giam|giam)|(cong an|ca) (bat|giu|dua) (toi|em|con|chong|vo|anh|bo|ba|me|nguoi nha)", _HYPOTHETICAL),
     _c("crime_victim", "fraud", 1.0, r"\b(bi|da bi|toi bi|em bi|me toi bi|bo toi bi) (lua|lua dao|chiem doat|cuop|trom|giut|gia mao|mao danh)\b|(?<!lan )(?<!hen )lua (toi|em|minh|me toi|bo toi|het tien)|gia (mao )?chu ky", _HYPOTHETICAL),
-    _c("fraud_now", "fraud", 1.3, r"\b(dang|vua|moi) (goi|nhan tin|goi video|bat|ep|chi|huong dan|dieu khien)[^.?!]{0,80}(chuyen (tien|khoan)|rut tien|nop tien|tai khoan|ma otp|\botp\b|cai (app|ung dung))|(dang|vua) (bi )?(tru|rut|chuyen) tien (lien tuc|lien|lien tiep|khoi tai khoan)|\b(vua|moi) (chuyen|gui|nop) ([a-z]+ ){0,3}\d* ?(trieu|tram|ty|nghin)?[^.?!]{0,60}\b(\d+ )?(phut|tieng) truoc|(dang|sap) (ra|di ra|den) ngan hang (de )?(rut|chuyen)"),
+    _c("fraud_now", "fraud", 1.3, r"\b(dang|vua|moi) (goi|nhan tin|goi video|bat|ep|chi|huong dan|dieu khien)[^.?!]{0,80}(chuyen (tien|khoan)|rut tien|nop tien|tai khoan|cai (app|ung dung)|" + lexicon.alternation("secret_codes") + r")|(dang|vua) (bi )?(tru|rut|chuyen) tien (lien tuc|lien|lien tiep|khoi tai khoan)|\b(vua|moi) (chuyen|gui|nop) ([a-z]+ ){0,3}\d* ?(trieu|tram|ty|nghin)?[^.?!]{0,60}\b(\d+ )?(phut|tieng) truoc|(dang|sap) (ra|di ra|den) ngan hang (de )?(rut|chuyen)"),
     _c("money_lost", "fraud", 0.6, r"(chuyen|dua|nop|gui|mat) ([a-z]+ ){0,3}(\d+ )?(trieu|tien|ty|nghin)[^.?!]{0,80}(lay lai|doi lai|mat trang|khong lien lac|chan (so|lien lac)|khong tra|bo tron|bien mat)"),
     _c("crime_topic", "fraud", 0.5, r"lua dao|chiem doat|mao danh|gia mao|trom cap|cuop giat|ma tuy|danh bac|bat coc|tin dung den|vay nang lai|cho vay nang lai"),
     _c("absconded", "fraud", 0.6, r"om tien|bo tron|bo (ve nuoc|tron ve nuoc)|(van phong|cong ty) (da )?(dong cua|bien mat|giai the)|mat trang|khong lien lac duoc|chan (het )?lien lac|khong tra tien ma|(khoang|hon|gan|ca|tren) \d+ nguoi bi|nhieu nguoi (bi|cung bi)"),
@@ -117,7 +119,11 @@ CUES: tuple[Cue, ...] = (
     _c("forced_sex_work", "violence", 1.2, r"(bat|ep|bi ep)[^.?!]{0,10}(tiep khach|ban dam|lam gai|ngu voi khach|khoa than)"),
     _c("export_labour_problem", "labour_exploitation", 0.6, r"(xuat khau lao dong|thuc tap sinh|di (nhat|han|dai loan|malaysia)|moi gioi)[^?!]{0,120}(khong cho di|khong tra tien|doi den|bi giu|bi lua|bo tron|bat lam|khong tra (du )?luong|dong cua)"),
     # --- wanting a person, drafting, acting ---
-    _c("ask_person", "human_request", 1.1, r"gap (truc tiep )?(can bo|luat su|nguoi that|nhan vien|tu van vien)|(cu|gui|phai) (nguoi|can bo|luat su) (ve|xuong|den|toi) (xa|nha|tan|tham|giup|ho tro)|(can|muon|xin|mong|nho) (duoc )?(gap|noi chuyen voi|lien he voi|lien he) (can bo|luat su|nguoi)|(can|muon|xin|mong|nho) (duoc )?(co )?(mot )?(can bo|luat su|nguoi) (giup|huong dan|tu van|ho tro|xem|soan|viet|di cung|den|xuong|dong hanh)|(huong dan|tu van|gap|giup|ho tro) truc tiep|co ai (co the )?(giup|di cung|xuong|den|ho tro|tu van|chi|cuu|dong hanh)|\bai (giup|cuu|ho tro) (toi|em|minh|tui|chung toi|gia dinh|me toi|bo toi)|can nguoi (giup|huong dan|tu van|ho tro)|nho (can bo|luat su|chinh quyen|co quan|toa|ai) (giup|can thiep|soan|xem|ho tro|viet|lam)|mong (duoc )?(can bo|chinh quyen|anh chi) (giup|huong dan|ho tro)|can (giup|ho tro) gap|giup (toi|em|minh|tui) (gap|ngay)|cuu (toi|em|tui|voi)\b|co ai (o day|giup) khong"),
+    _c("ask_person", "human_request", 1.1, r"(?<!co quyen )(?<!duoc quyen )gap (truc tiep )?(can bo|luat su|nguoi that|nhan vien|tu van vien)|(cu|gui|phai) (nguoi|can bo|luat su) (ve|xuong|den|toi) (xa|nha|tan|tham|giup|ho tro)|(can|muon|xin|mong|nho) (duoc )?(gap|noi chuyen voi|lien he voi|lien he) (can bo|luat su|nguoi)|(can|muon|xin|mong|nho) (duoc )?(co )?(mot )?(can bo|luat su|nguoi) (giup|huong dan|tu van|ho tro|xem|soan|viet|di cung|den|xuong|dong hanh)|(huong dan|tu van|gap|giup|ho tro) truc tiep|co ai (co the )?(giup|di cung|xuong|den|ho tro|tu van|chi|cuu|dong hanh)|\bai (giup|cuu|ho tro) (toi|em|minh|tui|chung toi|gia dinh|me toi|bo toi)|can nguoi (giup|huong dan|tu van|ho tro)|nho (can bo|luat su|chinh quyen|co quan|toa|ai) (giup|can thiep|soan|xem|ho tro|viet|lam)|mong (duoc )?(can bo|chinh quyen|anh chi) (giup|huong dan|ho tro)|can (giup|ho tro) gap|giup (toi|em|minh|tui) (gap|ngay)|cuu (toi|em|tui|voi)\b|co ai (o day|giup) khong"),
+    # a request for a person in the words of the lexicon (bot/core/triage_lexicon.yaml): a verb of asking
+    # followed by who is asked for, or a whole request
+    _c("person_words", "human_request", 1.1, r"(?:" + lexicon.alternation("person_request_verb") + r")(?: [a-z]+){0,3} (?:"
+       + lexicon.alternation("person_noun") + r")|" + lexicon.alternation("person_standalone"), _HYPOTHETICAL),
     _c("collective", "dispute", 0.5, r"(\d+|nhieu|hang tram|hang chuc) (ho|nguoi|cong nhan|gia dinh|khach hang) (nhu toi|bi|cung bi|cung)|kien (chung|tap the)|khoi kien tap the"),
     _c("whom_to_ask", "human_request", 0.6, r"\bnho ai\b|(khong biet|biet) (keu|bam viu vao|hoi) ai|mong (duoc )?(can bo |anh chi )?(huong dan|giup do|ho tro|chi giup)|\bai ([a-z]+ ){0,2}giup (duoc|voi|toi|em|chung toi|minh)|ai dung ra|xin (duoc )?(giup do|cuu giup|ho tro giup)|mong (duoc )?(giup do|ho tro)|nho (ai|ben nao|co quan nao) (giup|can thiep)|giup (toi|em|minh|tui) voi|ai giup (voi|duoc)"),
     _c("drafting", "drafting", 1.0, r"(soan|viet|thao|lam) (giup|ho|dum|gium|cho (toi|em|minh)|san)[^.?!]{0,25}\b(don|hop dong|di chuc|van ban|to trinh|ban tu khai|giay uy quyen|thoa thuan|bien ban|ho so (khoi kien|khieu nai))|(nho|can|xin|muon)[^.?!]{0,25}(soan|viet|thao)[^.?!]{0,10}\b(don|hop dong|di chuc|van ban)|xem giup (ho so|giay to|hop dong)|huong dan (viet|soan|lam) don"),
@@ -245,6 +251,8 @@ _INJECTION = re.compile(
 )
 _PHISHING = re.compile(r"dang nhap|nhan (ngay|qua|thuong|tien|ho tro)|bam vao (day|link|duong link)|click|trung thuong|xac (thuc|minh) tai khoan|cap nhat (thong tin|tai khoan)|ma otp|vneid|nhan tien|qua tang|mien phi")
 _SPAM = re.compile(r"dich vu|bao dau|uy tin|gia re|\blh\b|lien he|inbox|\bib\b|zalo|hotline|khong can (giay to|cho|ho so|thu tuc)|cam ket|100 ?%|nhanh chong|lam nhanh|chiet khau|khuyen mai|\bsale\b|dang ky ngay|so dien thoai")
+# a word of another language typed by a citizen ("help", "tonight"): vowels, no long consonant run
+_PRONOUNCEABLE = re.compile(r"^(?=[a-z]*[aeiouy])(?![a-z]*[^aeiouy]{4})[a-z]+$")
 _SYLLABLE = re.compile(r"^(ngh|ng|nh|ch|gh|gi|kh|ph|th|tr|qu|[bcdghklmnprstvx])?[aeiouy]{1,3}(ng|nh|ch|[cmnpt])?$")
 _KNOWN_TOKENS = frozenset(
     ["ok", "oke", "okay", "bot", "zalo", "facebook", "fb", "tiktok", "cv", "app", "online", "shop", "email", "web", "website", "wifi", "vneid", "ok.", "hi", "hello", "alo", "sorry", "thanks", "tks", "ko", "k", "dc", "đc", "bn", "e", "a", "vs", "j", "ntn", "mn", "cty", "bhxh", "bhyt", "cccd", "cmnd", "gplx", "hdld", "nld", "csgt", "ubnd", "tnld", "xkld", "nvqs", "tmdt", "sdt", "z", "v", "r", "mk", "mik", "ny", "ck", "vk", "vc", "cx", "nma", "thik", "iu", "wa", "ak", "hok", "hong", "dzay", "zay", "tr", "ty", "trieu", "kg", "cm", "mg", "km", "m2", "ha", "usd", "vnd"]
@@ -259,7 +267,7 @@ def _is_mash(folded: str) -> bool:
     for w in words:
         if w in _KNOWN_TOKENS:
             continue
-        if re.search(r"(.)\1{3,}", w) or len(w) > 7 or not _SYLLABLE.match(w):
+        if re.search(r"(.)\1{3,}", w) or len(w) > 12 or not (_SYLLABLE.match(w) or (len(w) <= 12 and _PRONOUNCEABLE.match(w))):
             bad += 1
     return bad / len(words) >= 0.6
 
@@ -373,6 +381,14 @@ def legal_aid_hint(folded: str) -> bool:
     return bool(_LEGAL_AID.search(folded))
 
 
+_SENTENCE_END = re.compile(r"(?<=\w)[.!;]+(?=\s|$)|\n+")
+
+
+def _fold(text: str) -> str:
+    """The cue form with sentence ends kept as " . ": "để dành. Em chưa ..." must not read as "dành em"."""
+    return cue_form(_SENTENCE_END.sub(" zzendzz ", text)).replace(" zzendzz ", " . ")
+
+
 def triage(raw: str, cleaned_text: str | None = None, *, had_html: bool = False, had_url: bool = False,
            intent: IntentScores | None = None) -> TriageResult:
     """Decide what to do with a message before retrieval.
@@ -385,16 +401,21 @@ def triage(raw: str, cleaned_text: str | None = None, *, had_html: bool = False,
     bad = _bad_input(raw, cleaned_text, had_html, had_url)
     if bad is not None:
         return bad
-    folded = cue_form(cleaned_text)
+    folded = _fold(cleaned_text)
     accented = " " + nfc(cleaned_text).lower() + " "
     esc = escalation(folded, accented)
     oos = _out_of_scope(folded)
+    if _health_not_case(esc, folded, intent) or (intent is not None and esc is None and _MEDICAL.search(folded)
+                                                 and not _LEGAL_WORDS.search(folded) and intent.category != "crisis"):
+        return _out_of_scope_result("health", folded)
+    if _forwarded(folded):
+        return TriageResult(Verdict.OUT_OF_SCOPE, "chain_message")
     if intent is not None:
         return _numbers_first(_with_model(folded, esc, oos, intent))
     if esc is not None:
         return _numbers_first(esc)
-    if oos is not None:
-        return TriageResult(Verdict.OUT_OF_SCOPE, oos)
+    if oos is not None or (_MEDICAL.search(folded) and not _LEGAL_WORDS.search(folded)):
+        return _out_of_scope_result(oos or "health", folded)
     return TriageResult(Verdict.ANSWER, legal_aid_hint=legal_aid_hint(folded))
 
 
@@ -415,7 +436,28 @@ PERSON_ESCALATE_P = 0.35
 # an escalation whose likeliest category is violence, abuse, crisis or injury shows emergency numbers
 # when the model gives urgency at least this much
 URGENT_CATEGORY_P = 0.1
+# a message with no legal word whose closest legal question (IntentScores.legal) is below this cosine
+# is not a legal question; chosen by cross-validation on our training messages (scripts/tune_triage.py)
+LEGAL_SIM_FLOOR = 0.89
+# an escalation the model reads as urgent to at least this share gets emergency numbers first
+URGENT_SHARE_P = 0.4
 _URGENT_CATEGORIES = {"violence", "sexual_abuse", "child_abuse", "crisis", "injury", "trafficking"}
+_MEDICAL = lexicon.pattern("medical_emergency")
+_CHAIN = lexicon.pattern("chain_message")
+_FIRST_PERSON = re.compile(_P)
+
+
+def _health_not_case(esc: TriageResult | None, folded: str, intent: IntentScores | None) -> bool:
+    """Someone fell ill (the model reads a health matter, not a case; no other cue, no legal word): 115, not a ticket."""
+    return intent is not None and esc is not None and set(esc.cues) <= {"injury_now"} \
+        and bool(_MEDICAL.search(folded)) and not _LEGAL_WORDS.search(folded) \
+        and intent.p("out_of_scope") > intent.p("urgent") + intent.p("escalate")
+
+
+def _forwarded(folded: str) -> bool:
+    """A chain message (asks to be passed on) that tells nothing of the sender's own case."""
+    return bool(_CHAIN.search(folded)) and not _FIRST_PERSON.search(folded)
+_HYPOTHETICAL_FRAME = re.compile(r"^ (?:[a-z]+ ){0,3}(?:" + lexicon.alternation("hypothetical") + r") ")
 _MODEL_CATEGORY = {"sexual_abuse": "violence", "child_abuse": "violence", "trafficking": "violence",
                    "sued": "court", "lawsuit": "dispute"}
 _STRONG_CUES = frozenset(c.name for c in CUES if c.weight >= 1.0)
@@ -430,7 +472,8 @@ def asks_for_information(folded: str, esc: TriageResult | None = None) -> bool:
 
 def _with_model(folded: str, esc: TriageResult | None, oos: str | None, intent: IntentScores) -> TriageResult:
     pa, pe, pu, po = (intent.p(k) for k in ("answer", "escalate", "urgent", "out_of_scope"))
-    if asks_for_information(folded, esc) and pu + pe < INFO_QUESTION_VETO:
+    hypothetical = bool(_HYPOTHETICAL_FRAME.search(folded)) and (esc is None or not (_STRONG_CUES & set(esc.cues)))
+    if (asks_for_information(folded, esc) or hypothetical) and pu + pe < INFO_QUESTION_VETO:
         # "... cho em hỏi đất giấy tay có làm sổ được không": the story is context for a question
         pa, pe, pu, esc = pa + pe + pu, 0.0, 0.0, None
     elif esc is None and (_INFO_QUESTION.search(folded) or _RULE_FRAME.search(folded)) and pu + pe < RULE_QUESTION_VETO \
@@ -446,18 +489,27 @@ def _with_model(folded: str, esc: TriageResult | None, oos: str | None, intent: 
         if esc is not None:
             return esc
         # urgency the larger share of the model's belief, or an abuse category: numbers first
-        urgent = pu >= pe or (intent.category in _URGENT_CATEGORIES and pu >= URGENT_CATEGORY_P)
+        urgent = pu >= pe or (intent.category in _URGENT_CATEGORIES and pu >= URGENT_CATEGORY_P) \
+            or pu >= URGENT_SHARE_P * (pe + pu)
         return _model_escalation(folded, intent, urgent=urgent)
     if esc is not None and ((pa < CUE_OVERRULED_BY_ANSWER_P and (esc.score >= 1.0 or pe + pu >= 0.25))
                             or "ask_person" in esc.cues):
         return esc  # a request for a person is granted whatever the model reads in the rest
     legal = bool(_LEGAL_WORDS.search(folded))
-    if (po >= OUT_OF_SCOPE_P and (not legal or po >= 0.8)) or (oos is not None and pa < 0.6):
+    far = not legal and intent.legal is not None and intent.legal < LEGAL_SIM_FLOOR
+    if (po >= OUT_OF_SCOPE_P and (not legal or po >= 0.8)) or (oos is not None and pa < 0.6) or far \
+            or (not legal and pa < 0.7 and _MEDICAL.search(folded)):
         kind = oos or intent.category or "general"
         if intent.category in ("health", "politics", "about_bot", "chain_message") and po >= OUT_OF_SCOPE_P:
             kind = intent.category
-        return TriageResult(Verdict.OUT_OF_SCOPE, kind, emergency=("115",) if kind == "health" and _HURT_RE.search(folded) else ())
+        return _out_of_scope_result(kind, folded)
     return TriageResult(Verdict.ANSWER, legal_aid_hint=legal_aid_hint(folded))
+
+
+def _out_of_scope_result(kind: str, folded: str) -> TriageResult:
+    """Out of scope; signs of a medical emergency still get 115 first, whatever the kind."""
+    sick = _MEDICAL.search(folded) or (kind == "health" and _HURT_RE.search(folded))
+    return TriageResult(Verdict.OUT_OF_SCOPE, "health" if sick else kind, emergency=("115",) if sick else ())
 
 
 def _numbers_first(result: TriageResult) -> TriageResult:
