@@ -199,6 +199,13 @@ class Assistant:
         about = standalone or cleaned.text
         result = triage(raw[: self.config.max_input_chars * 2], cleaned.text,
                         had_html=cleaned.had_html, had_url=cleaned.had_url, intent=self._intent(about))
+        subject = self._subject(state) if standalone is None and result.verdict == Verdict.OUT_OF_SCOPE else None
+        if subject is not None and followup.leans_on(cleaned.text):
+            # "có bị trừ điểm không" alone reads as small talk; with the subject it is a question about it
+            again = triage(raw[: self.config.max_input_chars * 2], cleaned.text, had_html=cleaned.had_html,
+                           had_url=cleaned.had_url, intent=self._intent(followup.rewrite(cleaned.text, subject)))
+            if again.verdict == Verdict.ANSWER:
+                result, standalone = again, followup.rewrite(cleaned.text, subject)
         if state.open_ticket_id is not None and result.verdict != Verdict.BAD_INPUT:
             if self.tickets.add_citizen_message(state.open_ticket_id):
                 return self._attached(state, result, max_chars), state
@@ -252,11 +259,15 @@ class Assistant:
 
         question, query = cleaned.text, cleaned.query
         matches = own
-        if standalone is not None:
+        subject = self._subject(state) if standalone is not None else None
+        if standalone is not None and subject is not None:
             # the subject of the previous question carries over ("mức phạt bao nhiêu?")
             question = standalone
+            previous = [p for p in map(self._safe_get, subject.article_ids) if p is not None]
+            short = followup.compact(cleaned.text, subject, [p.title for p in previous])
             query = clean_message(standalone, self.config.max_input_chars * 2).query
-            matches = self._faq_search(question)
+            matches = followup.best_matches([self._faq_search(question),
+                                             self._faq_search(short) if followup.COMPACT_FAQ else []])
 
         if is_vague(question):
             _forget_subject(state)
@@ -272,12 +283,21 @@ class Assistant:
         # everyday words -> legal terms also help pick the clause to quote
         scoring = " ".join([question, *legal_terms(question)])
         passages = self.retriever.search(query, self.config.top_k) if query.strip() else []
+        if subject is not None:  # a follow-up: the articles the last answer cited are a prior
+            passages = followup.with_prior(passages, previous)
         if standalone is not None and state.last_faq_id:
             # a different follow-up never gets the previous answer again, unless that answer already
             # speaks of what is asked ("còn làm nghề nặng nhọc thì sao" after the annual-leave answer)
             last = state.last_faq_id
             matches = [m for m in matches if m.entry.id != last or followup.covers(m.entry.answer, cleaned.text)]
         faq_reply = self._faq_answer(matches, passages, max_chars)
+        if faq_reply is not None and followup.repeats(faq_reply[0].text, state.turns, cleaned.text):
+            # never the previous reply word for word to a different message: what answers it comes first
+            sentence = followup.focus_sentence(faq_reply[1].answer, cleaned.text)
+            if sentence is None:
+                faq_reply = None
+            else:
+                faq_reply[0].text = _join_fitting([texts.FOLLOWUP_FOCUS.format(sentence=sentence), faq_reply[0].text], max_chars)
         if faq_reply is not None:
             reply, entry = faq_reply
             self._set_subject(state, question, entry, reply.citations)
