@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 from bot.core import confidence, followup, texts
 from bot.core.clean import Cleaned, clean_message, legal_terms
 from bot.core.config import AssistantConfig
 from bot.core.models import Button, ButtonAction, Citation, Passage, Reply, ReplyKind
 from bot.core.ports import AnswerWriter, ConversationState, FaqEntry, FaqMatch, FaqSearch, Retriever
-from bot.core.replies import ANSWER_BUTTONS, FAQ_PICKS, HUMAN_BUTTON
+from bot.core.replies import ANSWER_BUTTONS, FAQ_PICKS, HUMAN_BUTTON, join_fitting
 from bot.core.triage import is_vague, topic_only
+
+log = logging.getLogger(__name__)
 
 
 class Answering:
@@ -42,6 +46,16 @@ class Answering:
             self._vocab = (entries, vocab)
             return vocab
         return cached[1]
+
+    def _safe_get(self, article_id: str) -> Passage | None:
+        try:
+            return self.retriever.get(article_id)
+        except Exception:  # a follow-up can do without its prior
+            log.exception("article lookup failed")
+            return None
+
+    def subject(self, state: ConversationState) -> followup.Subject | None:
+        return self._subject(state)
 
     def _subject(self, state: ConversationState) -> followup.Subject | None:
         """The subject a follow-up may lean on: the last question answered or clarified, while the chat
@@ -84,11 +98,16 @@ class Answering:
         """A question (or a follow-up, rewritten as `standalone`): clarify, FAQ, law text or "not sure"."""
         question, query = cleaned.text, cleaned.query
         matches = own
-        if standalone is not None:
+        subject = self._subject(state) if standalone is not None else None
+        previous: list[Passage] = []
+        if standalone is not None and subject is not None:
             # the subject of the previous question carries over ("mức phạt bao nhiêu?")
             question = standalone
+            previous = [p for p in map(self._safe_get, subject.article_ids) if p is not None]
+            short = followup.compact(cleaned.text, subject, [p.title for p in previous])
             query = clean_message(standalone, self.config.max_input_chars * 2).query
-            matches = self.faq_search(question)
+            matches = followup.best_matches([self.faq_search(question),
+                                             self.faq_search(short) if followup.COMPACT_FAQ else []])
 
         if is_vague(question):
             forget_subject(state)
@@ -104,12 +123,22 @@ class Answering:
         # everyday words -> legal terms also help pick the clause to quote
         scoring = " ".join([question, *legal_terms(question)])
         passages = self.retriever.search(query, self.config.top_k) if query.strip() else []
+        if subject is not None:  # a follow-up: the articles the last answer cited are a prior
+            passages = followup.with_prior(passages, previous)
         if standalone is not None and state.last_faq_id:
             # a different follow-up never gets the previous answer again, unless that answer already
             # speaks of what is asked ("còn làm nghề nặng nhọc thì sao" after the annual-leave answer)
             last = state.last_faq_id
             matches = [m for m in matches if m.entry.id != last or followup.covers(m.entry.answer, cleaned.text)]
         faq_reply = self._faq_answer(matches, passages, max_chars)
+        if faq_reply is not None and followup.repeats(faq_reply[0].text, state.turns, cleaned.text):
+            # never the previous reply word for word to a different message: what answers it comes first
+            sentence = followup.focus_sentence(faq_reply[1].answer, cleaned.text)
+            if sentence is None:
+                faq_reply = None
+            else:
+                faq_reply[0].text = join_fitting([texts.FOLLOWUP_FOCUS.format(sentence=sentence), faq_reply[0].text],
+                                                 max_chars)
         if faq_reply is not None:
             reply, entry = faq_reply
             self.set_subject(state, question, entry, reply.citations)

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.core import texts
+from bot.core import followup, texts
 from bot.core.answering import Answering, forget_subject
 from bot.core.clean import Cleaned, clean_message, cue_form
 from bot.core.config import AssistantConfig
@@ -174,6 +174,14 @@ class Dialogue:
         about = standalone or cleaned.text
         result = triage(raw[: self.config.max_input_chars * 2], cleaned.text,
                         had_html=cleaned.had_html, had_url=cleaned.had_url, intent=self._intent(about))
+        subject = self.answering.subject(state) if standalone is None and result.verdict == Verdict.OUT_OF_SCOPE else None
+        if subject is not None and followup.leans_on(cleaned.text):
+            # "có bị trừ điểm không" alone reads as small talk; with the subject it is a question about it
+            rewritten = followup.rewrite(cleaned.text, subject)
+            again = triage(raw[: self.config.max_input_chars * 2], cleaned.text, had_html=cleaned.had_html,
+                           had_url=cleaned.had_url, intent=self._intent(rewritten))
+            if again.verdict == Verdict.ANSWER:
+                result, standalone = again, rewritten
         if result.verdict != Verdict.BAD_INPUT:
             attached = self.escalation.attach(state, result, max_chars)
             if attached is not None:

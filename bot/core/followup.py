@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.core.clean import cue_form
+from bot.core.clean import accent_ratio, cue_form
+from bot.core.models import Passage
+from bot.core.ports import FaqMatch, Turn
 
 # Vietnamese function words, pronouns, particles and question frames, folded (source: Vietnamese
 # grammar: the closed word classes). They say who asks and how, never what the question is about.
@@ -21,7 +24,7 @@ FUNCTION_WORDS = frozenset(
 _START = re.compile(
     r"^(?:(?:vay|the|nhung|ma|va|con|vay thi|the thi|a|u|uh|ok|da|vang)\s+)?"
     r"(?:neu|truong hop|nguoc lai|lo|lo nhu|nhu vay|nhu the|vay thi|the thi|sau do|luc do|khi do|roi|rui|"
-    r"the con|vay con|con|vay|the(?= (?:con|thi|neu|ma|la|sao|nao)\b))\b"
+    r"the con|vay con|con|vay(?= (?:con|thi|neu|ma|la|sao|nao|toi|minh|em)\b)|the(?= (?:con|thi|neu|ma|la|sao|nao)\b))\b"
 )
 # "con" is "còn" (and, as for) unless it heads a word for a child: "con nuôi", "con riêng", "con tôi"
 # (Vietnamese kinship compounds; typed without accents, both read "con").
@@ -34,6 +37,9 @@ _END = re.compile(
     r"thi lam sao|thi co bi phat khong|duoc khong|co duoc khong|duoc ko|co duoc ko|thi sao a)"
     r"(?: (?:a|vay|v|z|ha|nhi|nhe))*\s*\??\s*$"
 )
+# With accents, an opening "thế" / "vậy" (so, then) is unambiguous; typed without them it is also
+# "thẻ" (card) or "vay" (borrow), so the folded pattern above accepts it only before a pointing word.
+_ACCENTED_START = re.compile(r"^(?:mà |nhưng |à |ừ |ok |dạ )?(?:thế|vậy)(?!\w)")
 # Anaphora: "đơn đó", "thời gian đó", "ông ấy", "cái này". Typed without accents "do"/"ay" are also
 # other words ("sổ đỏ", "nồng độ"), so folded text counts them only after a head noun that refers back.
 _ANAPHOR_ACCENTED = re.compile(r"(?<!\w)(?:đó|đấy|ấy|nó|họ|kia)(?!\w)")
@@ -72,6 +78,8 @@ class Signals:
 # A closing "... thì sao" marks a follow-up only in a short message: "bạn tôi nợ 50 triệu mấy tháng nay
 # không trả thì làm sao" is a new question that happens to end like one.
 _END_MAX_WORDS = 8
+# A message with at least this share of accented words was typed with accents (then "con" is not "còn").
+_ACCENTED = 0.3
 # Longer than this, a message pointing back still carries its own subject.
 _POINTER_MAX_WORDS = 12
 # Longer than this, a message is a question of its own.
@@ -92,6 +100,7 @@ def _words(folded: str) -> list[str]:
 
 def signals(text: str) -> Signals:
     folded = cue_form(text)
+    nfc = unicodedata.normalize("NFC", text)
     words = _words(folded)
     joined = " ".join(words)
     start = _START.match(joined)
@@ -101,8 +110,12 @@ def signals(text: str) -> Signals:
         # "con nuôi thì sao" is about an adopted child, not "còn ..."; accented "còn" is unambiguous
         after = words[len(marker)] if len(words) > len(marker) else ""
         child = after in _CHILD_HEAD or after.isdigit()  # "con 9 tuổi": a child's age
-        if marker[-1] != "con" or "còn" in text.lower() or not child:
+        # typed with accents, a bare "con" is the child (or the classifier), never "còn"
+        typed_con = marker[-1] == "con" and "còn" not in nfc.lower() and accent_ratio(nfc) >= _ACCENTED
+        if marker[-1] != "con" or "còn" in nfc.lower() or not (child or typed_con):
             starts_back = True
+    if _ACCENTED_START.match(nfc.lower().strip()):
+        starts_back = True  # accented "thế ..." / "vậy ..." opens a turn that leans on the last one
     anaphor = bool(_ANAPHOR_ACCENTED.search(unicodedata.normalize("NFC", text).lower())) or bool(
         _ANAPHOR_FOLDED.search(joined))
     content = tuple(w for w in words if w not in FUNCTION_WORDS and not w.isdigit() and len(w) > 1)
@@ -231,3 +244,81 @@ def covers(answer: str, followup: str) -> bool:
         return False
     said = set(_words(cue_form(answer)))
     return sum(w in said for w in asked) / len(asked) >= 0.6
+
+
+# A follow-up is most often answered by the articles the last answer cited ("nếu mổ đẻ thì sao" after
+# the paternity-leave answer): they join the retrieved passages with at least this share of the best
+# retrieval score, so they lead unless the new words find clearly better articles. 0 turns the prior off:
+# measured, 0.9 fixed some turns and broke as many (docs/benchmarks.md), so it is off until the first
+# answers are right more often.
+PRIOR_SHARE = 0.0
+# Also match the FAQ with the compact form of a follow-up (the subject's key words, the titles of the
+# articles last cited and the new fragment); 0 turns it off. Measured no better (docs/benchmarks.md).
+COMPACT_FAQ = 0.0
+TITLES = 0.0
+
+
+def compact(text: str, subject: Subject, titles: Iterable[str] = ()) -> str:
+    """A follow-up as the subject's key words, the titles of the articles the last answer cited (the law's
+    own words for the subject) and the new fragment ("phép năm ... Nghỉ hằng năm ... làm nghề nặng nhọc")."""
+    rest = fragment(text)
+    named = " ".join(dict.fromkeys(t.strip() for t in titles if t.strip())) if TITLES else ""
+    return " ".join(x for x in (" ".join(subject.terms), named, rest) if x).strip()
+
+
+def with_prior(passages: list[Passage], previous: Iterable[Passage], share: float | None = None) -> list[Passage]:
+    """The retrieved passages for a follow-up, with the articles of the last answer as a prior."""
+    share = PRIOR_SHARE if share is None else share
+    previous = list(previous)
+    if share <= 0 or not previous:
+        return passages
+    top = max((p.score for p in passages), default=1.0) or 1.0
+    found = {p.article_id: p for p in passages}
+    lifted = [dataclasses.replace(found.get(p.article_id, p), score=max(found.get(p.article_id, p).score, share * top))
+              for p in previous]
+    ids = {p.article_id for p in lifted}
+    return sorted([*lifted, *(p for p in passages if p.article_id not in ids)], key=lambda p: p.score, reverse=True)
+
+
+def best_matches(searches: Iterable[list[FaqMatch]]) -> list[FaqMatch]:
+    """FAQ matches from several phrasings of one question: each entry at its best score."""
+    best: dict[str, FaqMatch] = {}
+    for matches in searches:
+        for m in matches:
+            if m.entry.id not in best or m.score > best[m.entry.id].score:
+                best[m.entry.id] = m
+    return sorted(best.values(), key=lambda m: m.score, reverse=True)
+
+
+def repeats(reply_text: str, turns: Iterable[Turn], message: str) -> bool:
+    """Whether `reply_text` is the bot's previous reply word for word while the citizen asked something else."""
+    last_user = last_bot = None
+    for turn in turns:
+        if turn.role == "user":
+            last_user = turn.text
+        elif turn.role == "bot":
+            last_bot = turn.text
+    if last_bot is None or last_bot.strip() != reply_text.strip():
+        return False
+    return cue_form(last_user or "").strip() != cue_form(message).strip()
+
+
+def focus_sentence(answer: str, message: str) -> str | None:
+    """The sentence of an answer that speaks most of a follow-up's own words (None when none does)."""
+    asked = set(signals(message).content)
+    if not asked:
+        return None
+    best: tuple[int, str] | None = None
+    for sentence in re.split(r"(?<=[.;:!?])\s+|\n+", answer):
+        said = set(_words(cue_form(sentence)))
+        hits = len(asked & said)
+        if hits and (best is None or hits > best[0]):
+            best = (hits, sentence.strip(" -•"))
+    return best[1] if best else None
+
+
+def leans_on(text: str) -> bool:
+    """A short message with at most a few content words: read alone it may look like small talk, but in a
+    conversation it asks about the subject ("có bị trừ điểm không", "mất bao lâu mới có giấy")."""
+    s = signals(text)
+    return 0 < s.words <= _POINTER_MAX_WORDS and len(s.content) <= 4

@@ -151,6 +151,8 @@ CRISIS = (
 ANSWER_LEAD = "Theo {label}:"
 ANSWER_ALSO = "Xem thêm {label}:"
 FAQ_SOURCES = "Căn cứ:"
+# A follow-up the previous answer already covers: the part that answers it first, then the answer again.
+FOLLOWUP_FOCUS = "Với điều bạn hỏi thêm: {sentence}"
 LOW_CONFIDENCE = (
     "Mình chưa chắc đã tìm đúng quy định cho câu hỏi này. Các điều sau có thể liên quan:"
 )
