@@ -81,7 +81,9 @@ def serve_with_lifespan(app: Any) -> Iterator[str]:
         thread.join(timeout=20)
 
 
-def test_staff_reply_from_the_browser_reaches_telegram(browser: Any, tmp_path: Path) -> None:
+@contextmanager
+def app_with_desk(tmp_path: Path) -> Iterator[tuple[str, Database, FakeTelegram]]:
+    """The real app and desk (staff lan@tgpl.vn) over a mini index and SQLite, Telegram faked; its base URL."""
     from bot.ingress.app import build_app
     from bot.runtime.workers import WorkerOptions
 
@@ -91,68 +93,73 @@ def test_staff_reply_from_the_browser_reaches_telegram(browser: Any, tmp_path: P
     build_mini_index(index_dir)
     StaffStore(db).create("lan@tgpl.vn", Passwords(FAST_HASHER).hash(PASSWORD), "staff", "Nguyễn Lan")
     tg = FakeTelegram()
-    with tg.running():
-        settings = make_settings(
-            db, index_dir, tg, None, session_secret=SecretStr(SECRET), faq_dir=tmp_path / "faq"
-        )
-        desk = build_desk(
-            db, settings=settings, article_lookup=article_lookup, password_hasher=FAST_HASHER
-        )
-        app = build_app(
-            settings,
-            database=db,
-            desk_app=desk,
-            worker_options=WorkerOptions(idle_poll=0.05, typing_delay=0.0, drain_timeout=5.0),
-            index_poll_interval=0.2,
-        )
-        with serve_with_lifespan(app) as base:
-            for update_id, text in ((1, "<b>Công ty</b> nợ lương tôi 3 tháng"), (2, "/canbo")):
-                response = httpx.post(
-                    f"{base}/webhooks/telegram",
-                    json=private_message(update_id, text, user_id=4242),
-                    headers=TG_HEADERS,
-                )
-                assert response.status_code == 200
-            wait_until(lambda: len(tg.sent(4242)) == 2, timeout=15)
-            with db.session(readonly=True) as s:
-                [ticket_id] = s.scalars(sa.select(Ticket.id)).all()
+    try:
+        with tg.running():
+            settings = make_settings(
+                db, index_dir, tg, None, session_secret=SecretStr(SECRET), faq_dir=tmp_path / "faq"
+            )
+            desk = build_desk(db, settings=settings, article_lookup=article_lookup, password_hasher=FAST_HASHER)
+            app = build_app(
+                settings,
+                database=db,
+                desk_app=desk,
+                worker_options=WorkerOptions(idle_poll=0.05, typing_delay=0.0, drain_timeout=5.0),
+                index_poll_interval=0.2,
+            )
+            with serve_with_lifespan(app) as base:
+                yield base, db, tg
+    finally:
+        db.dispose()
 
-            page = browser.new_page(viewport={"width": 1366, "height": 900})
-            errors: list[str] = []
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            try:
-                page.goto(f"{base}/staff/")
-                assert "/staff/login" in page.url
-                page.fill("input[name=email]", "lan@tgpl.vn")
-                page.fill("input[name=password]", PASSWORD)
-                page.click("button[type=submit]")
-                page.wait_for_url(f"{base}/staff/")
-                page.locator(f"a[href='/staff/tickets/{ticket_id}']").click()
-                page.wait_for_url(f"{base}/staff/tickets/{ticket_id}")
-                # the citizen's markup is shown as text, never interpreted
-                first = page.locator(".msg.role-user").first.inner_text()
-                assert "<b>Công ty</b> nợ lương tôi 3 tháng" in first
-                assert page.locator(".transcript b").count() == 0
-                assert page.locator("h1").first.inner_text().startswith(f"Yêu cầu #{ticket_id}")
-                reply = "Chào bạn, mình là cán bộ trợ giúp pháp lý. Bạn giữ bảng lương và hợp đồng nhé."
-                page.fill("#reply-text", reply)
-                page.click("form[action$='/reply'] button[type=submit]")
-                page.wait_for_selector(".flash.ok")
-                staff_bubble = page.locator(".msg.role-staff").last
-                assert reply in staff_bubble.inner_text()
-                assert "Nguyễn Lan" in staff_bubble.inner_text()
-                wait_until(lambda: len(tg.sent(4242)) == 3, timeout=15)
-                assert check_html(tg.sent_texts(4242)[-1]) == reply
-                # the delivery status in the transcript follows the outbox
-                wait_until(lambda: _reload_shows(page, "Đã gửi"), timeout=15, interval=0.05)
-                page.click("text=Đăng xuất")
-                page.wait_for_url(f"{base}/staff/login*")
-                # the pages' own scripts and styles pass the Content-Security-Policy
-                assert errors == []
-            finally:
-                page.close()
-    db.dispose()
+
+def test_staff_reply_from_the_browser_reaches_telegram(browser: Any, tmp_path: Path) -> None:
+    with app_with_desk(tmp_path) as (base, db, tg):
+        for update_id, text in ((1, "<b>Công ty</b> nợ lương tôi 3 tháng"), (2, "/canbo")):
+            response = httpx.post(
+                f"{base}/webhooks/telegram",
+                json=private_message(update_id, text, user_id=4242),
+                headers=TG_HEADERS,
+            )
+            assert response.status_code == 200
+        wait_until(lambda: len(tg.sent(4242)) == 2, timeout=15)
+        with db.session(readonly=True) as s:
+            [ticket_id] = s.scalars(sa.select(Ticket.id)).all()
+
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        try:
+            page.goto(f"{base}/staff/")
+            assert "/staff/login" in page.url
+            page.fill("input[name=email]", "lan@tgpl.vn")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{base}/staff/")
+            page.locator(f"a[href='/staff/tickets/{ticket_id}']").click()
+            page.wait_for_url(f"{base}/staff/tickets/{ticket_id}")
+            # the citizen's markup is shown as text, never interpreted
+            first = page.locator(".msg.role-user").first.inner_text()
+            assert "<b>Công ty</b> nợ lương tôi 3 tháng" in first
+            assert page.locator(".transcript b").count() == 0
+            assert page.locator("h1").first.inner_text().startswith(f"Yêu cầu #{ticket_id}")
+            reply = "Chào bạn, mình là cán bộ trợ giúp pháp lý. Bạn giữ bảng lương và hợp đồng nhé."
+            page.fill("#reply-text", reply)
+            page.click("form[action$='/reply'] button[type=submit]")
+            page.wait_for_selector(".flash.ok")
+            staff_bubble = page.locator(".msg.role-staff").last
+            assert reply in staff_bubble.inner_text()
+            assert "Nguyễn Lan" in staff_bubble.inner_text()
+            wait_until(lambda: len(tg.sent(4242)) == 3, timeout=15)
+            assert check_html(tg.sent_texts(4242)[-1]) == reply
+            # the delivery status in the transcript follows the outbox
+            wait_until(lambda: _reload_shows(page, "Đã gửi"), timeout=15, interval=0.05)
+            page.click("text=Đăng xuất")
+            page.wait_for_url(f"{base}/staff/login*")
+            # the pages' own scripts and styles pass the Content-Security-Policy
+            assert errors == []
+        finally:
+            page.close()
 
 
 def _reload_shows(page: Any, text: str) -> bool:
@@ -202,70 +209,49 @@ def test_logout_in_the_browser_ends_the_session_for_a_copied_cookie(
 
 def test_quiz_built_in_the_browser_is_taken_on_telegram_and_reported(browser: Any, tmp_path: Path) -> None:
     """Staff build and open a quiz in the desk; a citizen takes it on Telegram; the council report counts them."""
-    from bot.ingress.app import build_app
-    from bot.runtime.workers import WorkerOptions
     from tests.auxil.fake_telegram import callback_query
 
-    db = Database(f"sqlite:///{tmp_path}/lawbot.sqlite3")
-    db.migrate()
-    index_dir = tmp_path / "index"
-    build_mini_index(index_dir)
-    StaffStore(db).create("lan@tgpl.vn", Passwords(FAST_HASHER).hash(PASSWORD), "staff", "Nguyễn Lan")
-    tg = FakeTelegram()
-    with tg.running():
-        settings = make_settings(
-            db, index_dir, tg, None, session_secret=SecretStr(SECRET), faq_dir=tmp_path / "faq"
-        )
-        desk = build_desk(db, settings=settings, article_lookup=article_lookup, password_hasher=FAST_HASHER)
-        app = build_app(
-            settings,
-            database=db,
-            desk_app=desk,
-            worker_options=WorkerOptions(idle_poll=0.05, typing_delay=0.0, drain_timeout=5.0),
-            index_poll_interval=0.2,
-        )
-        with serve_with_lifespan(app) as base:
-            page = browser.new_page(viewport={"width": 1366, "height": 900})
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            try:
-                page.goto(f"{base}/staff/login")
-                page.fill("input[name=email]", "lan@tgpl.vn")
-                page.fill("input[name=password]", PASSWORD)
-                page.click("button[type=submit]")
-                page.wait_for_url(f"{base}/staff/")
-                page.click("nav >> text=Cuộc thi")
-                page.fill("input[name=title]", "Nghỉ phép năm")
-                page.click("form[action$='/quizzes'] button[type=submit]")
-                page.wait_for_selector("#add-question")
-                page.fill("textarea[name=text]", "Làm đủ 12 tháng, việc bình thường: nghỉ hằng năm mấy ngày?")
-                page.fill("input[name=option_0]", "10 ngày làm việc")
-                page.fill("input[name=option_1]", "12 ngày làm việc")
-                page.select_option("select[name=correct]", "B")
-                page.fill("textarea[name=explanation]", "Khoản 1 Điều 113: 12 ngày làm việc, hưởng nguyên lương.")
-                page.fill("input[name=article_id]", "20.2.LQ.113")
-                page.fill("input[name=clause]", "1")
-                page.click("#add-question button[type=submit]")
-                page.wait_for_selector(".flash.ok")
-                assert "khoản 1 Điều 113" in page.locator("#quiz-questions").inner_text()
-                page.click("#publish")
-                page.wait_for_selector(".flash.ok")
-                assert page.locator("#quiz-status").inner_text() == "Đang mở"
+    with app_with_desk(tmp_path) as (base, _db, tg):
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        try:
+            page.goto(f"{base}/staff/login")
+            page.fill("input[name=email]", "lan@tgpl.vn")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{base}/staff/")
+            page.click("nav >> text=Cuộc thi")
+            page.fill("input[name=title]", "Nghỉ phép năm")
+            page.click("form[action$='/quizzes'] button[type=submit]")
+            page.wait_for_selector("#add-question")
+            page.fill("textarea[name=text]", "Làm đủ 12 tháng, việc bình thường: nghỉ hằng năm mấy ngày?")
+            page.fill("input[name=option_0]", "10 ngày làm việc")
+            page.fill("input[name=option_1]", "12 ngày làm việc")
+            page.select_option("select[name=correct]", "B")
+            page.fill("textarea[name=explanation]", "Khoản 1 Điều 113: 12 ngày làm việc, hưởng nguyên lương.")
+            page.fill("input[name=article_id]", "20.2.LQ.113")
+            page.fill("input[name=clause]", "1")
+            page.click("#add-question button[type=submit]")
+            page.wait_for_selector(".flash.ok")
+            assert "khoản 1 Điều 113" in page.locator("#quiz-questions").inner_text()
+            page.click("#publish")
+            page.wait_for_selector(".flash.ok")
+            assert page.locator("#quiz-status").inner_text() == "Đang mở"
 
-                httpx.post(f"{base}/webhooks/telegram", json=private_message(1, "/thi", user_id=4343),
-                           headers=TG_HEADERS)
-                wait_until(lambda: len(tg.sent(4343)) == 1, timeout=15)
-                httpx.post(f"{base}/webhooks/telegram", json=callback_query(2, "lb:choice2", user_id=4343),
-                           headers=TG_HEADERS)
-                wait_until(lambda: len(tg.sent(4343)) == 2, timeout=15)
-                assert "đúng 1/1 câu" in tg.sent_texts(4343)[1]
+            httpx.post(f"{base}/webhooks/telegram", json=private_message(1, "/thi", user_id=4343),
+                       headers=TG_HEADERS)
+            wait_until(lambda: len(tg.sent(4343)) == 1, timeout=15)
+            httpx.post(f"{base}/webhooks/telegram", json=callback_query(2, "lb:choice2", user_id=4343),
+                       headers=TG_HEADERS)
+            wait_until(lambda: len(tg.sent(4343)) == 2, timeout=15)
+            assert "đúng 1/1 câu" in tg.sent_texts(4343)[1]
 
-                page.reload()
-                assert "Hoàn thành: 1" in " ".join(page.locator("#quiz-results").inner_text().split())
-                month = dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).strftime("%Y-%m")
-                page.goto(f"{base}/staff/report?period={month}")
-                assert "Nghỉ phép năm" in page.locator("#report-quizzes").inner_text()
-                assert errors == []
-            finally:
-                page.close()
-    db.dispose()
+            page.reload()
+            assert "Hoàn thành: 1" in " ".join(page.locator("#quiz-results").inner_text().split())
+            month = dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).strftime("%Y-%m")
+            page.goto(f"{base}/staff/report?period={month}")
+            assert "Nghỉ phép năm" in page.locator("#report-quizzes").inner_text()
+            assert errors == []
+        finally:
+            page.close()

@@ -10,12 +10,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bot.core.ports import QuizQuestion
 from bot.desk import params, texts
 from bot.desk.articles import article_view
 from bot.desk.context import Desk, client_ip, current_staff, desk_of, int_param, redirect
 from bot.desk.csrf import checked_form
 from bot.desk.render import page
-from bot.storage.quizzes import MAX_QUESTIONS, QuizStore
+from bot.storage.quizzes import MAX_QUESTIONS, QuizStore, QuizSummary
 
 LETTERS = "ABCD"
 _CLAUSE_OK = frozenset("0123456789")
@@ -25,6 +26,14 @@ def _store(desk: Desk) -> QuizStore:
     if desk.quizzes is None:  # pragma: no cover - build_desk always makes one
         raise RuntimeError("the desk has no quiz store")
     return desk.quizzes
+
+
+async def _quiz(desk: Desk, quiz_id: int) -> tuple[QuizSummary, list[QuizQuestion]]:
+    """The quiz and its questions, or 404."""
+    found = await desk.run(_store(desk).quiz, quiz_id)
+    if found is None:
+        raise HTTPException(404)
+    return found  # type: ignore[no-any-return]
 
 
 async def quizzes(request: Request) -> Response:
@@ -49,10 +58,7 @@ async def create(request: Request) -> Response:
 async def detail(request: Request) -> Response:
     desk = desk_of(request)
     quiz_id = int_param(request, "quiz_id")
-    found = await desk.run(_store(desk).quiz, quiz_id)
-    if found is None:
-        raise HTTPException(404)
-    summary, questions = found
+    summary, questions = await _quiz(desk, quiz_id)
     results = await desk.run(_store(desk).results, quiz_id)
     return await page(request, "quiz.html", nav="quizzes", quiz=summary, questions=questions,
                       results=results, letters=LETTERS, max_questions=MAX_QUESTIONS,
@@ -89,10 +95,7 @@ async def add_question(request: Request) -> Response:
     desk = desk_of(request)
     quiz_id = int_param(request, "quiz_id")
     form = await checked_form(request)
-    found = await desk.run(_store(desk).quiz, quiz_id)
-    if found is None:
-        raise HTTPException(404)
-    summary, questions = found
+    summary, questions = await _quiz(desk, quiz_id)
     if summary.status != "draft":
         return redirect(request, f"/quizzes/{quiz_id}", err="quiz_not_draft")
     if len(questions) >= MAX_QUESTIONS:
@@ -109,9 +112,7 @@ async def delete_question(request: Request) -> Response:
     quiz_id = int_param(request, "quiz_id")
     question_id = int_param(request, "question_id")
     await checked_form(request)
-    found = await desk.run(_store(desk).quiz, quiz_id)
-    if found is None:
-        raise HTTPException(404)
+    found = await _quiz(desk, quiz_id)
     if found[0].status != "draft":
         return redirect(request, f"/quizzes/{quiz_id}", err="quiz_not_draft")
     await desk.run(_store(desk).delete_question, quiz_id, question_id)
@@ -123,10 +124,9 @@ async def set_status(request: Request) -> Response:
     quiz_id = int_param(request, "quiz_id")
     form = await checked_form(request)
     status = params.choice(form, "status", ["published", "closed"], "")
-    found = await desk.run(_store(desk).quiz, quiz_id)
-    if found is None or not status:
-        raise HTTPException(404 if found is None else 400)
-    summary, questions = found
+    summary, questions = await _quiz(desk, quiz_id)
+    if not status:
+        raise HTTPException(400)
     if status == "published" and (summary.status != "draft" or not questions):
         return redirect(request, f"/quizzes/{quiz_id}", err="quiz_cannot_publish")
     await desk.run(_store(desk).set_status, quiz_id, status)
@@ -139,9 +139,7 @@ async def set_status(request: Request) -> Response:
 async def results_csv(request: Request) -> Response:
     desk = desk_of(request)
     quiz_id = int_param(request, "quiz_id")
-    found = await desk.run(_store(desk).quiz, quiz_id)
-    if found is None:
-        raise HTTPException(404)
+    await _quiz(desk, quiz_id)  # 404 for an unknown quiz
     results = await desk.run(_store(desk).results, quiz_id)
     out = io.StringIO()
     w = csv.writer(out)

@@ -20,6 +20,7 @@ from bot.desk.report import (
     report_rows,
 )
 from bot.kb.csv_export import to_csv
+from bot.storage.stats import gap_threshold
 
 
 def _period(request: Request) -> Period | None:
@@ -38,7 +39,8 @@ async def _report(request: Request) -> CouncilReport | None:
     period = _period(request)
     if period is None:
         return None
-    return await desk.run(build_report, desk.db, desk.stats, period, threshold=desk.settings.answer_threshold)
+    return await desk.run(build_report, desk.db, desk.stats, period,
+                           threshold=gap_threshold(desk.settings.answer_threshold))
 
 
 async def report_page(request: Request) -> Response:

@@ -21,6 +21,7 @@ from bot.desk.templating import VN_TZ, vn_time
 from bot.kb.csv_export import citizen_text, to_csv
 from bot.kb.gaps import GapCluster, faq_search, find_gaps, gap_embedder, gaps_csv
 from bot.storage.places import PlaceCount, by_province, place_counts
+from bot.storage.stats import gap_threshold
 
 log = logging.getLogger(__name__)
 
@@ -84,18 +85,11 @@ def _today(request: Request) -> dt.date:
     return desk_of(request).now().astimezone(VN_TZ).date()
 
 
-def _gap_threshold(settings: object) -> float:
-    """Replies below this confidence count as content gaps: the operator's answer threshold, else 0.5
-    (unset, the fitted model's own threshold decides answers; a stored confidence is a probability)."""
-    value = getattr(settings, "answer_threshold", None)
-    return float(value) if value is not None else 0.5
-
-
 async def stats_page(request: Request) -> Response:
     desk = desk_of(request)
     start, end = date_range(request, _today(request))
     report = await desk.run(
-        lambda: desk.stats.report(start, end, threshold=_gap_threshold(desk.settings))
+        lambda: desk.stats.report(start, end, threshold=gap_threshold(desk.settings.answer_threshold))
     )
     clusters = await desk.run(gap_clusters, desk, start, end)
     places = await desk.run(place_counts, desk.db, *_bounds(start, end))
@@ -193,7 +187,7 @@ async def export_csv(request: Request) -> Response:
         body = gaps_csv(clusters, vn_time)
     else:
         report = await desk.run(
-            lambda: desk.stats.report(start, end, threshold=_gap_threshold(desk.settings), gaps=200)
+            lambda: desk.stats.report(start, end, threshold=gap_threshold(desk.settings.answer_threshold), gaps=200)
         )
         if kind == "gaps":
             body = to_csv(

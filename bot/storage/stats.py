@@ -66,6 +66,12 @@ _SPACE = re.compile(r"\s+")
 CITIZENS_ONLY = Conversation.channel != Channel.CLI.value
 
 
+def gap_threshold(answer_threshold: float | None) -> float:
+    """Replies below this confidence count as content gaps: the operator's answer threshold, else 0.5
+    (unset, the fitted model's own threshold decides answers; a stored confidence is a probability)."""
+    return float(answer_threshold) if answer_threshold is not None else 0.5
+
+
 def question_key(text: str) -> str:
     """Groups the same question asked with different case, spacing or punctuation."""
     return _SPACE.sub(" ", _PUNCT.sub(" ", text.casefold())).strip()
