@@ -82,7 +82,7 @@ def serve_with_lifespan(app: Any) -> Iterator[str]:
 
 
 @contextmanager
-def app_with_desk(tmp_path: Path) -> Iterator[tuple[str, Database, FakeTelegram]]:
+def app_with_desk(tmp_path: Path, faq_dir: Path | None = None) -> Iterator[tuple[str, Database, FakeTelegram]]:
     """The real app and desk (staff lan@tgpl.vn) over a mini index and SQLite, Telegram faked; its base URL."""
     from bot.ingress.app import build_app
     from bot.runtime.workers import WorkerOptions
@@ -96,7 +96,7 @@ def app_with_desk(tmp_path: Path) -> Iterator[tuple[str, Database, FakeTelegram]
     try:
         with tg.running():
             settings = make_settings(
-                db, index_dir, tg, None, session_secret=SecretStr(SECRET), faq_dir=tmp_path / "faq"
+                db, index_dir, tg, None, session_secret=SecretStr(SECRET), faq_dir=faq_dir or tmp_path / "faq"
             )
             desk = build_desk(db, settings=settings, article_lookup=article_lookup, password_hasher=FAST_HASHER)
             app = build_app(
@@ -252,6 +252,105 @@ def test_quiz_built_in_the_browser_is_taken_on_telegram_and_reported(browser: An
             month = dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).strftime("%Y-%m")
             page.goto(f"{base}/staff/report?period={month}")
             assert "Nghỉ phép năm" in page.locator("#report-quizzes").inner_text()
+            assert errors == []
+        finally:
+            page.close()
+
+
+def test_bulletin_composed_in_the_browser_reaches_only_its_subscribers(browser: Any, tmp_path: Path) -> None:
+    """Two citizens subscribe on Telegram (labour; land); staff compose a labour bulletin in the desk, see
+    the preview and the reach, send it: the labour subscriber gets it once, the other nothing."""
+    from bot.adapters.faq_topics import read_topics
+
+    faq_dir = Path(__file__).resolve().parents[1] / "knowledge_base" / "faq"
+    number = {t.slug: i for i, t in enumerate(read_topics(faq_dir), 1)}
+    body = ("Người lao động làm việc đủ 12 tháng cho một người sử dụng lao động được nghỉ hằng năm 12 ngày "
+            "làm việc, hưởng nguyên lương, nếu làm công việc trong điều kiện bình thường.")
+    with app_with_desk(tmp_path, faq_dir) as (base, _db, tg):
+        for update_id, (user, text) in enumerate(
+            ((4444, f"/dangky {number['lao-dong']}"), (4445, f"/dangky {number['dat-dai']}")), 1
+        ):
+            httpx.post(f"{base}/webhooks/telegram", json=private_message(update_id, text, user_id=user),
+                       headers=TG_HEADERS)
+        wait_until(lambda: len(tg.sent(4444)) == 1 and len(tg.sent(4445)) == 1, timeout=15)
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        try:
+            page.goto(f"{base}/staff/login")
+            page.fill("input[name=email]", "lan@tgpl.vn")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{base}/staff/")
+            page.click("nav >> text=Bản tin")
+            page.fill("input[name=title]", "Nghỉ hằng năm")
+            page.fill("textarea[name=body]", body)
+            page.check("input[name=topic][value=lao-dong]")
+            page.check("input[name=channel][value=telegram]")
+            page.click("form.bulletin-form button[type=submit]")
+            page.wait_for_selector("#preview")
+            assert "12 ngày" in page.locator("#preview").inner_text()
+            assert "1" in page.locator("#reach strong").inner_text()
+            page.click("#send-form button[type=submit]")
+            page.wait_for_selector(".flash.ok")
+            wait_until(lambda: len(tg.sent(4444)) == 2, timeout=15)
+            assert "12 ngày làm việc" in tg.sent_texts(4444)[1]
+            assert "/huydangky" in tg.sent_texts(4444)[1]  # how to unsubscribe, in every bulletin
+            page.reload()  # the delivery counts follow the outbox
+            # one recipient, one sent, none waiting, failed or withdrawn
+            assert page.locator("#delivery").inner_text().split("\n")[-1].split() == ["1", "1", "0", "0", "0"]
+            assert len(tg.sent(4445)) == 1  # the land subscriber got no labour bulletin
+            assert errors == []
+        finally:
+            page.close()
+
+
+
+def test_places_imported_in_the_browser_route_a_case_to_its_point(browser: Any, tmp_path: Path) -> None:
+    """An admin uploads the commune and service-point CSVs in the desk; a citizen of Xã Tân Phú is sued and
+    says where they live; the ticket lands in the branch's queue, which its staff member sees."""
+    from bot.storage.places import PlaceRegister
+    from tests.auxil.places import COMMUNES_CSV, POINTS_CSV
+
+    with app_with_desk(tmp_path) as (base, db, tg):
+        StaffStore(db).create("an@tgpl.vn", Passwords(FAST_HASHER).hash(PASSWORD), "admin", "An")
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        try:
+            page.goto(f"{base}/staff/login")
+            page.fill("input[name=email]", "an@tgpl.vn")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{base}/staff/")
+            for csv_file in (COMMUNES_CSV, POINTS_CSV):
+                page.goto(f"{base}/staff/admin/places")
+                page.set_input_files("input[name=file]", str(csv_file))
+                page.click("form[enctype] button[type=submit]")
+                page.wait_for_selector(".flash.ok")
+            register = PlaceRegister(db)
+            branch = next(p for p in register.points() if p.key == "vd-tgpl-dn-cn1")
+            lan = StaffStore(db).get_by_email("lan@tgpl.vn")
+            assert lan is not None
+            register.assign_staff(lan.id, branch.id)
+
+            for update_id, text in enumerate(
+                ("toi vua bi kien ra toa vi no tien hang, phai lam sao", "xa tan phu huyen tan phu dong nai",
+                 "dung"), 1
+            ):
+                httpx.post(f"{base}/webhooks/telegram", json=private_message(update_id, text, user_id=4646),
+                           headers=TG_HEADERS)
+                wait_until(lambda n=update_id: len(tg.sent(4646)) == n, timeout=15)
+            assert branch.name in tg.sent_texts(4646)[-1]
+
+            page.click("text=Đăng xuất")
+            page.wait_for_url(f"{base}/staff/login*")
+            page.fill("input[name=email]", "lan@tgpl.vn")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{base}/staff/")
+            queue = page.locator("main").inner_text()  # her point's queue, by default
+            assert "bi kien ra toa" in queue and branch.name in queue
             assert errors == []
         finally:
             page.close()
