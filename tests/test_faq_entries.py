@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import stat
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from bot.storage.schema import FaqProposal
 from retrieval.faq import read_faq
 from tests.auxil.desk import DeskHarness, login, make_harness, token
 from tests.auxil.mini_index import build_mini_index
+from tests.auxil.waiting import wait_until
 
 # our own wording; the numbers are those of khoản 1 Điều 113 Bộ luật Lao động 2019 (in the mini index)
 ANSWER = "Làm đủ 12 tháng cho một người sử dụng lao động, bạn được nghỉ hằng năm 12 ngày làm việc, hưởng nguyên lương."
@@ -81,16 +81,6 @@ def _answers(assistant: Any, text: str, n: list[int] = [0]) -> str:  # noqa: B00
     return str(reply.text)
 
 
-def _until(condition: Any, timeout: float = 15.0) -> bool:
-    """Poll `condition()` until it holds (workers look at the database every 2 s)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return bool(condition())
-
-
 async def _approve(h: DeskHarness) -> str:
     ticket_id = h.open_ticket("Nghỉ phép hằng năm được mấy ngày?")
     async with h.client() as c:
@@ -137,7 +127,7 @@ async def test_an_approval_answers_on_another_worker_without_restart_and_retirin
     assert row is not None and row.questions == ["Nghỉ phép hằng năm được mấy ngày?", QUESTION]
     assert row.citations[0]["clause"] == "1" and row.reviewed_by == "admin@tgpl.vn" and not row.retired
 
-    assert _until(lambda: ANSWER in _answers(other, QUESTION))
+    wait_until(lambda: ANSWER in _answers(other, QUESTION), "the other worker serving the approved entry", timeout=15)
     assert "45 ngày" in _answers(other, "bao truoc bao nhieu ngay khi nghi viec")
     assert ANSWER in _answers(_worker(db, tmp_path, read_only_faq), QUESTION)  # a worker started later too
 
@@ -162,7 +152,7 @@ async def test_an_approval_answers_on_another_worker_without_restart_and_retirin
         retired = await c.post(f"/staff/faq/review/{faq_id}", data={"csrf_token": await token(c), "action": "retire"})
         assert retired.status_code == 303
     assert FaqEntryStore(db).get(faq_id).retired  # type: ignore[union-attr]
-    assert _until(lambda: ANSWER not in _answers(other, QUESTION))
+    wait_until(lambda: ANSWER not in _answers(other, QUESTION), "the other worker dropping the retired entry", timeout=15)
     result = CliRunner().invoke(kb_app, ["export", "--format", "csv", "--out", str(tmp_path / "x.csv"), "--kb", str(kb)])
     assert "0 approved in the desk" in result.output
 
@@ -227,7 +217,7 @@ def test_two_admins_approving_at_once_get_two_ids(postgres_database: Any) -> Non
                         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                         "AND wait_event_type = 'Lock'")))
 
-            assert _until(waiting, timeout=10)
+            wait_until(waiting, "the second approval waiting for the lock", timeout=10)
         other.join(timeout=10)
         assert sorted(ids) == ["da-duyet-001", "da-duyet-002"]
         assert [r.id for r in FaqEntryStore(db).all()] == ["da-duyet-001", "da-duyet-002"]
