@@ -63,6 +63,14 @@ def train_intent(vectors: TextVectors, train_files: Path | str | list[Path], faq
             texts.append(plain)
             labels.append(labels[i])
             categories.append(categories[i])
+    # Citizens rarely capitalise or end with "?", while the FAQ questions always do: every example is
+    # also learned lowercased without its closing punctuation, so the form of a message says nothing.
+    for i in range(len(texts)):
+        bare = texts[i].strip().rstrip("?!.").strip().lower()
+        if bare and bare != texts[i]:
+            texts.append(bare)
+            labels.append(labels[i])
+            categories.append(categories[i])
     x = vectors.many(texts, desc="training messages")
     label_model = fit_softmax(x, labels, l2=3e-2, iterations=400, balanced=0.5)
     mask = [i for i, lab in enumerate(labels) if lab != "answer" and categories[i]]
