@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -81,7 +82,7 @@ class Database:
             dbapi_conn.isolation_level = None
             cursor = dbapi_conn.cursor()
             if not memory:
-                cursor.execute("PRAGMA journal_mode=WAL")
+                _use_wal(cursor)
                 cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             # erased and purged personal data must not linger in free pages of the file
@@ -205,3 +206,26 @@ def insert_ignore(
 def affected(result: Any) -> int:
     """Rows changed by an UPDATE or DELETE."""
     return int(result.rowcount)
+
+
+def _use_wal(cursor: Any) -> None:
+    """Switch a SQLite file to WAL (kept in the file: later connections find it set).
+
+    The switch needs the file to itself, and SQLite answers "database is locked" at once, without its
+    busy handler, while another connection is in a transaction: workers starting together on a new file
+    (one of them migrating) retry until the busy timeout instead of failing.
+    """
+    import sqlite3
+
+    if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+        return
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)  # not a wait on a condition we could observe: SQLite offers no signal
+
