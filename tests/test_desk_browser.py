@@ -82,6 +82,27 @@ def serve_with_lifespan(app: Any) -> Iterator[str]:
 
 
 @contextmanager
+def watched_page(browser: Any) -> Iterator[tuple[Any, list[str]]]:
+    """A desktop-sized page and the script errors it raises (the desk's own scripts must pass the CSP)."""
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        yield page, errors
+    finally:
+        page.close()
+
+
+def log_in(page: Any, base: str, email: str) -> None:
+    """Log in through the desk's form, as staff do, and land on the queue."""
+    page.goto(f"{base}/staff/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/staff/")
+
+
+@contextmanager
 def app_with_desk(tmp_path: Path, faq_dir: Path | None = None) -> Iterator[tuple[str, Database, FakeTelegram]]:
     """The real app and desk (staff lan@tgpl.vn) over a mini index and SQLite, Telegram faked; its base URL."""
     from bot.ingress.app import build_app
@@ -211,50 +232,40 @@ def test_quiz_built_in_the_browser_is_taken_on_telegram_and_reported(browser: An
     """Staff build and open a quiz in the desk; a citizen takes it on Telegram; the council report counts them."""
     from tests.auxil.fake_telegram import callback_query
 
-    with app_with_desk(tmp_path) as (base, _db, tg):
-        page = browser.new_page(viewport={"width": 1366, "height": 900})
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        try:
-            page.goto(f"{base}/staff/login")
-            page.fill("input[name=email]", "lan@tgpl.vn")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{base}/staff/")
-            page.click("nav >> text=Cuộc thi")
-            page.fill("input[name=title]", "Nghỉ phép năm")
-            page.click("form[action$='/quizzes'] button[type=submit]")
-            page.wait_for_selector("#add-question")
-            page.fill("textarea[name=text]", "Làm đủ 12 tháng, việc bình thường: nghỉ hằng năm mấy ngày?")
-            page.fill("input[name=option_0]", "10 ngày làm việc")
-            page.fill("input[name=option_1]", "12 ngày làm việc")
-            page.select_option("select[name=correct]", "B")
-            page.fill("textarea[name=explanation]", "Khoản 1 Điều 113: 12 ngày làm việc, hưởng nguyên lương.")
-            page.fill("input[name=article_id]", "20.2.LQ.113")
-            page.fill("input[name=clause]", "1")
-            page.click("#add-question button[type=submit]")
-            page.wait_for_selector(".flash.ok")
-            assert "khoản 1 Điều 113" in page.locator("#quiz-questions").inner_text()
-            page.click("#publish")
-            page.wait_for_selector(".flash.ok")
-            assert page.locator("#quiz-status").inner_text() == "Đang mở"
+    with app_with_desk(tmp_path) as (base, _db, tg), watched_page(browser) as (page, errors):
+        log_in(page, base, "lan@tgpl.vn")
+        page.click("nav >> text=Cuộc thi")
+        page.fill("input[name=title]", "Nghỉ phép năm")
+        page.click("form[action$='/quizzes'] button[type=submit]")
+        page.wait_for_selector("#add-question")
+        page.fill("textarea[name=text]", "Làm đủ 12 tháng, việc bình thường: nghỉ hằng năm mấy ngày?")
+        page.fill("input[name=option_0]", "10 ngày làm việc")
+        page.fill("input[name=option_1]", "12 ngày làm việc")
+        page.select_option("select[name=correct]", "B")
+        page.fill("textarea[name=explanation]", "Khoản 1 Điều 113: 12 ngày làm việc, hưởng nguyên lương.")
+        page.fill("input[name=article_id]", "20.2.LQ.113")
+        page.fill("input[name=clause]", "1")
+        page.click("#add-question button[type=submit]")
+        page.wait_for_selector(".flash.ok")
+        assert "khoản 1 Điều 113" in page.locator("#quiz-questions").inner_text()
+        page.click("#publish")
+        page.wait_for_selector(".flash.ok")
+        assert page.locator("#quiz-status").inner_text() == "Đang mở"
 
-            httpx.post(f"{base}/webhooks/telegram", json=private_message(1, "/thi", user_id=4343),
-                       headers=TG_HEADERS)
-            wait_until(lambda: len(tg.sent(4343)) == 1, timeout=15)
-            httpx.post(f"{base}/webhooks/telegram", json=callback_query(2, "lb:choice2", user_id=4343),
-                       headers=TG_HEADERS)
-            wait_until(lambda: len(tg.sent(4343)) == 2, timeout=15)
-            assert "đúng 1/1 câu" in tg.sent_texts(4343)[1]
+        httpx.post(f"{base}/webhooks/telegram", json=private_message(1, "/thi", user_id=4343),
+                   headers=TG_HEADERS)
+        wait_until(lambda: len(tg.sent(4343)) == 1, timeout=15)
+        httpx.post(f"{base}/webhooks/telegram", json=callback_query(2, "lb:choice2", user_id=4343),
+                   headers=TG_HEADERS)
+        wait_until(lambda: len(tg.sent(4343)) == 2, timeout=15)
+        assert "đúng 1/1 câu" in tg.sent_texts(4343)[1]
 
-            page.reload()
-            assert "Hoàn thành: 1" in " ".join(page.locator("#quiz-results").inner_text().split())
-            month = dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).strftime("%Y-%m")
-            page.goto(f"{base}/staff/report?period={month}")
-            assert "Nghỉ phép năm" in page.locator("#report-quizzes").inner_text()
-            assert errors == []
-        finally:
-            page.close()
+        page.reload()
+        assert "Hoàn thành: 1" in " ".join(page.locator("#quiz-results").inner_text().split())
+        month = dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).strftime("%Y-%m")
+        page.goto(f"{base}/staff/report?period={month}")
+        assert "Nghỉ phép năm" in page.locator("#report-quizzes").inner_text()
+        assert errors == []
 
 
 def test_bulletin_composed_in_the_browser_reaches_only_its_subscribers(browser: Any, tmp_path: Path) -> None:
@@ -273,15 +284,8 @@ def test_bulletin_composed_in_the_browser_reaches_only_its_subscribers(browser: 
             httpx.post(f"{base}/webhooks/telegram", json=private_message(update_id, text, user_id=user),
                        headers=TG_HEADERS)
         wait_until(lambda: len(tg.sent(4444)) == 1 and len(tg.sent(4445)) == 1, timeout=15)
-        page = browser.new_page(viewport={"width": 1366, "height": 900})
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        try:
-            page.goto(f"{base}/staff/login")
-            page.fill("input[name=email]", "lan@tgpl.vn")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{base}/staff/")
+        with watched_page(browser) as (page, errors):
+            log_in(page, base, "lan@tgpl.vn")
             page.click("nav >> text=Bản tin")
             page.fill("input[name=title]", "Nghỉ hằng năm")
             page.fill("textarea[name=body]", body)
@@ -301,8 +305,6 @@ def test_bulletin_composed_in_the_browser_reaches_only_its_subscribers(browser: 
             assert page.locator("#delivery").inner_text().split("\n")[-1].split() == ["1", "1", "0", "0", "0"]
             assert len(tg.sent(4445)) == 1  # the land subscriber got no labour bulletin
             assert errors == []
-        finally:
-            page.close()
 
 
 
@@ -314,15 +316,8 @@ def test_places_imported_in_the_browser_route_a_case_to_its_point(browser: Any, 
 
     with app_with_desk(tmp_path) as (base, db, tg):
         StaffStore(db).create("an@tgpl.vn", Passwords(FAST_HASHER).hash(PASSWORD), "admin", "An")
-        page = browser.new_page(viewport={"width": 1366, "height": 900})
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        try:
-            page.goto(f"{base}/staff/login")
-            page.fill("input[name=email]", "an@tgpl.vn")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{base}/staff/")
+        with watched_page(browser) as (page, errors):
+            log_in(page, base, "an@tgpl.vn")
             for csv_file in (COMMUNES_CSV, POINTS_CSV):
                 page.goto(f"{base}/staff/admin/places")
                 page.set_input_files("input[name=file]", str(csv_file))
@@ -345,12 +340,7 @@ def test_places_imported_in_the_browser_route_a_case_to_its_point(browser: Any, 
 
             page.click("text=Đăng xuất")
             page.wait_for_url(f"{base}/staff/login*")
-            page.fill("input[name=email]", "lan@tgpl.vn")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{base}/staff/")
+            log_in(page, base, "lan@tgpl.vn")
             queue = page.locator("main").inner_text()  # her point's queue, by default
             assert "bi kien ra toa" in queue and branch.name in queue
             assert errors == []
-        finally:
-            page.close()
