@@ -139,9 +139,9 @@ class Dialogue:
         if got.step == Step.CONSENT:
             return self.escalation.consent(state, got.yes), state
         if self.quizzes is not None:  # a lone "A"-"D" while a quiz is open answers it
-            choice = self.quizzes.pending_choice(msg.channel, msg.user_id, raw)
-            if choice is not None:
-                return self.quizzes.answer(msg.channel, msg.user_id, choice), state
+            answered = self.quizzes.typed_answer(msg.channel, msg.user_id, raw)
+            if answered is not None:
+                return answered, state
         if got.step == Step.PICK:
             return self.answering.pick_suggestion(got.pick, state, max_chars), state
         return self._message(msg, state, max_chars), state

@@ -52,16 +52,20 @@ class QuizPolicy:
         intro = texts.QUIZ_INTRO.format(title=quiz.title, count=len(quiz.questions))
         return self._ask(quiz, attempt, lead=[intro])
 
-    def pending_choice(self, channel: Channel, user_id: str, text: str) -> int | None:
-        """A typed A-D while the citizen has a quiz open is an answer (0-3), not a legal question."""
+    def typed_answer(self, channel: Channel, user_id: str, text: str) -> Reply | None:
+        """A typed A-D while the citizen has a quiz open answers it; None: not an answer (a legal question)."""
         choice = choice_of(text)
-        if choice is None or self.book.active_attempt(channel, user_id) is None:
+        if choice is None:
             return None
-        return choice
+        attempt = self.book.active_attempt(channel, user_id)
+        return None if attempt is None else self._answer(attempt, choice)
 
     def answer(self, channel: Channel, user_id: str, choice: int) -> Reply:
+        """A quiz button pressed: the answer to the open question (or "this quiz is over")."""
+        return self._answer(self.book.active_attempt(channel, user_id), choice)
+
+    def _answer(self, attempt: QuizAttempt | None, choice: int) -> Reply:
         """Score one answer, explain it with its basis, then ask the next question or give the score."""
-        attempt = self.book.active_attempt(channel, user_id)
         quiz = self._quiz(attempt.quiz_id) if attempt is not None else None
         if attempt is None or quiz is None:
             return Reply(ReplyKind.INFO, texts.QUIZ_CLOSED)

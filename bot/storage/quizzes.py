@@ -112,7 +112,8 @@ class QuizStore:
         with self.db.session() as s:
             s.execute(sa.update(Quiz).where(Quiz.id == quiz_id).values(**values))
 
-    def summaries(self) -> list[QuizSummary]:
+    def summaries(self, quiz_id: int | None = None) -> list[QuizSummary]:
+        """Every quiz, newest first, with its question and participant counts (or just `quiz_id`)."""
         questions = (
             sa.select(sa.func.count()).where(QuizQuestionRow.quiz_id == Quiz.id).scalar_subquery()
         )
@@ -122,14 +123,17 @@ class QuizStore:
             .scalar_subquery()
         )
         with self.db.session(readonly=True) as s:
-            rows = s.execute(sa.select(Quiz, questions, people).order_by(Quiz.created_at.desc(), Quiz.id.desc()))
+            query = sa.select(Quiz, questions, people).order_by(Quiz.created_at.desc(), Quiz.id.desc())
+            if quiz_id is not None:
+                query = query.where(Quiz.id == quiz_id)
+            rows = s.execute(query)
             return [
                 QuizSummary(q.id, q.title, q.topic, q.status, int(n or 0), int(p or 0), q.created_at)
                 for q, n, p in rows
             ]
 
     def quiz(self, quiz_id: int) -> tuple[QuizSummary, list[QuizQuestion]] | None:
-        found = next((q for q in self.summaries() if q.id == quiz_id), None)
+        found = next(iter(self.summaries(quiz_id)), None)
         if found is None:
             return None
         with self.db.session(readonly=True) as s:
