@@ -15,6 +15,16 @@ from bot.core.triage import is_vague, topic_only
 log = logging.getLogger(__name__)
 
 
+def article_or_none(retriever: Retriever, article_id: str) -> Passage | None:
+    """An article of the index by id, or None, also when the index fails: callers only add it as context
+    (a follow-up's prior, a ticket's sources), never as the answer."""
+    try:
+        return retriever.get(article_id)
+    except Exception:
+        log.exception("article lookup failed")
+        return None
+
+
 class Answering:
     """Answers a question the triage let through; keeps the subject a follow-up may lean on."""
 
@@ -47,17 +57,7 @@ class Answering:
             return vocab
         return cached[1]
 
-    def _safe_get(self, article_id: str) -> Passage | None:
-        try:
-            return self.retriever.get(article_id)
-        except Exception:  # a follow-up can do without its prior
-            log.exception("article lookup failed")
-            return None
-
     def subject(self, state: ConversationState) -> followup.Subject | None:
-        return self._subject(state)
-
-    def _subject(self, state: ConversationState) -> followup.Subject | None:
         """The subject a follow-up may lean on: the last question answered or clarified, while the chat
         is still about it (an escalation, a refusal or /moi ends it; thanks and greetings do not)."""
         if not state.last_question:
@@ -71,7 +71,7 @@ class Answering:
 
     def standalone(self, text: str, state: ConversationState, own: list[FaqMatch]) -> str | None:
         """The message as a standalone question when it continues the subject, else None (a new question)."""
-        subject = self._subject(state)
+        subject = self.subject(state)
         if subject is None:
             return None
         sure = own[0] if own and own[0].score >= self.config.faq_threshold else None
@@ -98,12 +98,12 @@ class Answering:
         """A question (or a follow-up, rewritten as `standalone`): clarify, FAQ, law text or "not sure"."""
         question, query = cleaned.text, cleaned.query
         matches = own
-        subject = self._subject(state) if standalone is not None else None
+        subject = self.subject(state) if standalone is not None else None
         previous: list[Passage] = []
         if standalone is not None and subject is not None:
             # the subject of the previous question carries over ("mức phạt bao nhiêu?")
             question = standalone
-            previous = [p for p in map(self._safe_get, subject.article_ids) if p is not None]
+            previous = [p for p in (article_or_none(self.retriever, a) for a in subject.article_ids) if p is not None]
             short = followup.compact(cleaned.text, subject, [p.title for p in previous])
             query = clean_message(standalone, self.config.max_input_chars * 2).query
             matches = followup.best_matches([self.faq_search(question),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from bot.core import texts
+from bot.core.answering import article_or_none
 from bot.core.config import AssistantConfig
 from bot.core.models import Category, IncomingMessage, Passage, Reply, ReplyKind, Urgency
 from bot.core.pii import mask_pii
@@ -135,10 +136,7 @@ class Escalation:
 
     def article(self, article_id: str) -> Passage | None:
         """An article of the index by id, or None (also when the index fails: it only adds sources)."""
-        try:
-            return self.retriever.get(article_id)
-        except Exception:
-            return None
+        return article_or_none(self.retriever, article_id)
 
     def _open_ticket(self, msg: IncomingMessage, state: ConversationState, question: str, category: Category | str,
                      urgency: str, passages: list[Passage], draft: str | None, legal_aid: bool) -> int:
