@@ -73,3 +73,20 @@ def test_clauses_and_points_are_split() -> None:
 def test_trimmed_quote_ends_at_a_boundary() -> None:
     q = trim_quote("Một hai ba bốn; năm sáu bảy tám chín mười. " * 10, 60)
     assert len(q) <= 61 and q.endswith("…")
+
+
+def test_the_clause_stating_the_kind_of_figure_asked_for_is_quoted() -> None:
+    from bot.core.models import Passage
+
+    # both clauses hold a figure and share the question's words alike; only one states a percentage
+    article = Passage(
+        article_id="x.1", doc_number="1/2025/QH15", doc_title="Luật Thử nghiệm", doc_type="Luật",
+        article="5", title="Trợ cấp khi mất việc", score=1.0,
+        text="1. Thời gian hưởng trợ cấp mất việc tính theo số tháng đóng bảo hiểm theo lương, cứ đủ 12 tháng thì "
+             "được hưởng 03 tháng.\n"
+             "2. Mức hưởng trợ cấp mất việc hằng tháng bằng 60% tiền lương bình quân.",
+    )
+    asked_share = writer().write("tro cap mat viec duoc bao nhieu phan tram luong", [article], 2000)
+    assert "60%" in asked_share.text and asked_share.citations[0].clause == "2"
+    asked_time = writer().write("dong 2 nam thi duoc huong tro cap mat viec may thang", [article], 2000)
+    assert asked_time.citations[0].clause == "1"

@@ -86,6 +86,20 @@ _WORD = re.compile(r"[a-z0-9]+")
 _LEAD_ZERO = re.compile(r"\b0+(\d)")
 _NUMERIC_Q = re.compile(r"bao (lau|nhieu)|may (ngay|thang|nam|tuoi|tieng|gio|lan|phan)|toi da|toi thieu|muc|phan tram|thoi han|khi nao|tuoi")
 _NUMERIC_UNIT = re.compile(r"\d+\s*(%|ngay|thang|nam|tuoi|gio|lan|dong|trieu|nghin)|\b(mot|hai|ba|bon|nam|sau|bay|tam|chin|muoi) (ngay|thang|nam|phan)")
+_NUMBER = r"(?:\d+(?:[.,]\d+)*|mot|hai|ba|bon|nam|sau|bay|tam|chin|muoi)"
+# The kind of figure a question asks for, and how a clause states it: "bao nhiêu phần trăm" wants the clause
+# with a percentage, "mấy ngày" the one counting days, not merely any clause with a figure in it.
+_ASKED_FIGURE = tuple((re.compile(q), re.compile(u)) for q, u in (
+    (r"phan tram|bao nhieu %", _NUMBER + r"\s*%|phan tram"),
+    (r"bao nhieu tien|bao nhieu dong|may trieu|phat bao nhieu|muc phat|tien phat|nop phat|le phi|bao nhieu phi",
+     _NUMBER + r"\s*(?:dong|trieu|nghin)"),
+    (r"(?:may|bao nhieu) ngay|ngay nao", _NUMBER + r"\s*ngay"),
+    (r"(?:may|bao nhieu) thang", _NUMBER + r"\s*thang"),
+    (r"(?:may|bao nhieu) nam\b", _NUMBER + r"\s*nam\b"),
+    (r"(?:may|bao nhieu|du|tu) tuoi|tuoi nao", _NUMBER + r"\s*tuoi"),
+    (r"(?:may|bao nhieu) (?:tieng|gio|phut)", _NUMBER + r"\s*(?:gio|phut)"),
+    (r"bao lau|thoi han|thoi hieu|trong vong", _NUMBER + r"\s*(?:ngay|thang|nam\b|gio)"),
+))
 
 
 def _fold(text: str) -> str:
@@ -109,7 +123,9 @@ def score_units(question: str, candidates: list[Unit], best_hint: tuple[str | No
     """
     q_uni, q_bi = terms(question)
     t_uni, t_bi = terms(title) if title else (frozenset(), frozenset())
-    numeric_q = bool(_NUMERIC_Q.search(_fold(question)))
+    folded_q = _fold(question)
+    numeric_q = bool(_NUMERIC_Q.search(folded_q))
+    asked = [unit for q, unit in _ASKED_FIGURE if q.search(folded_q)]
     own_terms = [terms(u.text) for u in candidates]
     lead_terms = [terms(u.lead) if u.lead else (frozenset(), frozenset()) for u in candidates]
     n = len(candidates) or 1
@@ -124,7 +140,9 @@ def score_units(question: str, candidates: list[Unit], best_hint: tuple[str | No
             s += math.log(1 + n / df[t]) * (1.0 if t in uni else 0.4) * (0.3 if t in t_uni else 1.0)
         for t in (bi | lbi) & q_bi:
             s += 1.5 * math.log(1 + n / df[t]) * (1.0 if t in bi else 0.4) * (0.3 if t in t_bi else 1.0)
-        if numeric_q and _NUMERIC_UNIT.search(_fold(u.text)):
+        if asked and any(a.search(_fold(u.text)) for a in asked):
+            s *= 1.6  # states the very kind of figure asked for
+        elif numeric_q and _NUMERIC_UNIT.search(_fold(u.text)):
             s *= 1.25
         if best_hint is not None and u.clause == best_hint[0] and u.point is None and best_hint[0] is not None:
             s *= 1.15
