@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from bot.core.models import DocStatus, Passage
@@ -110,8 +111,14 @@ class IndexRetriever:
         return [p for p in found if not article_suspended(self._register, p.doc_number, p.article)]
 
     def get(self, article_id: str) -> Passage | None:
+        """An article by id, whatever its status; one suspended today says so (the desk must not teach it)."""
         article = self.index.get(article_id)
-        return None if article is None else to_passage(article)
+        if article is None:
+            return None
+        found = to_passage(article)
+        if article_suspended(self._register, found.doc_number, found.article):
+            return dataclasses.replace(found, status=DocStatus.SUSPENDED)
+        return found
 
     def aliases(self, article_id: str) -> tuple[str, ...]:
         """Ids of identical copies of an article (same text in two corpora)."""

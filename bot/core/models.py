@@ -59,6 +59,7 @@ class DocStatus(StrEnum):
     PARTLY_EXPIRED = "partly_expired"
     EXPIRED = "expired"
     NOT_YET_IN_FORCE = "not_yet_in_force"
+    SUSPENDED = "suspended"  # this article, today: suspended by a later document (the register says until when)
     UNKNOWN = "unknown"
 
 

@@ -187,6 +187,7 @@ STATUS_WORDS = {
     DocStatus.PARTLY_EXPIRED: "hết hiệu lực một phần",
     DocStatus.EXPIRED: "hết hiệu lực",
     DocStatus.NOT_YET_IN_FORCE: "chưa có hiệu lực",
+    DocStatus.SUSPENDED: "đang bị tạm ngưng thi hành",
     DocStatus.UNKNOWN: "chưa rõ tình trạng hiệu lực",
 }
 STATUS_NOTE = "Lưu ý: văn bản số {doc_number} {status}."

@@ -36,6 +36,7 @@ from bot.storage.outbox import Outbox
 MAX_BODY = 20_000  # far above any channel's limit: the preview says by how much it is over
 MAX_COMMUNE = 100
 _CLAUSE = re.compile(r"[0-9]{1,3}")
+NOT_CURRENT = ("expired", "suspended")  # an article (its document) no longer, or not today, the law to follow
 
 
 def _store(desk: Desk) -> BulletinStore:
@@ -63,7 +64,11 @@ def resolve_citation(lookup: Callable[[str], Any] | None, article_id: str, claus
         doc_type=str(field_of(found, "doc_type") or ""),
         clause=clause or None,
     ).label()
-    return {"article_id": article_id, "clause": clause or None, "label": label}
+    resolved: dict[str, Any] = {"article_id": article_id, "clause": clause or None, "label": label}
+    status = str(getattr(field_of(found, "status"), "value", field_of(found, "status")) or "")
+    if status in NOT_CURRENT:
+        resolved["not_current"] = status  # check_draft refuses it: never stored
+    return resolved
 
 
 def check_draft(
@@ -91,6 +96,9 @@ def check_draft(
         problems.append(texts.BULLETIN_PROBLEM["personal"])
     if article_id and draft.citation is None:
         problems.append(texts.BULLETIN_PROBLEM["citation"].format(article_id=article_id))
+    elif draft.citation is not None and draft.citation.get("not_current"):
+        # a bulletin reaches many people: never a rule expired or suspended today as the law to follow
+        problems.append(texts.BULLETIN_PROBLEM["not_current"].format(article_id=article_id))
     return problems
 
 

@@ -86,6 +86,8 @@ def _question_problem(desk: Desk, form: dict[str, str]) -> tuple[str | None, dic
         return "quiz_article", {}
     if view.status == "expired":  # never teach a rule that no longer applies
         return "quiz_article_expired", {}
+    if view.status == "suspended":  # nor one suspended today (NĐ 101/2024 Điều 28-49 until 01/03/2027)
+        return "quiz_article_suspended", {}
     citation = (f"khoản {clause} " if clause else "") + view.label
     return None, {"text": text, "options": options, "correct": options.index(right),
                   "explanation": explanation, "article_id": view.article_id, "citation": citation}

@@ -155,6 +155,7 @@ ERROR = {
     "quiz_clause": "Số khoản chỉ gồm chữ số.",
     "quiz_article": "Không tìm thấy điều luật này trong chỉ mục: mỗi đáp án phải có căn cứ tra được.",
     "quiz_article_expired": "Văn bản của điều luật này đã hết hiệu lực: hãy chọn căn cứ đang có hiệu lực.",
+    "quiz_article_suspended": "Điều luật này đang bị tạm ngưng thi hành: hãy chọn căn cứ đang được áp dụng.",
     "quiz_not_draft": "Chỉ sửa được cuộc thi khi còn là bản nháp.",
     "quiz_full": "Cuộc thi đã đủ số câu hỏi tối đa.",
     "quiz_cannot_publish": "Chỉ mở được bản nháp có ít nhất một câu hỏi.",
@@ -213,6 +214,7 @@ BULLETIN_PROBLEM = {
     "channels": "Chọn ít nhất một kênh gửi.",
     "commune": "Tên hoặc mã xã, phường tối đa {max} ký tự.",
     "citation": "Không tìm thấy điều {article_id} trong chỉ mục: căn cứ phải là một điều có trong chỉ mục (xem mã ở trang điều luật).",
+    "not_current": "Điều {article_id} đã hết hiệu lực hoặc đang bị tạm ngưng thi hành: hãy chọn căn cứ đang được áp dụng.",
     "clause": "Khoản phải là số (ví dụ 1).",
     "personal": "Bản tin có số điện thoại, số giấy tờ hoặc email: bản tin gửi cho nhiều người, không được chứa thông tin cá nhân.",
 }

@@ -130,6 +130,7 @@ def make_harness(
     clock: Callable[[], dt.datetime] | None = None,
     on_faq_approved: Callable[[], Any] | None = None,
     password_hasher: PasswordHasher = FAST_HASHER,
+    lookup: Callable[[str], Any] | None = None,
     **settings: Any,
 ) -> DeskHarness:
     conf = desk_settings(tmp_path, **settings)
@@ -141,7 +142,7 @@ def make_harness(
         settings=conf,
         notifier=lambda ticket_id: holder["h"].alerts.append(ticket_id),
         on_faq_approved=on_faq_approved or (lambda: holder["h"].approved.append(1)),
-        article_lookup=article_lookup,
+        article_lookup=lookup or article_lookup,
         tickets=tickets,
         password_hasher=password_hasher,
         **kwargs,
