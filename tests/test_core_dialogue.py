@@ -117,6 +117,15 @@ def test_a_suggested_faq_question_is_a_tap_and_the_number_serves_it() -> None:
     assert texts.FAQ_SOURCES in picked.text
 
 
+def test_an_offered_question_pressed_under_an_older_reply_serves_the_question_it_showed() -> None:
+    w = World()
+    w.say("phep nam may ngay")  # the chat has moved on since that button was shown
+    r = w.assistant.handle_button(Channel.ZALO, "u", "u", ButtonAction.FAQ_1, 2000, ref=MATERNITY.id)
+    assert r.kind == ReplyKind.ANSWER and "06 tháng" in r.text
+    gone = w.assistant.handle_button(Channel.ZALO, "u", "u", ButtonAction.FAQ_1, 2000, ref="t-removed")
+    assert texts.SUGGESTION_GONE in gone.text  # an entry no longer served is said to be gone
+
+
 def test_a_different_follow_up_never_gets_the_previous_faq_answer_again() -> None:
     w = World()
     first = w.say("nghi de duoc bao lau")

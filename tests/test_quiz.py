@@ -78,15 +78,24 @@ async def test_citizens_take_a_quiz_on_telegram_and_zalo_and_results_count_them(
         first = tg.sent(601)[0]
         assert "Câu 1/2" in first["text"] and "12 ngày làm việc" in first["text"]
         assert [b["text"] for b in first["reply_markup"]["inline_keyboard"][0]] == ["A", "B", "C"]
-        press = callback_query(21, "lb:choice2", user_id=601)  # B: right
+        # the citizen presses what the keyboard holds (its callback data), as a Telegram client does
+        first_keys = [b["callback_data"] for b in first["reply_markup"]["inline_keyboard"][0]]
+        press = callback_query(21, first_keys[1], user_id=601)  # B: right
         await r.client.post("/webhooks/telegram", json=press, headers=TG_HEADERS)
         assert await tg.wait_until(lambda: len(tg.sent(601)) == 2)
         second = tg.sent_texts(601)[1]
         assert core_texts.QUIZ_RIGHT in second and LEAVE in second and "Câu 2/2" in second
-        press = callback_query(22, "lb:choice1", user_id=601)  # A: wrong
-        await r.client.post("/webhooks/telegram", json=press, headers=TG_HEADERS)
+        # a second press under the first question is not an answer to the second one
+        stale = callback_query(23, first_keys[0], user_id=601)
+        await r.client.post("/webhooks/telegram", json=stale, headers=TG_HEADERS)
         assert await tg.wait_until(lambda: len(tg.sent(601)) == 3)
-        last = tg.sent_texts(601)[2]
+        again = tg.sent(601)[2]
+        assert core_texts.QUIZ_STALE_BUTTON in again["text"] and "Câu 2/2" in again["text"]
+        second_keys = [b["callback_data"] for b in again["reply_markup"]["inline_keyboard"][0]]
+        press = callback_query(22, second_keys[0], user_id=601)  # A: wrong
+        await r.client.post("/webhooks/telegram", json=press, headers=TG_HEADERS)
+        assert await tg.wait_until(lambda: len(tg.sent(601)) == 4)
+        last = tg.sent_texts(601)[3]
         assert "Chưa đúng. Đáp án đúng: C. 06 tháng" in last and MATERNITY in last
         assert "đúng 1/2 câu" in last
 

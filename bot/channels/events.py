@@ -34,6 +34,7 @@ class ButtonEvent:
     chat_id: str
     action: ButtonAction | None  # None: a stale or foreign button; only acknowledged
     callback_id: str | None = None  # Telegram callback query id, answered to stop the spinner
+    ref: str | None = None  # what the pressed button answers (see Button.ref)
 
 
 @dataclass(frozen=True)

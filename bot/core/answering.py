@@ -182,10 +182,11 @@ class Answering:
         document register and the index holds nothing of that document, a text-less passage."""
         return self.retriever.get_cited(c.article_id, c.doc_number, c.article)
 
-    def pick_suggestion(self, index: int, state: ConversationState, max_chars: int) -> Reply:
-        """The citizen chose one of the FAQ questions we offered ("1", "2", "3" or the button)."""
+    def pick_suggestion(self, index: int, state: ConversationState, max_chars: int, ref: str | None = None) -> Reply:
+        """The citizen chose one of the FAQ questions we offered ("1", "2", "3" or the button); a button
+        that names its entry (`ref`) picks that one, even under an older reply than the last."""
         entries = {e.id: e for e in self.entries()}
-        chosen = state.suggestions[index] if index < len(state.suggestions) else None
+        chosen = ref if ref is not None else state.suggestions[index] if index < len(state.suggestions) else None
         entry = entries.get(chosen or "")
         reply = self.faq_reply(entry, 1.0, max_chars) if entry is not None else None
         if entry is None or reply is None:
@@ -218,7 +219,7 @@ class Answering:
         vetted questions as taps (Telegram buttons; "1", "2", "3" anywhere), and the offer of a person."""
         offered = [m for m in matches if m.score >= self.config.faq_suggest_threshold][:3]
         state.suggestions = [m.entry.id for m in offered]
-        picks = [Button(str(i), FAQ_PICKS[i - 1]) for i in range(1, len(offered) + 1)]
+        picks = [Button(str(i), FAQ_PICKS[i - 1], m.entry.id) for i, m in enumerate(offered, 1)]
         written = self.writer.write_not_sure(question, shown, [m.entry.questions[0] for m in offered], max_chars)
         buttons = [*picks, Button(texts.BUTTON_HUMAN, ButtonAction.HUMAN)]
         if not shown:

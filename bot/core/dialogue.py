@@ -147,18 +147,18 @@ class Dialogue:
         return self._message(msg, state, max_chars), state
 
     def button(self, msg: IncomingMessage, state: ConversationState, action: ButtonAction,
-               max_chars: int) -> tuple[Reply, ConversationState]:
+               max_chars: int, ref: str | None = None) -> tuple[Reply, ConversationState]:
         """A button under an earlier reply: 👍 / 👎 / Gặp cán bộ / an offered question / consent yes-no."""
         if action in (ButtonAction.FEEDBACK_UP, ButtonAction.FEEDBACK_DOWN):
             return self._feedback(msg, state, action == ButtonAction.FEEDBACK_UP, max_chars), state
         if action == ButtonAction.HUMAN:
             return self.escalation.human(msg, state, Category.HUMAN_REQUEST, texts.HUMAN_REQUESTED, max_chars), state
         if action in FAQ_PICKS:
-            return self.answering.pick_suggestion(FAQ_PICKS.index(action), state, max_chars), state
+            return self.answering.pick_suggestion(FAQ_PICKS.index(action), state, max_chars, ref), state
         if action in CHOICES:
             if self.quizzes is None:
                 return Reply(ReplyKind.INFO, texts.QUIZ_CLOSED), state
-            return self.quizzes.answer(msg.channel, msg.user_id, CHOICES.index(action)), state
+            return self.quizzes.answer(msg.channel, msg.user_id, CHOICES.index(action), ref), state
         return self.escalation.consent(state, action == ButtonAction.CONSENT_YES), state
 
     # ------------------------------------------------------------------------------------------

@@ -154,6 +154,9 @@ class ButtonAction(StrEnum):
 class Button:
     label: str
     action: ButtonAction
+    # what the button answers (a quiz question id, an offered FAQ entry id): a press under an older
+    # reply is then read against what that reply showed, not against what the chat shows now
+    ref: str = ""
 
 
 @dataclass

@@ -12,7 +12,7 @@ from bot.core.models import Reply, ReplyKind
 class OutboxPayload:
     """What a channel needs to send a reply; stored as JSON in `outbox.payload`.
 
-    `buttons` are {"label", "action"} dicts, `citations` the core's citation dicts (labels are
+    `buttons` are {"label", "action"[, "ref"]} dicts, `citations` the core's citation dicts (labels are
     bolded by Telegram). `ticket_id` ties a staff reply to its ticket's transcript.
     """
 
@@ -30,7 +30,8 @@ class OutboxPayload:
         return cls(
             kind=reply.kind.value,
             text=reply.text,
-            buttons=[{"label": b.label, "action": b.action.value} for b in reply.buttons],
+            buttons=[{"label": b.label, "action": b.action.value, **({"ref": b.ref} if b.ref else {})}
+                     for b in reply.buttons],
             citations=list(data.get("citations") or []),  # type: ignore[call-overload]
             ticket_id=reply.ticket_id,
             urgent=reply.urgent,

@@ -60,11 +60,12 @@ class QuizPolicy:
         attempt = self.book.active_attempt(channel, user_id)
         return None if attempt is None else self._answer(attempt, choice)
 
-    def answer(self, channel: Channel, user_id: str, choice: int) -> Reply:
-        """A quiz button pressed: the answer to the open question (or "this quiz is over")."""
-        return self._answer(self.book.active_attempt(channel, user_id), choice)
+    def answer(self, channel: Channel, user_id: str, choice: int, ref: str | None = None) -> Reply:
+        """A quiz button pressed: the answer to the open question (or "this quiz is over"); `ref`, the
+        question the button was shown under, must be that open question."""
+        return self._answer(self.book.active_attempt(channel, user_id), choice, ref)
 
-    def _answer(self, attempt: QuizAttempt | None, choice: int) -> Reply:
+    def _answer(self, attempt: QuizAttempt | None, choice: int, ref: str | None = None) -> Reply:
         """Score one answer, explain it with its basis, then ask the next question or give the score."""
         quiz = self._quiz(attempt.quiz_id) if attempt is not None else None
         if attempt is None or quiz is None:
@@ -72,6 +73,9 @@ class QuizPolicy:
         question = _next(quiz, attempt)
         if question is None:  # every question answered: nothing pending
             return Reply(ReplyKind.INFO, texts.QUIZ_CLOSED)
+        if ref is not None and ref != str(question.id):
+            # a button under an earlier question (already answered, or of another attempt): not this one's answer
+            return self._ask(quiz, attempt, lead=[texts.QUIZ_STALE_BUTTON])
         if not 0 <= choice < len(question.options):
             return self._ask(quiz, attempt, lead=[])
         right = choice == question.correct
@@ -96,7 +100,7 @@ class QuizPolicy:
         number = len(attempt.answered) + 1
         options = [f"{LETTERS[i]}. {o}" for i, o in enumerate(question.options)]
         body = texts.QUIZ_QUESTION.format(number=number, count=len(quiz.questions), text=question.text)
-        buttons = [Button(LETTERS[i], CHOICES[i]) for i in range(len(question.options))]
+        buttons = [Button(LETTERS[i], CHOICES[i], str(question.id)) for i in range(len(question.options))]
         return Reply(ReplyKind.INFO, "\n\n".join([p for p in lead if p] + [body + "\n" + "\n".join(options)]),
                      buttons=buttons)
 

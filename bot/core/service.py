@@ -90,14 +90,15 @@ class Assistant:
 
     def handle_button(
         self, channel: Channel, user_id: str, chat_id: str, action: ButtonAction, max_chars: int,
-        inbox_id: int | None = None,
+        inbox_id: int | None = None, ref: str | None = None,
     ) -> Reply:
-        """A button under an earlier reply: 👍 / 👎 / Gặp cán bộ / consent yes-no."""
+        """A button under an earlier reply: 👍 / 👎 / Gặp cán bộ / consent yes-no / an offered question /
+        a quiz option; `ref` is what that reply's button answered (Button.ref), when the channel kept it."""
         msg = IncomingMessage(channel, user_id, chat_id, texts.BUTTON_TURN.get(action.value, action.value),
                               message_id=f"button-{uuid.uuid4().hex[:12]}", inbox_id=inbox_id)
         state = self.conversations.load(channel, user_id, chat_id)
         try:
-            reply, state = self.dialogue.button(msg, state, action, max_chars)
+            reply, state = self.dialogue.button(msg, state, action, max_chars, ref)
         except Exception:
             self.failures += 1
             log.exception("assistant failed on a button (%s)", action.value)

@@ -351,6 +351,7 @@ QUIZ_WRONG = "❌ Chưa đúng. Đáp án đúng: {letter}. {option}"
 QUIZ_BASIS = "Căn cứ: {citation}."
 QUIZ_DONE = "🏁 Bạn trả lời đúng {score}/{count} câu. Cảm ơn bạn đã tham gia! Gõ /thi để xem các cuộc thi khác."
 QUIZ_CLOSED = "Cuộc thi này đã kết thúc. Gõ /thi để xem các cuộc thi đang mở."
+QUIZ_STALE_BUTTON = "Nút bạn bấm thuộc một câu hỏi trước (đã trả lời). Câu hỏi đang chờ bạn trả lời là:"
 # --- bulletins: /dangky, /huydangky (bot/core/subscriptions.py) -------------------------------
 
 # The menu's first line also tells the next message is a reply to it: keep it unique.

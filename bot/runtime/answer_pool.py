@@ -72,9 +72,10 @@ def _child_button(
     action: ButtonAction,
     max_chars: int,
     inbox_id: int | None = None,
+    ref: str | None = None,
 ) -> Reply:
     return _child["assistant"].handle_button(  # type: ignore[no-any-return]
-        channel, user_id, chat_id, action, max_chars, inbox_id=inbox_id
+        channel, user_id, chat_id, action, max_chars, inbox_id=inbox_id, ref=ref
     )
 
 
@@ -148,8 +149,9 @@ class PooledAssistant:
         action: ButtonAction,
         max_chars: int,
         inbox_id: int | None = None,
+        ref: str | None = None,
     ) -> Reply:
-        return self._submit(_child_button, channel, user_id, chat_id, action, max_chars, inbox_id)
+        return self._submit(_child_button, channel, user_id, chat_id, action, max_chars, inbox_id, ref)
 
     def article(self, article_id: str) -> Any:
         """An article of the serving index (the desk shows it), looked up in a child."""

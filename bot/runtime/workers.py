@@ -54,6 +54,7 @@ class AssistantLike(Protocol):
         action: ButtonAction,
         max_chars: int,
         inbox_id: int | None = None,
+        ref: str | None = None,
     ) -> Reply: ...
 
 
@@ -370,6 +371,7 @@ class Workers:
                     action,
                     adapter.max_chars,
                     inbox_id=inbox_id,
+                    ref=event.ref,
                 ),
             )
         else:

@@ -20,13 +20,16 @@ from bot.channels.events import (
 from bot.core.models import ButtonAction, Channel, IncomingMessage
 
 _COMMAND_MENTION = re.compile(r"^(/[A-Za-z0-9_]+)@[A-Za-z0-9_]+\b")  # "/canbo@lawbot" -> "/canbo"
-CALLBACK_PREFIX = "lb:"  # callback_data = "lb:<action>", far below Telegram's 64-byte limit
+CALLBACK_PREFIX = "lb:"  # callback_data = "lb:<action>[:<ref>]", within Telegram's 64-byte limit
+CALLBACK_LIMIT = 64
 
 
-def callback_data(action: ButtonAction) -> str:
+def callback_data(action: ButtonAction, ref: str = "") -> str:
     data = f"{CALLBACK_PREFIX}{action.value}"
-    assert len(data.encode()) <= 64, "Telegram callback_data is limited to 64 bytes"
-    return data
+    assert len(data.encode()) <= CALLBACK_LIMIT, "Telegram callback_data is limited to 64 bytes"
+    with_ref = f"{data}:{ref}"
+    # a reference that does not fit is left out: the press is then read against the current state
+    return with_ref if ref and len(with_ref.encode()) <= CALLBACK_LIMIT else data
 
 
 def button_action(data: str | None) -> ButtonAction | None:
@@ -34,9 +37,16 @@ def button_action(data: str | None) -> ButtonAction | None:
     if not data or not data.startswith(CALLBACK_PREFIX):
         return None
     try:
-        return ButtonAction(data[len(CALLBACK_PREFIX) :])
+        return ButtonAction(data[len(CALLBACK_PREFIX) :].split(":", 1)[0])
     except ValueError:
         return None
+
+
+def button_ref(data: str | None) -> str | None:
+    """The reference a callback_data of ours carries (a quiz question, an offered FAQ entry), if any."""
+    if not data or not data.startswith(CALLBACK_PREFIX) or ":" not in data[len(CALLBACK_PREFIX) :]:
+        return None
+    return data[len(CALLBACK_PREFIX) :].split(":", 1)[1] or None
 
 
 _INT64 = 2**63  # Telegram ids are 64-bit integers; a longer one could not even be stored
@@ -122,6 +132,7 @@ def parse_update(payload: Any) -> Event:
             chat_id=str(query.message.chat.id),
             action=button_action(query.data),
             callback_id=str(query.id),
+            ref=button_ref(query.data),
         )
     message = update.message
     if message is None:

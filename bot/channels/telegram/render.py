@@ -33,7 +33,7 @@ def keyboard(buttons: list[dict[str, Any]]) -> InlineKeyboardMarkup | None:
         except ValueError:
             continue
         label = str(b.get("label") or action.value)
-        row.append(InlineKeyboardButton(label, callback_data=callback_data(action)))
+        row.append(InlineKeyboardButton(label, callback_data=callback_data(action, str(b.get("ref") or ""))))
     return InlineKeyboardMarkup([row]) if row else None
 
 
