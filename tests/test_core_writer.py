@@ -90,3 +90,24 @@ def test_the_clause_stating_the_kind_of_figure_asked_for_is_quoted() -> None:
     assert "60%" in asked_share.text and asked_share.citations[0].clause == "2"
     asked_time = writer().write("dong 2 nam thi duoc huong tro cap mat viec may thang", [article], 2000)
     assert asked_time.citations[0].clause == "1"
+
+
+def test_a_faq_answer_quotes_the_article_its_author_cited_first() -> None:
+    from bot.core.models import Passage
+    from bot.core.ports import FaqEntry
+
+    def article(number: str, title: str, text: str) -> Passage:
+        return Passage(article_id=f"t.{number}", doc_number="1/2025/QH15", doc_title="Luật Thử nghiệm",
+                       doc_type="Luật", article=number, title=title, text=text, score=1.0)
+
+    basis = article("10", "Thời giờ làm việc", "1. Thời giờ làm việc bình thường không quá 08 giờ trong 01 ngày.")
+    # an article that repeats more of the answer's words, but is not what the answer rests on
+    wordy = article("12", "Làm thêm", "1. Làm thêm ngoài thời giờ làm việc bình thường trong 01 ngày phải được "
+                    "người lao động đồng ý và không quá số giờ làm việc bình thường trong 01 ngày.")
+    entry = FaqEntry(id="t-gio", topic="Lao động", questions=["một ngày làm tối đa mấy giờ"],
+                     answer="Thời giờ làm việc bình thường không quá 08 giờ trong 01 ngày; làm thêm phải được "
+                            "người lao động đồng ý.",
+                     citations=[Citation("t.10", "1/2025/QH15", "10"), Citation("t.12", "1/2025/QH15", "12")])
+    out = writer().write_faq(entry, [(entry.citations[0], basis), (entry.citations[1], wordy)], 2000)
+    assert out.citations[0].article_id == "t.10"
+    assert "“Thời giờ làm việc bình thường không quá 08 giờ" in out.text

@@ -234,7 +234,10 @@ class ExtractiveWriter:
             blocks.append(Block(cite, "{label}:", p.title, quote, entry.answer, min_quote=80))
         if not blocks:
             return WrittenAnswer(text="", citations=[])
-        best = max(range(len(blocks)), key=lambda i: relevance[i])
+        # the author lists the article the answer rests on first; another is quoted only when the first has
+        # no text to quote or shares far less with the answer (a long amending article often shares most)
+        top = max(relevance)
+        best = next(i for i, r in enumerate(relevance) if r == top or (r > 0 and r >= FAQ_FIRST_SHARE * top))
         for i, b in enumerate(blocks):
             if i != best or relevance[i] < 0:
                 b.quote, b.min_quote = "", 0
@@ -247,6 +250,10 @@ class ExtractiveWriter:
     def status_footer(self, passages: list[Passage]) -> str:
         """Document status, index date, disclaimer: the end of every reply that speaks of the law."""
         return footer(passages, self._built_at())
+
+
+# how much of the best-matching citation's overlap with the FAQ answer an earlier citation needs to be quoted instead
+FAQ_FIRST_SHARE = 0.5
 
 
 def unique_citations(citations: list[Citation]) -> list[Citation]:
