@@ -111,3 +111,22 @@ def test_a_faq_answer_quotes_the_article_its_author_cited_first() -> None:
     out = writer().write_faq(entry, [(entry.citations[0], basis), (entry.citations[1], wordy)], 2000)
     assert out.citations[0].article_id == "t.10"
     assert "“Thời giờ làm việc bình thường không quá 08 giờ" in out.text
+
+
+def test_a_quoted_point_keeps_the_amount_its_clause_opens_with() -> None:
+    from bot.core.models import Passage
+
+    # a fine stated once in the clause's lead-in, the acts listed as points after it (decrees read so)
+    fines = Passage(
+        article_id="t.7", doc_number="9/2025/NĐ-CP", doc_title="Nghị định thử nghiệm", doc_type="Nghị định",
+        article="7", title="Xử phạt người điều khiển xe máy", score=1.0,
+        text="1. Phạt tiền từ 400.000 đồng đến 600.000 đồng đối với người điều khiển xe thực hiện một trong các "
+             "hành vi vi phạm sau đây:\na) Không đội mũ bảo hiểm khi điều khiển xe chạy trên đường bộ, kể cả "
+             "khi chở theo người ngồi sau xe;\nb) Chở theo hai người trên xe, trừ trường hợp chở người bệnh đi "
+             "cấp cứu hoặc trẻ em dưới 12 tuổi;\nc) Dừng xe, đỗ xe trên cầu hoặc dưới gầm cầu vượt, ở nơi có "
+             "biển cấm dừng xe, cấm đỗ xe theo quy định của pháp luật.",
+    )
+    for write in (lambda q: writer().write(q, [fines], 2000),
+                  lambda q: writer().write_not_sure(q, [fines], [], 2000)):
+        out = write("chay xe may khong doi mu bao hiem bi phat bao nhieu")
+        assert "400.000 đồng đến 600.000 đồng" in out.text and "mũ bảo hiểm" in out.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import math
@@ -27,6 +28,7 @@ class Unit:
     text: str
     lead: str = ""  # the clause's opening words before its points (quoted with a point)
     score: float = 0.0
+    whole: str = ""  # a point of a short enumeration: its whole clause, quoted when there is room
 
 
 def split_clauses(text: str) -> list[tuple[str | None, str]]:
@@ -170,12 +172,13 @@ def pick_units(question: str, p: Passage, max_units: int = 2) -> list[Unit]:
 
 
 def widen(u: Unit, article_text: str, limit: int = 650) -> Unit:
-    """A point of a short enumeration is quoted with its whole clause (the list is the context)."""
+    """A point of a short enumeration also carries its whole clause (the list is the context), which
+    the writer quotes when it fits, else the clause's lead-in and the point."""
     if u.point is None:
         return u
     for number, body in split_clauses(clean_article_text(article_text)):
         if number == u.clause and len(body) <= limit:
-            return Unit(u.clause, None, body, score=u.score)
+            return dataclasses.replace(u, whole=body)
     return u
 
 

@@ -51,6 +51,9 @@ class Block:
     quote: str
     focus: str
     min_quote: int = 120
+    # a quoted point's clause lead-in: what the points share (in a fine, the amount), kept from its start
+    lead_in: str = ""
+    whole: str = ""  # the point's whole (short) clause, quoted instead when it fits
 
     def render(self, limit: int) -> str:
         label = self.citation.label()
@@ -58,15 +61,33 @@ class Block:
         title = f" ({self.title})" if self.title else ""
         if limit <= 0 or not self.quote:
             return f"{head[:-1] if head.endswith(':') else head}{title}."
-        return f"{head[:-1]}{title}:\n“{trim_quote(self.quote, limit, self.focus)}”"
+        return f"{head[:-1]}{title}:\n“{self.quoted(limit)}”"
+
+    def quoted(self, limit: int) -> str:
+        whole = re.sub(r"\s*\n+\s*", " ", self.whole).strip()
+        if whole and len(whole) <= limit:
+            return whole
+        if not self.lead_in:
+            return trim_quote(self.quote, limit, self.focus)
+        # "Phạt tiền từ 2.000.000 đồng đến 3.000.000 đồng đối với ... sau đây: … a) <the act asked about>"
+        lead = trim_quote(self.lead_in, max(40, limit * 2 // 5)).rstrip("…").rstrip(" ,;:")
+        # of a short list, the window of points that holds most of the question's words (the picked point
+        # may be a neighbour of the one asked about); of a long one, the picked point
+        points = self.whole[len(self.lead_in):].strip() if self.whole.startswith(self.lead_in) else ""
+        rest = trim_quote(points or self.quote, max(40, limit - len(lead) - 3), self.focus).lstrip("…")
+        return f"{lead} … {rest}"
 
 
-def unit_quote(u: Unit) -> str:
-    """The one quote format: a clause as it is; a point after its clause's lead-in ("… b) ...")."""
+def unit_parts(u: Unit) -> tuple[str, str]:
+    """The one quote format, as (lead-in, quote): a clause as it is; a point after its clause's lead-in."""
     if u.point is None:
-        return u.text
-    lead = trim_quote(u.lead, 160) if u.lead else ""
-    return f"{lead} … {u.point}) {u.text}" if lead else f"{u.point}) {u.text}"
+        return "", u.text
+    return u.lead, f"{u.point}) {u.text}"
+
+
+def cited_point(u: Unit) -> str | None:
+    """The point to cite: none when its whole clause may be quoted (the citation names the clause)."""
+    return None if u.whole else u.point
 
 
 def citation_for(p: Passage, clause: str | None, point: str | None = None) -> Citation:
@@ -175,6 +196,7 @@ class ExtractiveWriter:
     built_at: str | Callable[[], str] = ""
     max_articles: int = 3
     quote_chars: int = 420
+    not_sure_quote_chars: int = 220  # up to three possibly related articles: enough to hold a figure each
     clauses_per_article: int = 1
     lead_first: str = field(default=texts.ANSWER_LEAD)
     lead_more: str = field(default=texts.ANSWER_ALSO)
@@ -191,7 +213,9 @@ class ExtractiveWriter:
                 out.append(Block(citation_for(p, None), lead, p.title, clean_article_text(p.text), question))
                 continue
             for j, u in enumerate(picked):
-                out.append(Block(citation_for(p, u.clause, u.point), lead if j == 0 else self.lead_more, p.title if j == 0 else "", unit_quote(u), question))
+                lead_in, quote = unit_parts(u)
+                out.append(Block(citation_for(p, u.clause, cited_point(u)), lead if j == 0 else self.lead_more,
+                                 p.title if j == 0 else "", quote, question, lead_in=lead_in, whole=u.whole))
         return out
 
     def write(self, question: str, passages: list[Passage], max_chars: int) -> WrittenAnswer:
@@ -212,13 +236,15 @@ class ExtractiveWriter:
         for p in passages:
             picked = pick_units(question, p, 1)
             u = picked[0] if picked else None
-            quote = unit_quote(u) if u else p.text
-            blocks.append(Block(citation_for(p, u.clause if u else None, u.point if u else None),
-                                "• {label}:", p.title, quote, question, min_quote=0))
+            lead_in, quote = unit_parts(u) if u else ("", p.text)
+            blocks.append(Block(citation_for(p, u.clause if u else None, cited_point(u) if u else None),
+                                "• {label}:", p.title, quote, question, min_quote=0, lead_in=lead_in,
+                                whole=u.whole if u else ""))
         intro = texts.LOW_CONFIDENCE if blocks else texts.NOTHING_FOUND
         offered = [texts.FAQ_SUGGESTIONS_HEAD, *[f"{i}. {q}" for i, q in enumerate(suggestions, 1)]]
         tail = "\n\n".join(x for x in ("\n".join(offered) if suggestions else "", texts.LOW_CONFIDENCE_TAIL) if x)
-        text, n = fit(intro, blocks, tail, self.status_footer(passages) if passages else "", max_chars, 160)
+        text, n = fit(intro, blocks, tail, self.status_footer(passages) if passages else "", max_chars,
+                      self.not_sure_quote_chars)
         return WrittenAnswer(text=text, citations=unique_citations([b.citation for b in blocks[:n]]))
 
     def write_faq(self, entry: FaqEntry, cited: list[tuple[Citation, Passage]], max_chars: int) -> WrittenAnswer:
@@ -228,10 +254,11 @@ class ExtractiveWriter:
             # the clause the FAQ answer rests on (not the citizen's words: they may name another case)
             chosen = clause_unit(p, c.clause, entry.answer)
             cite = citation_for(p, c.clause or (chosen.clause if chosen else None),
-                                chosen.point if chosen else None)
-            quote = unit_quote(chosen) if chosen else p.text
+                                cited_point(chosen) if chosen else None)
+            lead_in, quote = unit_parts(chosen) if chosen else ("", p.text)
             relevance.append(chosen.score if chosen and p.text else -1.0)
-            blocks.append(Block(cite, "{label}:", p.title, quote, entry.answer, min_quote=80))
+            blocks.append(Block(cite, "{label}:", p.title, quote, entry.answer, min_quote=80, lead_in=lead_in,
+                                whole=chosen.whole if chosen else ""))
         if not blocks:
             return WrittenAnswer(text="", citations=[])
         # the author lists the article the answer rests on first; another is quoted only when the first has
