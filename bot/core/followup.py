@@ -237,6 +237,34 @@ def rewrite(text: str, subject: Subject) -> str:
     return f"{carried} {rest}".strip()
 
 
+def clause_focus(text: str, standalone: str, passages: Iterable[Passage] = ()) -> str:
+    """The words a follow-up's quote is chosen by: its own fragment when it names something the articles
+    speak of ("còn làm ca đêm thì sao" -> the night-shift clause), else the whole standalone question (also
+    when the law words it differently: "cưới" is "kết hôn" there). The subject's words found the articles;
+    left in, they pick the clause that answered the previous question again."""
+    rest = fragment(text)
+    asked = set(signals(rest).content)
+    said = set().union(*(_words(cue_form(p.text)) for p in passages)) if asked else set()
+    return rest if asked & said else standalone
+
+
+def answering_prior(previous: Iterable[Passage], text: str, share: float = 0.5) -> list[Passage]:
+    """The articles of the last answer that hold what a follow-up asks: a clause of theirs carries at least
+    `share` of the follow-up's own content words ("thế còn làm ca đêm thì sao" after the break-time answer:
+    the same article's clause on night work). A follow-up about something they do not speak of gets none."""
+    asked = set(signals(fragment(text)).content)
+    if not asked:
+        return []
+    held = []
+    for p in previous:
+        for clause in re.split(r"\n\s*\n|\n(?=\d+\.\s)", p.text):
+            said = set(_words(cue_form(clause)))
+            if len(asked & said) >= max(1, share * len(asked)):
+                held.append(p)
+                break
+    return held
+
+
 def covers(answer: str, followup: str) -> bool:
     """Whether an answer already speaks of most content words of a follow-up (serving it again answers it)."""
     asked = signals(followup).content
@@ -256,6 +284,10 @@ PRIOR_SHARE = 0.0
 # articles last cited and the new fragment); 0 turns it off. Measured no better (docs/benchmarks.md).
 COMPACT_FAQ = 0.0
 TITLES = 0.0
+# The share of the best retrieval score given to the last answer's articles that hold what a follow-up
+# asks (`answering_prior`); 0 turns it off.
+HOLDING_SHARE = 0.9
+KEEP_SHOWN = False
 
 
 def compact(text: str, subject: Subject, titles: Iterable[str] = ()) -> str:
@@ -264,6 +296,23 @@ def compact(text: str, subject: Subject, titles: Iterable[str] = ()) -> str:
     rest = fragment(text)
     named = " ".join(dict.fromkeys(t.strip() for t in titles if t.strip())) if TITLES else ""
     return " ".join(x for x in (" ".join(subject.terms), named, rest) if x).strip()
+
+
+# How a follow-up is searched in the law: "standalone" (the rewritten question), "boost" (the rewritten
+# question with the new fragment once more: the retriever weighs repeated words more, so what is new
+# leads over the subject's words), "compact" (`compact` with the titles of the articles last cited).
+RETRIEVAL_FORM = "boost"
+
+
+def retrieval_query(text: str, standalone: str, subject: Subject, titles: Iterable[str] = ()) -> str:
+    """The words a follow-up is searched by in the law (see RETRIEVAL_FORM)."""
+    rest = fragment(text)
+    if RETRIEVAL_FORM == "boost" and signals(rest).content:
+        return f"{standalone} {rest}"
+    if RETRIEVAL_FORM == "compact":
+        named = " ".join(dict.fromkeys(t.strip() for t in titles if t.strip()))
+        return " ".join(x for x in (" ".join(subject.terms), named, rest) if x).strip()
+    return standalone
 
 
 def with_prior(passages: list[Passage], previous: Iterable[Passage], share: float | None = None) -> list[Passage]:

@@ -1,0 +1,134 @@
+"""Follow-ups in a chat: the subject carries over, the asked fact is quoted, new questions and tickets are kept apart."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from bot.adapters.memory import InMemoryConversationStore, InMemoryTicketStore
+from bot.core import followup, texts
+from bot.core.config import AssistantConfig
+from bot.core.faq_match import FaqMatcher
+from bot.core.followup import Subject, answering_prior, clause_focus, key_terms, retrieval_query
+from bot.core.models import Channel, IncomingMessage, Passage, Reply, ReplyKind
+from bot.core.ports import IntentScores
+from bot.core.service import Assistant
+from bot.core.writer import ExtractiveWriter
+from tests.auxil.core_fakes import ARTICLES, LABOUR, FakeRetriever
+
+# Our own wording of two labour articles: one clause says when the contract is suspended, another what
+# the worker gets meanwhile; one clause gives the daily limit, another the weekly one.
+SUSPENSION = Passage(
+    article_id="20.2.LQ.30", article="30", title="Tạm hoãn thực hiện hợp đồng lao động", score=0.0, **LABOUR,
+    text=(
+        "1. Các trường hợp tạm hoãn thực hiện hợp đồng lao động bao gồm:\n\na) Người lao động thực hiện nghĩa vụ "
+        "quân sự;\n\nb) Người lao động bị tạm giữ, tạm giam;\n\nc) Trường hợp khác do hai bên thỏa thuận.\n\n"
+        "2. Trong thời gian tạm hoãn thực hiện hợp đồng lao động, người lao động không được hưởng lương, trừ "
+        "trường hợp hai bên có thỏa thuận khác."
+    ),
+)
+HOURS = Passage(
+    article_id="20.2.LQ.105", article="105", title="Thời giờ làm việc bình thường", score=0.0, **LABOUR,
+    text=(
+        "1. Thời giờ làm việc bình thường không quá 08 giờ trong 01 ngày.\n\n2. Trường hợp quy định theo tuần "
+        "thì thời giờ làm việc bình thường không quá 10 giờ trong 01 ngày và không quá 48 giờ trong 01 tuần."
+    ),
+)
+
+
+class Intent:
+    """The IntentModel port: a question to answer, or a case for staff when it names a threat."""
+
+    def predict(self, text: str) -> IntentScores:
+        label = "escalate" if "doa giet" in text else "answer"
+        base = {"answer": 0.02, "escalate": 0.02, "urgent": 0.02, "out_of_scope": 0.02}
+        base[label] = 0.94
+        return IntentScores(base, "human_request" if label == "escalate" else "", 0.8)
+
+
+class Chat:
+    def __init__(self) -> None:
+        self.retriever = FakeRetriever([*ARTICLES, SUSPENSION, HOURS])
+        self.tickets = InMemoryTicketStore()
+        self.assistant = Assistant(self.retriever, FaqMatcher([]), ExtractiveWriter(built_at=lambda: ""),
+                                   InMemoryConversationStore(), self.tickets, AssistantConfig(), intent=Intent())
+        self.n = 0
+
+    def say(self, text: str) -> Reply:
+        self.n += 1
+        return self.assistant.handle(IncomingMessage(Channel.ZALO, "u", "u", text, str(self.n)), 2000)
+
+
+def cites(reply: Reply, article_id: str) -> bool:
+    return any(c.article_id == article_id for c in reply.citations)
+
+
+def test_a_follow_up_asking_another_fact_of_the_same_article_quotes_the_clause_that_holds_it() -> None:
+    chat = Chat()
+    first = chat.say("di nghia vu quan su thi hop dong lao dong voi cty co bi tam hoan khong")
+    assert cites(first, "20.2.LQ.30") and "nghĩa vụ quân sự" in first.text
+    follow = chat.say("trong thoi gian do cty co phai tra luong ko")
+    assert cites(follow, "20.2.LQ.30")
+    assert "không được hưởng lương" in follow.text
+
+
+def test_a_follow_up_naming_a_new_aspect_is_searched_with_it_first_and_keeps_the_topic() -> None:
+    chat = Chat()
+    first = chat.say("cty bat lam 10 tieng 1 ngay, thoi gio lam viec binh thuong toi da bao nhieu")
+    assert cites(first, "20.2.LQ.105")
+    follow = chat.say("con tinh theo tuan thi sao")
+    assert "lam viec" in chat.retriever.queries[-1] and "tuan" in chat.retriever.queries[-1]
+    assert cites(follow, "20.2.LQ.105") and "48 giờ" in follow.text
+
+
+def test_a_chain_of_follow_ups_is_read_against_the_subject_not_against_every_earlier_fragment() -> None:
+    chat = Chat()
+    chat.say("di nghia vu quan su thi hop dong lao dong voi cty co bi tam hoan khong")
+    chat.say("neu bi tam giam thi sao")
+    chat.say("trong thoi gian do cty co phai tra luong ko")
+    last = chat.retriever.queries[-1]
+    assert "nghia vu quan su" in last and "luong" in last
+    assert "giam" not in last  # the earlier fragment is not carried into the next one
+
+
+def test_a_self_contained_new_question_after_follow_ups_starts_fresh() -> None:
+    chat = Chat()
+    chat.say("di nghia vu quan su thi hop dong lao dong voi cty co bi tam hoan khong")
+    chat.say("trong thoi gian do cty co phai tra luong ko")
+    new = chat.say("cho hoi chuyen khac, em moi vao cong ty, ho bat thu viec thi toi da duoc bao nhieu ngay")
+    assert "quan su" not in chat.retriever.queries[-1]
+    assert new.citations[0].article_id == "20.2.LQ.25" and "Không quá" in new.text
+
+
+def test_after_an_escalation_every_next_message_reaches_the_open_ticket_until_staff_close_it() -> None:
+    chat = Chat()
+    opened = chat.say("chu no den nha doa giet ca nha toi neu khong tra tien")
+    assert opened.kind == ReplyKind.ESCALATED and opened.ticket_id is not None
+    for detail in ("no ten Hung, toi nao cung den", "con neu no dap pha do thi sao",
+                   "thoi gio lam viec binh thuong toi da bao nhieu"):  # a follow-up and a new question alike
+        reply = chat.say(detail)
+        assert reply.ticket_id == opened.ticket_id and reply.kind == ReplyKind.INFO
+        assert texts.ATTACHED_TO_TICKET.format(ticket_id=opened.ticket_id) in reply.text
+        assert not reply.citations
+    assert chat.tickets.tickets[opened.ticket_id].citizen_messages == 3
+    chat.tickets.tickets[opened.ticket_id] = dataclasses.replace(chat.tickets.tickets[opened.ticket_id],
+                                                                 resolved=True)
+    answered = chat.say("thoi gio lam viec binh thuong toi da bao nhieu")
+    assert answered.kind == ReplyKind.ANSWER and cites(answered, "20.2.LQ.105")
+    assert "chu no" not in chat.retriever.queries[-1]  # the closed case is no subject to lean on
+
+
+def test_the_last_answers_articles_help_only_when_they_hold_what_is_asked() -> None:
+    assert answering_prior([SUSPENSION, HOURS], "con tinh theo tuan thi sao") == [HOURS]
+    assert answering_prior([SUSPENSION, HOURS], "co bi phat tien khong") == []
+    assert answering_prior([SUSPENSION], "thi sao") == []  # nothing asked of its own
+
+
+def test_a_follow_ups_quote_is_picked_by_its_own_words_and_its_search_leads_with_them() -> None:
+    subject = Subject("cty bat lam 10 tieng 1 ngay co dung khong", key_terms("cty bat lam 10 tieng 1 ngay co dung khong"))
+    standalone = followup.rewrite("the con tinh theo tuan thi sao", subject)
+    assert clause_focus("the con tinh theo tuan thi sao", standalone, [HOURS]) == "tinh theo tuan thi sao"
+    assert clause_focus("thi sao", standalone, [HOURS]) == standalone  # no words of its own: the whole question
+    # words the articles do not use ("cưới" where the law says "kết hôn"): the whole question picks the clause
+    assert clause_focus("con cuoi thi sao", standalone, [SUSPENSION]) == standalone
+    query = retrieval_query("the con tinh theo tuan thi sao", standalone, subject)
+    assert query.startswith(standalone) and query.count("tuan") == 2
