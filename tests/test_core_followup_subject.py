@@ -8,7 +8,15 @@ from bot.adapters.memory import InMemoryConversationStore, InMemoryTicketStore
 from bot.core import followup, texts
 from bot.core.config import AssistantConfig
 from bot.core.faq_match import FaqMatcher
-from bot.core.followup import Subject, answering_prior, clause_focus, key_terms, retrieval_query
+from bot.core.followup import (
+    Subject,
+    TopicVocabulary,
+    answering_prior,
+    clause_focus,
+    is_followup,
+    key_terms,
+    retrieval_query,
+)
 from bot.core.models import Channel, IncomingMessage, Passage, Reply, ReplyKind
 from bot.core.ports import IntentScores
 from bot.core.service import Assistant
@@ -132,3 +140,33 @@ def test_a_follow_ups_quote_is_picked_by_its_own_words_and_its_search_leads_with
     assert clause_focus("con cuoi thi sao", standalone, [SUSPENSION]) == standalone
     query = retrieval_query("the con tinh theo tuan thi sao", standalone, subject)
     assert query.startswith(standalone) and query.count("tuan") == 2
+
+
+# Our own questions for four topics: which words speak of which.
+VOCABULARY = TopicVocabulary([
+    ("Người cao tuổi", "ba noi 80 tuoi khong co luong huu co duoc tro cap hang thang khong"),
+    ("Người cao tuổi", "nguoi cao tuoi neo don duoc tro cap gi"),
+    ("Giao thông", "xe may khong co bang lai bi phat bao nhieu"),
+    ("Giao thông", "chay xe may vuot den do bi phat may tien"),
+    ("Lương hưu", "lam nghe nang nhoc doc hai thi duoc ve huu som may nam"),
+    ("Nghỉ phép", "lam du 12 thang thi duoc nghi phep nam may ngay"),
+])
+ALLOWANCE = Passage(
+    article_id="6.2.LQ.17", article="17", title="Đối tượng được hưởng chính sách bảo trợ xã hội", score=0.0,
+    doc_number="39/2009/QH12", doc_title="Luật Người cao tuổi", doc_type="Luật",
+    text="1. Người cao tuổi thuộc hộ nghèo không có người phụng dưỡng.\n\n2. Người từ đủ 80 tuổi trở lên không "
+         "có lương hưu, trợ cấp bảo hiểm xã hội hằng tháng.",
+)
+
+
+def test_a_message_pointing_back_that_tells_a_new_situation_of_another_topic_is_a_new_question() -> None:
+    elderly = Subject("ong noi 85 tuoi khong co luong huu co duoc tro cap khong",
+                      key_terms("ong noi 85 tuoi khong co luong huu co duoc tro cap khong"), topic="Người cao tuổi")
+    assert not is_followup("ma con xe may khong co bang lai bi phat bao nhieu", elderly, VOCABULARY,
+                           previous=[ALLOWANCE])
+    assert is_followup("con ba ngoai 78 tuoi thi sao", elderly, VOCABULARY, previous=[ALLOWANCE])
+    leave = Subject("lam du 12 thang thi duoc nghi phep nam may ngay",
+                    key_terms("lam du 12 thang thi duoc nghi phep nam may ngay"), topic="Nghỉ phép")
+    annual = next(p for p in ARTICLES if p.article_id == "20.2.LQ.113")
+    # words of another topic, but the annual-leave article speaks of them: still the same subject
+    assert is_followup("con lam nghe nang nhoc doc hai thi sao", leave, VOCABULARY, previous=[annual])

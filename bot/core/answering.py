@@ -76,7 +76,8 @@ class Answering:
             return None
         sure = own[0] if own and own[0].score >= self.config.faq_threshold else None
         own_topic = sure.entry.topic if sure is not None and sure.entry.id != subject.faq_id else None
-        if not followup.is_followup(text, subject, self._vocabulary(), own_topic):
+        previous = [p for p in (article_or_none(self.retriever, a) for a in subject.article_ids) if p is not None]
+        if not followup.is_followup(text, subject, self._vocabulary(), own_topic, previous):
             return None
         return followup.rewrite(text, subject)
 

@@ -159,23 +159,27 @@ def _terms(content: tuple[str, ...]) -> list[str]:
 
 
 def is_followup(text: str, subject: Subject | None, vocabulary: TopicVocabulary | None = None,
-                own_topic: str | None = None) -> bool:
+                own_topic: str | None = None, previous: Iterable[Passage] = ()) -> bool:
     """Whether `text` continues `subject` rather than asking something new.
 
     `own_topic`: the topic of a vetted FAQ entry the message matches confidently on its own, if any.
     Pointing back ("còn ...", "... thì sao", "đơn đó") in a short message continues the subject; a
     message with no subject of its own (only frame words: "nộp ở đâu", "mất phí không") continues it;
     a message whose own words belong to another topic starts fresh; what is left continues only when
-    very short.
+    very short. `previous`: the articles the last answer cited; a message pointing back that tells a new
+    situation of another topic, which they do not speak of, is a new question ("mà còn xe máy không có
+    bằng lái bị phạt bao nhiêu" after the question on an old-age allowance).
     """
     if subject is None or not subject.question.strip():
         return False
     s = signals(text)
     if s.words == 0 or s.words > MAX_WORDS:
         return False
-    if s.points_back and s.words <= _POINTER_MAX_WORDS:
-        return True
     own = vocabulary.topics(s.content) if vocabulary is not None else frozenset()
+    if s.points_back and s.words <= _POINTER_MAX_WORDS:
+        situation = len(s.content) > _ASPECT_WORDS + 1  # more than an aspect ("mức phạt", "chồng")
+        elsewhere = bool(own) and not (own & _subject_topics(subject, vocabulary))
+        return not (situation and elsewhere and not answering_prior(previous, text))
     # words no FAQ question uses may name a subject of their own: two of them are enough to say so
     unknown = len(vocabulary.unknown(s.content)) if vocabulary is not None else 0
     if not own and own_topic is None and unknown < 2 and s.words <= _POINTER_MAX_WORDS:
