@@ -170,3 +170,5 @@ def test_a_message_pointing_back_that_tells_a_new_situation_of_another_topic_is_
     annual = next(p for p in ARTICLES if p.article_id == "20.2.LQ.113")
     # words of another topic, but the annual-leave article speaks of them: still the same subject
     assert is_followup("con lam nghe nang nhoc doc hai thi sao", leave, VOCABULARY, previous=[annual])
+    # after a "not sure" answer there are no articles to check with: a message pointing back continues
+    assert is_followup("con lam nghe nang nhoc doc hai thi sao", leave, VOCABULARY, previous=[])

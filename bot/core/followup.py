@@ -177,9 +177,12 @@ def is_followup(text: str, subject: Subject | None, vocabulary: TopicVocabulary 
         return False
     own = vocabulary.topics(s.content) if vocabulary is not None else frozenset()
     if s.points_back and s.words <= _POINTER_MAX_WORDS:
+        # only against articles to check with: after a "not sure" answer the topic words alone misread
+        # real follow-ups ("còn làm nghề nặng nhọc độc hại thì sao")
+        previous = list(previous)
         situation = len(s.content) > _ASPECT_WORDS + 1  # more than an aspect ("mức phạt", "chồng")
         elsewhere = bool(own) and not (own & _subject_topics(subject, vocabulary))
-        return not (situation and elsewhere and not answering_prior(previous, text))
+        return not (previous and situation and elsewhere and not answering_prior(previous, text))
     # words no FAQ question uses may name a subject of their own: two of them are enough to say so
     unknown = len(vocabulary.unknown(s.content)) if vocabulary is not None else 0
     if not own and own_topic is None and unknown < 2 and s.words <= _POINTER_MAX_WORDS:
