@@ -153,7 +153,7 @@ class Answering:
             return reply
         focus = followup.clause_focus(cleaned.text, question, passages[: self.config.cite_k]) if subject else scoring
         reply = self._law_answer(scoring, passages, max_chars, matches, state, focus)
-        self.set_subject(state, asked, None, reply.citations if followup.KEEP_SHOWN or not reply.low_confidence else [])
+        self.set_subject(state, asked, None, [] if reply.low_confidence else reply.citations)
         return reply
 
     def _pick_faq(self, matches: list[FaqMatch], passages: list[Passage]) -> FaqMatch | None:

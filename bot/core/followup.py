@@ -51,7 +51,8 @@ _ANAPHOR_FOLDED = re.compile(
 
 @dataclass(frozen=True)
 class Subject:
-    """What the conversation is about: the last standalone question and what it rests on."""
+    """What the conversation is about: the last question asked on its own (follow-ups are read against
+    it, not against each other) and what the last answer rested on."""
 
     question: str
     terms: tuple[str, ...] = ()  # key words of the question, as the citizen wrote them
@@ -292,9 +293,8 @@ PRIOR_SHARE = 0.0
 COMPACT_FAQ = 0.0
 TITLES = 0.0
 # The share of the best retrieval score given to the last answer's articles that hold what a follow-up
-# asks (`answering_prior`); 0 turns it off.
+# asks (`answering_prior`); 0 turns it off. Measured 0.9 = 1.0 >= 1.1 on our training conversations.
 HOLDING_SHARE = 0.9
-KEEP_SHOWN = False
 
 
 def compact(text: str, subject: Subject, titles: Iterable[str] = ()) -> str:
@@ -308,6 +308,8 @@ def compact(text: str, subject: Subject, titles: Iterable[str] = ()) -> str:
 # How a follow-up is searched in the law: "standalone" (the rewritten question), "boost" (the rewritten
 # question with the new fragment once more: the retriever weighs repeated words more, so what is new
 # leads over the subject's words), "compact" (`compact` with the titles of the articles last cited).
+# Measured on our training conversations (followup_turn_acc, 116 + 26 turns): standalone 0.552 / 0.577,
+# boost 0.595 / 0.539, compact 0.569 / 0.577 (report-followups.md).
 RETRIEVAL_FORM = "boost"
 
 
