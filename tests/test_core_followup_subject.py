@@ -172,3 +172,10 @@ def test_a_message_pointing_back_that_tells_a_new_situation_of_another_topic_is_
     assert is_followup("con lam nghe nang nhoc doc hai thi sao", leave, VOCABULARY, previous=[annual])
     # after a "not sure" answer there are no articles to check with: a message pointing back continues
     assert is_followup("con lam nghe nang nhoc doc hai thi sao", leave, VOCABULARY, previous=[])
+
+
+def test_a_short_question_in_the_subjects_topic_continues_it_and_a_full_one_starts_fresh() -> None:
+    traffic = Subject("chay xe may vuot den do bi phat bao nhieu",
+                      key_terms("chay xe may vuot den do bi phat bao nhieu"), topic="Giao thông")
+    assert is_followup("co bi tru diem bang ko", traffic, VOCABULARY)  # a further fact of the same subject
+    assert not is_followup("chay xe may khong co bang lai thi bi phat bao nhieu tien vay", traffic, VOCABULARY)

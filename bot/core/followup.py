@@ -87,6 +87,8 @@ _POINTER_MAX_WORDS = 12
 MAX_WORDS = 16
 # A message this short without a subject of another topic leans on the previous one ("nộp ở đâu").
 SHORT_WORDS = 5
+# A question this short, in the subject's topic, with few words of its own, continues it; 0 turns it off.
+SAME_TOPIC_WORDS = 8
 # At most this many content words name an aspect of the subject rather than a new one.
 _ASPECT_WORDS = 2
 # Words of the subject's question carried into a follow-up (a chain of follow-ups stays bounded).
@@ -194,6 +196,10 @@ def is_followup(text: str, subject: Subject | None, vocabulary: TopicVocabulary 
     # two content words name an aspect ("mức phạt", "lệ phí"), not a subject of their own
     if own and theirs and not (own & theirs) and len(s.content) > _ASPECT_WORDS:
         return False
+    if own & theirs and len(s.content) <= _ASPECT_WORDS + 1:
+        # a short question in the subject's own topic asks a further fact of it ("có bị trừ điểm bằng không"
+        # after the fine for running a red light)
+        return s.words <= max(SHORT_WORDS, SAME_TOPIC_WORDS)
     return s.words <= SHORT_WORDS
 
 
