@@ -170,7 +170,9 @@ def run_conversations(assistant: Any, conversations: list[dict[str, Any]], max_c
     """Play each conversation in its own chat; score every turn (`turn_acc`) and the turns after the first."""
     ok_all = total = ok_follow = follow = crashes = 0
     for n, conv in enumerate(conversations):
-        chat = f"conv-{n}"
+        # the conversation's own id in the chat's name: two files played by one assistant never share a chat
+        # (nor its open ticket)
+        chat = f"conv-{n}-{conv.get('id')}"
         for i, turn in enumerate(conv.get("turns") or []):
             msg = IncomingMessage(Channel.CLI, chat, chat, str(turn.get("text") or ""), f"c{n}-{i}")
             before = getattr(assistant, "failures", 0)

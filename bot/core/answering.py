@@ -76,7 +76,8 @@ class Answering:
             return None
         sure = own[0] if own and own[0].score >= self.config.faq_threshold else None
         own_topic = sure.entry.topic if sure is not None and sure.entry.id != subject.faq_id else None
-        if not followup.is_followup(text, subject, self._vocabulary(), own_topic):
+        previous = [p for p in (article_or_none(self.retriever, a) for a in subject.article_ids) if p is not None]
+        if not followup.is_followup(text, subject, self._vocabulary(), own_topic, previous):
             return None
         return followup.rewrite(text, subject)
 
@@ -105,7 +106,8 @@ class Answering:
             question = standalone
             previous = [p for p in (article_or_none(self.retriever, a) for a in subject.article_ids) if p is not None]
             short = followup.compact(cleaned.text, subject, [p.title for p in previous])
-            query = clean_message(standalone, self.config.max_input_chars * 2).query
+            searched = followup.retrieval_query(cleaned.text, standalone, subject, [p.title for p in previous])
+            query = clean_message(searched, self.config.max_input_chars * 2).query
             matches = followup.best_matches([self.faq_search(question),
                                              self.faq_search(short) if followup.COMPACT_FAQ else []])
 
@@ -125,6 +127,9 @@ class Answering:
         passages = self.retriever.search(query, self.config.top_k) if query.strip() else []
         if subject is not None:  # a follow-up: the articles the last answer cited are a prior
             passages = followup.with_prior(passages, previous)
+            # ... and lead when one of their clauses holds what is asked ("còn làm ca đêm thì sao")
+            passages = followup.with_prior(passages, followup.answering_prior(previous, cleaned.text),
+                                           followup.HOLDING_SHARE)
         if standalone is not None and state.last_faq_id:
             # a different follow-up never gets the previous answer again, unless that answer already
             # speaks of what is asked ("còn làm nghề nặng nhọc thì sao" after the annual-leave answer)
@@ -139,12 +144,16 @@ class Answering:
             else:
                 faq_reply[0].text = join_fitting([texts.FOLLOWUP_FOCUS.format(sentence=sentence), faq_reply[0].text],
                                                  max_chars)
+        # a follow-up keeps the subject's own question: the next one is read against it, not against a
+        # chain of every fragment asked since ("giấy tờ gì, nộp ở đâu, bao lâu phải làm lại ...")
+        asked = subject.question if subject is not None else question
         if faq_reply is not None:
             reply, entry = faq_reply
-            self.set_subject(state, question, entry, reply.citations)
+            self.set_subject(state, asked, entry, reply.citations)
             return reply
-        reply = self._law_answer(scoring, passages, max_chars, matches, state)
-        self.set_subject(state, question, None, [] if reply.low_confidence else reply.citations)
+        focus = followup.clause_focus(cleaned.text, question, passages[: self.config.cite_k]) if subject else scoring
+        reply = self._law_answer(scoring, passages, max_chars, matches, state, focus)
+        self.set_subject(state, asked, None, [] if reply.low_confidence else reply.citations)
         return reply
 
     def _pick_faq(self, matches: list[FaqMatch], passages: list[Passage]) -> FaqMatch | None:
@@ -196,7 +205,9 @@ class Answering:
         return reply
 
     def _law_answer(self, question: str, passages: list[Passage], max_chars: int,
-                    matches: list[FaqMatch], state: ConversationState) -> Reply:
+                    matches: list[FaqMatch], state: ConversationState, focus: str = "") -> Reply:
+        """`focus`: the words the quoted clauses are picked by (a follow-up's own fragment), default `question`."""
+        focus = focus or question
         if not passages:
             return self._not_sure([], max_chars, matches, state)
         c = self.config
@@ -204,12 +215,12 @@ class Answering:
                                      c.answer_threshold, c.relevance_floor)
         ranked, conf = list(decision.ranked), decision.confidence
         if decision.sure:
-            written = self.writer.write(question, ranked[: self.config.cite_k], max_chars)
+            written = self.writer.write(focus, ranked[: self.config.cite_k], max_chars)
             return Reply(ReplyKind.ANSWER, written.text, citations=list(written.citations),
                          buttons=list(ANSWER_BUTTONS), sources=ranked[: self.config.top_k], confidence=conf)
         # below the relevance floor no article is listed: an honest "not sure", FAQ taps and a person
         shown = ranked[: self.config.low_confidence_k] if decision.show_articles else []
-        reply = self._not_sure(shown, max_chars, matches, state, question)
+        reply = self._not_sure(shown, max_chars, matches, state, focus)
         reply.confidence, reply.sources = conf, ranked
         return reply
 

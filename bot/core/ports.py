@@ -125,7 +125,7 @@ class ConversationState:
     open_ticket_id: int | None = None
     suggestions: list[str] = field(default_factory=list)  # FAQ ids offered as "1", "2", "3"
     last_faq_id: str | None = None  # the FAQ entry that answered the last question (never re-served to a follow-up)
-    # The subject a follow-up leans on (with last_question, the standalone question last answered):
+    # The subject a follow-up leans on (with last_question, the last question asked on its own):
     subject_terms: list[str] = field(default_factory=list)  # its key words, as the citizen wrote them
     subject_topic: str | None = None  # the topic it belongs to (the FAQ's, or the one its words point to)
     last_article_ids: list[str] = field(default_factory=list)  # the articles the last sure answer cited
