@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from bot.adapters.faq_search import YamlFaqSearch
 from bot.adapters.intent import IntentClassifier
 from bot.adapters.intent_train import evaluate_intent, evaluate_triage
 from bot.adapters.vectors import make_text_vectors
@@ -24,8 +25,9 @@ def main() -> None:
     assert embedder is not None
     vectors = make_text_vectors(embedder, args.cache, Path("knowledge_base/faq"), TRAINING)
     classifier = IntentClassifier(vectors, TRAINING)
+    faq = YamlFaqSearch(Path("knowledge_base/faq"), vectors=vectors)  # its best match is evidence, as in serving
     for path in args.files or sorted(TRAINING.glob("triage_check*.jsonl")):
-        report = evaluate_triage(classifier, path)
+        report = evaluate_triage(classifier, path, faq)
         wrong = report.pop("wrong")
         print(json.dumps({"check": path.name, "model": evaluate_intent(classifier, path), "triage": report},
                          ensure_ascii=False))

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 import bot.core.triage as triage_mod
-from bot.adapters.faq_search import load_faq
+from bot.adapters.faq_search import YamlFaqSearch, load_faq
 from bot.adapters.intent import legal_similarity, unit_rows
 from bot.adapters.intent_train import LABELS, model_text, read_messages
 from bot.adapters.logreg import fit_softmax
@@ -82,19 +82,23 @@ def main() -> None:
     x_msg = vectors.many(texts, desc="messages")
     x_plain = vectors.many(plain, desc="messages, plain")
     x_faq = vectors.many(faq + faq_plain, desc="faq")
+    # each message's best FAQ match, passed to triage as serving does (the FAQ never trains on our messages)
+    faq_search = YamlFaqSearch(Path("knowledge_base/faq"), vectors=vectors)
+    faq_scores = [found[0].score if found else 0.0 for found in (faq_search.search(t, 1) for t in texts)]
     rng = np.random.default_rng(7)
     fold = rng.integers(0, args.folds, len(rows))
     grid: dict[str, list[Any]] = {"l2": [3e-2, 1e-1], "balanced": [0.5, 0.8], "ESCALATE_P": [0.5, 0.6],
-                                  "LEGAL_SIM_FLOOR": [0.0, 0.8, 0.83, 0.85, 0.87], "URGENT_SHARE_P": [1.0, 0.4]}
+                                  "LEGAL_SIM_FLOOR": [0.0, 0.8, 0.83, 0.85, 0.87], "URGENT_SHARE_P": [1.0, 0.4],
+                                  "FAQ_EVIDENCE": [0.5], "LEGAL_EVIDENCE": [0.93]}
     grid.update(json.loads(args.grid))
     keys = list(grid)
     models: dict[tuple[float, float, int], tuple[Any, Any, np.ndarray]] = {}
     first: list[Any] | None = None  # the first setting's results: its errors are listed
     for combo in itertools.product(*(grid[k] for k in keys)):
         setting = dict(zip(keys, combo, strict=True))
-        for k, v in setting.items():
-            if k.isupper():
-                setattr(triage_mod, k, v)
+        for name, v in setting.items():
+            if name.isupper():
+                setattr(triage_mod, name, v)
         results: list[Any] = [None] * len(rows)
         for k in range(args.folds):
             tr = np.where(fold != k)[0]
@@ -113,7 +117,8 @@ def main() -> None:
             lm, cm, legal = models[key]
             for i, s in zip(te, _scores(lm, cm, x_msg[te], legal), strict=True):
                 c = cleaned[i]
-                results[i] = triage_mod.triage(rows[i]["text"], c.text, had_html=c.had_html, had_url=c.had_url, intent=s)
+                results[i] = triage_mod.triage(rows[i]["text"], c.text, had_html=c.had_html, had_url=c.had_url, intent=s,
+                                               faq=faq_scores[i])
         print(json.dumps({"setting": setting, "all": metrics(rows, results)}), flush=True)
         if first is None:
             first = list(results)

@@ -108,3 +108,10 @@ def test_unaccented_question_gives_a_folded_query() -> None:
 def test_clean_message_truncates_huge_input() -> None:
     c = clean_message("hỏi " * 5000, max_chars=2000)
     assert c.truncated and len(c.text) <= 2100
+
+
+def test_colloquial_nhap_khau_for_a_person_means_registering_residence() -> None:
+    assert "nhập hộ khẩu" in clean_message("Nhập khẩu cho vợ về nhà chồng cần gì").text
+    assert "ho khau" in clean_message("nhap khau vao nha ong ba ngoai duoc ko").text
+    # goods are still imported
+    assert "hộ khẩu" not in clean_message("nhập khẩu ô tô cũ vào Việt Nam chịu thuế gì").text

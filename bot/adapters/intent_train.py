@@ -20,6 +20,7 @@ from bot.adapters.intent import (
 from bot.adapters.logreg import fit_softmax
 from bot.adapters.vectors import TextVectors
 from bot.core.clean import clean_message
+from bot.core.ports import FaqSearch
 from retrieval.normalize import strip_diacritics
 
 LABELS = ("answer", "escalate", "urgent", "out_of_scope")
@@ -101,13 +102,13 @@ def evaluate_intent(classifier: IntentClassifier, check_file: Path | str) -> dic
     return out
 
 
-def evaluate_triage(classifier: IntentClassifier, check_file: Path | str) -> dict[str, Any]:
+def evaluate_triage(classifier: IntentClassifier, check_file: Path | str, faq: FaqSearch | None = None) -> dict[str, Any]:
     """What citizens would see from the whole triage (cues + model) on messages never trained on.
 
     Escalation recall / precision count escalate and urgent together (a person is needed); answers
     kept is the share of answerable messages left to answer (not escalated, not refused); urgent with
     numbers is the share of urgent messages shown emergency numbers first (with a ticket, or 115 for a
-    health emergency out of scope).
+    health emergency out of scope). With `faq`, each message's best FAQ match is passed on as serving does.
     """
     from bot.core.triage import Verdict, triage
 
@@ -117,8 +118,9 @@ def evaluate_triage(classifier: IntentClassifier, check_file: Path | str) -> dic
     tp = fp = fn = kept = answers = refused = oos = urgent = urgent_numbers = 0
     wrong: list[dict[str, str]] = []
     for row, c, vec in zip(rows, cleaned, x, strict=True):
+        matches = faq.search(c.text, 1) if faq is not None and c.text.strip() else []
         result = triage(row["text"], c.text, had_html=c.had_html, had_url=c.had_url,
-                        intent=classifier.predict_vector(vec))
+                        intent=classifier.predict_vector(vec), faq=matches[0].score if matches else 0.0)
         need = row["label"] in ("escalate", "urgent")
         got = result.verdict == Verdict.ESCALATE
         tp += need and got

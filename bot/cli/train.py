@@ -38,9 +38,12 @@ def train_intent_cmd(
     vectors = _vectors(cache, faq_dir, training)
     typer.echo(json.dumps(train_intent(vectors, files, faq_dir, training), ensure_ascii=False))
     classifier = IntentClassifier(vectors, training)
+    from bot.adapters.faq_search import YamlFaqSearch
+
+    faq = YamlFaqSearch(faq_dir, vectors=vectors)  # its best match is evidence in triage, as in serving
     for check in sorted(training.glob("triage_check*.jsonl")):
         # held-out files we wrote and never train on: the model alone, then the whole triage (cues + model)
-        report = evaluate_triage(classifier, check)
+        report = evaluate_triage(classifier, check, faq)
         report.pop("wrong")
         typer.echo(json.dumps({"check": check.name, "model": evaluate_intent(classifier, check), "triage": report},
                               ensure_ascii=False))

@@ -191,6 +191,12 @@ _WORD = re.compile(r"[^\W_]+")
 # "nghĩ" (think) typed for "nghỉ" (rest/leave) next to words of leave and work.
 _NGHI_TYPO = re.compile(r"\bnghĩ(?=\s+(?:việc|phép|thai|hưu|lễ|tết|ốm|làm|mấy|bao|ngang|không lương|hằng năm|hàng năm)\b)|(?<=\bcho )nghĩ\b|(?<=\bđược )nghĩ\b|(?<=\bxin )nghĩ\b", re.I)
 
+# "nhập khẩu" (import) said for "nhập hộ khẩu" (registering residence) when someone is registered into
+# a household: "nhập khẩu cho con", "nhập khẩu vào nhà chồng". Goods are imported "vào Việt Nam", never
+# "cho con" or "vào nhà".
+_NHAP_KHAU = re.compile(r"\b(nhập|nhap) (khẩu|khau)(?=\s+(?:cho|vào|vao|về|ve)\s+(?:con|vợ|vo|chồng|chong|cháu|chau|bé|be|mẹ|me|"
+                        r"bố|bo|ba|má|ma|em|nhà|nha|hộ|ho)\b)", re.I)
+
 
 def _unit(m: re.Match[str]) -> str:
     return f"{m.group(1)} {_UNIT_WORD.get(m.group(2).lower(), m.group(2))}"
@@ -200,6 +206,7 @@ def expand_teencode(text: str) -> str:
     """Chat abbreviations and dialect words to standard Vietnamese ('ko dc' -> 'không được')."""
     text = _NUM_UNIT.sub(_unit, text)
     text = _NGHI_TYPO.sub("nghỉ", text)
+    text = _NHAP_KHAU.sub(lambda m: "nhập hộ khẩu" if m.group(1).lower() == "nhập" else "nhap ho khau", text)
     plain = accent_ratio(text) < 0.15
     words = list(_WORD.finditer(text))
     out: list[str] = []

@@ -172,14 +172,17 @@ class Dialogue:
         # "còn làm nghề nặng nhọc thì sao" means nothing alone: the model reads it with its subject
         # (the cues still read the message itself, so danger in a follow-up is never diluted)
         about = standalone or cleaned.text
+        # the best FAQ match is evidence of a legal question: a short question the model misreads as
+        # small talk is not refused when the vetted FAQ knows it
+        faq = max((m.score for m in own), default=0.0)
         result = triage(raw[: self.config.max_input_chars * 2], cleaned.text,
-                        had_html=cleaned.had_html, had_url=cleaned.had_url, intent=self._intent(about))
+                        had_html=cleaned.had_html, had_url=cleaned.had_url, intent=self._intent(about), faq=faq)
         subject = self.answering.subject(state) if standalone is None and result.verdict == Verdict.OUT_OF_SCOPE else None
         if subject is not None and followup.leans_on(cleaned.text):
             # "có bị trừ điểm không" alone reads as small talk; with the subject it is a question about it
             rewritten = followup.rewrite(cleaned.text, subject)
             again = triage(raw[: self.config.max_input_chars * 2], cleaned.text, had_html=cleaned.had_html,
-                           had_url=cleaned.had_url, intent=self._intent(rewritten))
+                           had_url=cleaned.had_url, intent=self._intent(rewritten), faq=faq)
             if again.verdict == Verdict.ANSWER:
                 result, standalone = again, rewritten
         if result.verdict != Verdict.BAD_INPUT:
