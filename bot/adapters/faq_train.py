@@ -8,7 +8,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -143,7 +143,11 @@ def top1_report(rows: list[LooRow], cal: Calibration, thresholds: tuple[float, .
     return out
 
 
-def citizen_report(rows: list[LooRow], cal: Calibration, covered: set[int],
+class Scorer(Protocol):
+    def prob(self, values: dict[str, float]) -> float: ...
+
+
+def citizen_report(rows: list[LooRow], cal: Scorer, covered: set[int],
                    thresholds: tuple[float, ...] = (0.3, 0.5, 0.7)) -> dict[str, Any]:
     """Citizen questions: top-1 among those an entry answers, and per threshold the share answered right,
     answered wrong (a wrong entry above it, also for questions no entry answers)."""
@@ -203,7 +207,7 @@ def train(search_dense: YamlFaqSearch, search_lexical: YamlFaqSearch, out: Path 
         report[name] = top1_report(test_rows, cal)
         if citizen:
             scored = _Scored(_cv_rows(fit_rows, citizen, features, citizen_weight))
-            report[name]["citizen_cv"] = citizen_report(citizen, scored, covered)  # type: ignore[arg-type]
+            report[name]["citizen_cv"] = citizen_report(citizen, scored, covered)
         result[name] = cal.to_json()
     result["report"] = report
     Path(out).write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
