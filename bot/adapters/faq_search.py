@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from bot.core.faq_match import FaqMatcher
+from bot.core.faq_match import FaqMatcher, asked, content_words, gives
 from bot.core.models import Citation
 from bot.core.ports import FaqEntry, FaqMatch
 
@@ -75,8 +75,13 @@ def merge_entries(shipped: list[FaqEntry], approved: list[FaqEntry]) -> list[Faq
 
 
 FAQ_MODEL = Path(__file__).resolve().parents[2] / "knowledge_base" / "training" / "faq_matcher.json"
-DENSE_FEATURES = ("dense", "dense2", "lexical", "dense_margin", "lexical_margin")
-LEXICAL_FEATURES = ("lexical", "lexical_margin")
+# Per candidate entry: best and second-best variant similarity by meaning, similarity to the entry's
+# centroid, the lexical cosine, how far each stands above the best other entry, how much of the
+# question's content words the entry's questions (and its answer) hold, and whether the answer states
+# the kind of value asked (a duration, a percentage, an amount, an age), and how short the message is.
+DENSE_FEATURES = ("dense", "dense2", "dense_mean", "lexical", "dense_margin", "lexical_margin",
+                  "cover_questions", "cover_all", "asked_missing", "short")
+LEXICAL_FEATURES = ("lexical", "lexical_margin", "cover_questions", "cover_all", "asked_missing", "short")
 _CANDIDATES = 8  # per signal
 
 
@@ -107,9 +112,11 @@ class Calibration:
 # Used until faq_matcher.json is fitted (and in tests of other parts): a plain reading of the
 # lexical cosine, so 0.45 lexical is about an even chance.
 _FALLBACK = {
-    "lexical": Calibration(LEXICAL_FEATURES, (1.6, 0.8), -0.2, (0.35, 0.0), (0.2, 0.15)),
-    "dense": Calibration(DENSE_FEATURES, (1.5, 0.5, 1.0, 1.0, 0.5), -1.0, (0.88, 0.86, 0.35, 0.0, 0.0),
-                         (0.04, 0.04, 0.2, 0.03, 0.15)),
+    "lexical": Calibration(LEXICAL_FEATURES, (1.6, 0.8, 0.0, 0.0, 0.0, 0.0), -0.2, (0.35, 0.0, 0.0, 0.0, 0.0, 0.0),
+                           (0.2, 0.15, 1.0, 1.0, 1.0, 1.0)),
+    "dense": Calibration(DENSE_FEATURES, (1.5, 0.5, 0.0, 1.0, 1.0, 0.5, 0.0, 0.0, 0.0, 0.0), -1.0,
+                         (0.88, 0.86, 0.0, 0.35, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0),
+                         (0.04, 0.04, 1.0, 0.2, 0.03, 0.15, 1.0, 1.0, 1.0, 1.0)),
 }
 
 
@@ -162,6 +169,9 @@ class YamlFaqSearch:
         if vectors is not None and entries:
             texts = [q for e in entries for q in e.questions]
             self._matrix = np.asarray(vectors.many(texts, desc="FAQ questions"), dtype=np.float32)
+        self._variant_words = [content_words(q) for e in entries for q in e.questions]
+        self._answer_words = [content_words(e.answer, whole=True) for e in entries]
+        self._gives = [gives(e.answer) for e in entries]
 
     # ------------------------------------------------------------------ signals
 
@@ -172,11 +182,33 @@ class YamlFaqSearch:
     def query_vector(self, query: str) -> np.ndarray | None:
         return self.vectors.one(query) if self.vectors is not None and self._matrix is not None else None
 
+    def _variants_of(self, entry: int) -> range:
+        end = int(self._starts[entry + 1]) if entry + 1 < len(self._starts) else len(self._owners)
+        return range(int(self._starts[entry]), end)
+
+    def _cover(self, words: dict[str, float], total: float, entry: int, skip: set[int]) -> tuple[float, float]:
+        """Idf-weighted share of the question's content words found in the entry's questions, and in them
+        plus its answer (variants in `skip`, held out in training, do not count)."""
+        if total <= 0:
+            return 0.0, 0.0
+        own: set[str] = set()
+        for v in self._variants_of(entry):
+            if v not in skip:
+                own.update(self._variant_words[v])
+        in_questions = sum(w for t, w in words.items() if t in own)
+        answer = self._answer_words[entry]
+        in_all = sum(w for t, w in words.items() if t in own or t in answer)
+        return in_questions / total, in_all / total
+
     def candidates(self, query: str, qvec: np.ndarray | None = None, *, skip_variants: frozenset[int] = frozenset(),
                    skip_entry: int | None = None) -> list[Candidate]:
         """The best entries by either signal, with the features the calibration reads."""
         if not self.entries:
             return []
+        words = {t: self.matcher.idf(t) for t in content_words(query)}
+        total = sum(words.values())
+        kinds = asked(query)
+        short = 1.0 / (1.0 + len(words))  # a one- or two-word message ("khai sinh"): many entries fit it
         skip = set(skip_variants)
         if skip_entry is not None:
             skip.update(int(v) for v in np.flatnonzero(self._owners == skip_entry))
@@ -207,14 +239,22 @@ class YamlFaqSearch:
             d_first, d_second = float(order[0]), float(order[1]) if len(order) > 1 else 0.0
         for i in pool:
             lex = lexical.get(i, 0.0)
-            values = {"lexical": lex, "lexical_margin": lex - (lex_second if lex >= lex_first else lex_first)}
-            if dense_best is not None and sims is not None:
+            cover_q, cover_a = self._cover(words, total, i, skip)
+            values = {"lexical": lex, "lexical_margin": lex - (lex_second if lex >= lex_first else lex_first),
+                      "cover_questions": cover_q, "cover_all": cover_a,
+                      "asked_missing": float(len(kinds - self._gives[i])),
+                      "short": short}
+            if dense_best is not None and sims is not None and qvec is not None:
                 d = float(dense_best[i])
-                start = int(self._starts[i])
-                end = int(self._starts[i + 1]) if i + 1 < len(self._starts) else len(sims)
-                own = np.sort(sims[start:end])[::-1]
+                span = self._variants_of(i)
+                kept = [v for v in span if v not in skip]
+                own = np.sort(sims[span.start:span.stop])[::-1]
                 values["dense"] = d
                 values["dense2"] = float(own[1]) if len(own) > 1 and own[1] > -1 else d
+                # the centroid of the entry's (kept) variants: one odd variant weighs less than in the max
+                centre = self._matrix[kept].mean(axis=0) if kept and self._matrix is not None else None
+                values["dense_mean"] = (float(centre @ qvec / (np.linalg.norm(centre) or 1.0))
+                                        if centre is not None else 0.0)
                 values["dense_margin"] = d - (d_second if d >= d_first else d_first)
             out.append(Candidate(i, values))
         return out

@@ -54,11 +54,35 @@ def train_faq_cmd(
     faq_dir: Annotated[Path, typer.Option("--faq-dir", help="FAQ YAML folder.")] = Path("knowledge_base/faq"),
     out: Annotated[Path, typer.Option("--out", help="Calibration file to write.")] = TRAINING / "faq_matcher.json",
     cache: Annotated[Path, typer.Option("--cache", help="Embedding cache.")] = Path("var/embed_cache.sqlite3"),
+    pairs: Annotated[Path, typer.Option("--pairs", help="Citizen questions with the FAQ entry that answers them (or none).")] = TRAINING / "faq_pairs_train.jsonl",
+    answers: Annotated[Path, typer.Option("--answers", help="Answer cases (gold articles) also fitted on.")] = TRAINING / "answers_train.jsonl",
+    index: Annotated[Path | None, typer.Option("--index", help="Index whose article aliases label the answer cases (default: LAWBOT_INDEX_DIR); without one they are skipped.")] = None,
 ) -> None:
-    """Fit the FAQ matcher's calibration by leave-one-out on the FAQ itself; print the held-out report."""
+    """Fit the FAQ matcher's calibration (leave-one-out on the FAQ, plus citizen questions); print the held-out report."""
     from bot.adapters.faq_search import YamlFaqSearch
-    from bot.adapters.faq_train import train
+    from bot.adapters.faq_train import Question, answer_questions, load_pairs, train
 
     dense = YamlFaqSearch(faq_dir, vectors=_vectors(cache, faq_dir))
     lexical = YamlFaqSearch(faq_dir)
-    typer.echo(json.dumps(train(dense, lexical, out), ensure_ascii=False, indent=1))
+    questions: list[Question] = load_pairs(pairs) if pairs.is_file() else []
+    if answers.is_file():
+        aliases = _aliases(index)
+        if aliases is None:
+            typer.echo(f"No usable index: {answers.name} not fitted on", err=True)
+        else:
+            questions += answer_questions(answers, dense.entries, aliases)
+    typer.echo(json.dumps(train(dense, lexical, out, questions=questions), ensure_ascii=False, indent=1))
+
+
+def _aliases(index: Path | None):  # type: ignore[no-untyped-def]
+    """The index's article-alias lookup (answer cases cite pháp điển ids, FAQ entries document ids), or None."""
+    from retrieval.index import load_index
+
+    if index is None:
+        from bot.settings import Settings
+
+        index = Settings().index_dir  # type: ignore[call-arg]
+    try:
+        return load_index(index, dense=False).aliases
+    except Exception:  # no index built here: train on the FAQ and the pairs only
+        return None

@@ -41,6 +41,54 @@ def features(text: str, *, expand: bool = True) -> dict[str, float]:
     return out
 
 
+def content_words(text: str, *, whole: bool = False) -> frozenset[str]:
+    """Folded content syllables of a question (or, `whole`, of any text such as an answer): what coverage counts."""
+    if whole:
+        words = _WORD.findall(_LEAD_ZERO.sub(r"\1", strip_diacritics(text).lower()))
+        return frozenset(w for w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit()))
+    return frozenset(t for t in features(text, expand=False) if "_" not in t)
+
+
+# What a question asks for, and the form of it an answer that gives it must contain (folded text).
+# A question about "how long" answered by an entry that states no duration is the classic near miss
+# (same topic, another question); so is "what percent" answered without a percentage.
+_ASKS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+    "duration": (
+        re.compile(r"\b(bao lau|may (ngay|thang|nam|tuan|gio|tieng)|bao nhieu (ngay|thang|tuan|gio|tieng)|"
+                   r"thoi han|thoi hieu|han chot|trong vong bao|mat bao lau|het han khi nao)\b"),
+        re.compile(r"\b(\d+|mot|hai|ba|bon|nam|sau|bay|tam|chin|muoi|muoi lam)\s*(\(\d+\)\s*)?"
+                   r"(ngay|thang|nam|tuan|gio|lan)\b|\bngay lam viec\b|\bthoi hieu\b|\bthoi han\b"),
+    ),
+    "percent": (
+        re.compile(r"%|\bphan tram\b|\bty le\b|\bbao nhieu phan\b"),
+        re.compile(r"%|\bphan tram\b|\b(mot|hai|ba) phan\b"),
+    ),
+    "money": (
+        re.compile(r"\b(bao nhieu tien|may (trieu|chuc trieu|tram|nghin|ngan)|bao nhieu trieu|muc phat|"
+                   r"phat bao nhieu|phat (may|nhieu)|le phi|bao nhieu phi|mat bao nhieu|ton bao nhieu|muc huong|"
+                   r"duoc bao nhieu tien|tien bao nhieu)\b"),
+        re.compile(r"\b(dong|trieu|nghin|luong co so|muc luong|tien luong|mien phi|khong mat phi|le phi)\b|\d\.\d{3}"),
+    ),
+    "age": (
+        re.compile(r"\b(bao nhieu tuoi|may tuoi|du tuoi|do tuoi|tuoi nao)\b"),
+        re.compile(r"\btuoi\b"),
+    ),
+}
+
+
+def asked(text: str) -> frozenset[str]:
+    """Which kinds of value the question asks for (duration, percent, money, age), from its folded words."""
+    folded = " ".join(_WORD.findall(strip_diacritics(extract_question(expand_teencode(text))).lower()))
+    folded += " %" if "%" in text else ""
+    return frozenset(k for k, (ask, _) in _ASKS.items() if ask.search(folded))
+
+
+def gives(answer: str) -> frozenset[str]:
+    """Which kinds of value an answer states."""
+    folded = strip_diacritics(answer).lower()
+    return frozenset(k for k, (_, give) in _ASKS.items() if give.search(folded))
+
+
 class FaqMatcher:
     """Scores = max cosine (idf-weighted) between the message and an entry's question variants."""
 
@@ -66,6 +114,10 @@ class FaqMatcher:
     def _weigh(self, f: dict[str, float]) -> tuple[dict[str, float], float]:
         vec = {t: w * self._idf.get(t, self._default_idf) for t, w in f.items()}
         return vec, math.sqrt(sum(x * x for x in vec.values())) or 1.0
+
+    def idf(self, term: str) -> float:
+        """A term's idf over the question variants (an unknown term: the largest)."""
+        return self._idf.get(term, self._default_idf)
 
     @property
     def owners(self) -> list[int]:
