@@ -70,12 +70,12 @@ def signal_rows(assistant: Any, cases: list[dict[str, Any]]) -> list[dict[str, A
         question = cleaned.text
         scoring = " ".join([question, *legal_terms(question)])
         passages = assistant.retriever.search(cleaned.query, cfg.top_k) if cleaned.query.strip() else []
-        matches = assistant._faq_search(question)
+        matches = assistant.answering.faq_search(question)
         s = confidence.signals(scoring, passages, matches, cfg.cite_k)
         gold = set(case.get("gold_ids") or [])
         right = any(_ids_of(assistant, p.article_id) & gold for p in s.ranked[: cfg.cite_k])
         route = reply_route(assistant, case)
-        picked = assistant._pick_faq(matches, passages)
+        picked = assistant.answering._pick_faq(matches, passages)
         faq_right = picked is not None and any(_ids_of(assistant, c.article_id) & gold for c in picked.entry.citations)
         rows.append({"id": case.get("id"), "x": list(s.values), "right": bool(right), "route": route,
                      "faq_picked": picked is not None, "faq_right": bool(faq_right),
