@@ -6,11 +6,19 @@ import pytest
 
 from bot.core import texts
 from bot.core.clauses import split_clauses, units
-from bot.core.models import Citation
+from bot.core.models import Citation, Passage
 from bot.core.writer import ExtractiveWriter, trim_quote
 from tests.auxil.core_fakes import ARTICLES
 
 BY_ID = {p.article_id: p for p in ARTICLES}
+
+
+def own_article(number: str, title: str, text: str, doc_number: str = "1/2025/QH15") -> Passage:
+    """An article we wrote for a test (not a real one): a Luật, or a Nghị định by its number."""
+    decree = "NĐ-CP" in doc_number
+    return Passage(article_id=f"t.{number}", doc_number=doc_number,
+                   doc_title="Nghị định thử nghiệm" if decree else "Luật Thử nghiệm",
+                   doc_type="Nghị định" if decree else "Luật", article=number, title=title, text=text, score=1.0)
 
 
 def writer() -> ExtractiveWriter:
@@ -76,15 +84,12 @@ def test_trimmed_quote_ends_at_a_boundary() -> None:
 
 
 def test_the_clause_stating_the_kind_of_figure_asked_for_is_quoted() -> None:
-    from bot.core.models import Passage
-
     # both clauses hold a figure and share the question's words alike; only one states a percentage
-    article = Passage(
-        article_id="x.1", doc_number="1/2025/QH15", doc_title="Luật Thử nghiệm", doc_type="Luật",
-        article="5", title="Trợ cấp khi mất việc", score=1.0,
-        text="1. Thời gian hưởng trợ cấp mất việc tính theo số tháng đóng bảo hiểm theo lương, cứ đủ 12 tháng thì "
-             "được hưởng 03 tháng.\n"
-             "2. Mức hưởng trợ cấp mất việc hằng tháng bằng 60% tiền lương bình quân.",
+    article = own_article(
+        "5", "Trợ cấp khi mất việc",
+        "1. Thời gian hưởng trợ cấp mất việc tính theo số tháng đóng bảo hiểm theo lương, cứ đủ 12 tháng thì "
+        "được hưởng 03 tháng.\n"
+        "2. Mức hưởng trợ cấp mất việc hằng tháng bằng 60% tiền lương bình quân.",
     )
     asked_share = writer().write("tro cap mat viec duoc bao nhieu phan tram luong", [article], 2000)
     assert "60%" in asked_share.text and asked_share.citations[0].clause == "2"
@@ -93,16 +98,11 @@ def test_the_clause_stating_the_kind_of_figure_asked_for_is_quoted() -> None:
 
 
 def test_a_faq_answer_quotes_the_article_its_author_cited_first() -> None:
-    from bot.core.models import Passage
     from bot.core.ports import FaqEntry
 
-    def article(number: str, title: str, text: str) -> Passage:
-        return Passage(article_id=f"t.{number}", doc_number="1/2025/QH15", doc_title="Luật Thử nghiệm",
-                       doc_type="Luật", article=number, title=title, text=text, score=1.0)
-
-    basis = article("10", "Thời giờ làm việc", "1. Thời giờ làm việc bình thường không quá 08 giờ trong 01 ngày.")
+    basis = own_article("10", "Thời giờ làm việc", "1. Thời giờ làm việc bình thường không quá 08 giờ trong 01 ngày.")
     # an article that repeats more of the answer's words, but is not what the answer rests on
-    wordy = article("12", "Làm thêm", "1. Làm thêm ngoài thời giờ làm việc bình thường trong 01 ngày phải được "
+    wordy = own_article("12", "Làm thêm", "1. Làm thêm ngoài thời giờ làm việc bình thường trong 01 ngày phải được "
                     "người lao động đồng ý và không quá số giờ làm việc bình thường trong 01 ngày.")
     entry = FaqEntry(id="t-gio", topic="Lao động", questions=["một ngày làm tối đa mấy giờ"],
                      answer="Thời giờ làm việc bình thường không quá 08 giờ trong 01 ngày; làm thêm phải được "
@@ -114,17 +114,15 @@ def test_a_faq_answer_quotes_the_article_its_author_cited_first() -> None:
 
 
 def test_a_quoted_point_keeps_the_amount_its_clause_opens_with() -> None:
-    from bot.core.models import Passage
-
     # a fine stated once in the clause's lead-in, the acts listed as points after it (decrees read so)
-    fines = Passage(
-        article_id="t.7", doc_number="9/2025/NĐ-CP", doc_title="Nghị định thử nghiệm", doc_type="Nghị định",
-        article="7", title="Xử phạt người điều khiển xe máy", score=1.0,
-        text="1. Phạt tiền từ 400.000 đồng đến 600.000 đồng đối với người điều khiển xe thực hiện một trong các "
-             "hành vi vi phạm sau đây:\na) Không đội mũ bảo hiểm khi điều khiển xe chạy trên đường bộ, kể cả "
-             "khi chở theo người ngồi sau xe;\nb) Chở theo hai người trên xe, trừ trường hợp chở người bệnh đi "
-             "cấp cứu hoặc trẻ em dưới 12 tuổi;\nc) Dừng xe, đỗ xe trên cầu hoặc dưới gầm cầu vượt, ở nơi có "
-             "biển cấm dừng xe, cấm đỗ xe theo quy định của pháp luật.",
+    fines = own_article(
+        "7", "Xử phạt người điều khiển xe máy",
+        "1. Phạt tiền từ 400.000 đồng đến 600.000 đồng đối với người điều khiển xe thực hiện một trong các "
+        "hành vi vi phạm sau đây:\na) Không đội mũ bảo hiểm khi điều khiển xe chạy trên đường bộ, kể cả "
+        "khi chở theo người ngồi sau xe;\nb) Chở theo hai người trên xe, trừ trường hợp chở người bệnh đi "
+        "cấp cứu hoặc trẻ em dưới 12 tuổi;\nc) Dừng xe, đỗ xe trên cầu hoặc dưới gầm cầu vượt, ở nơi có "
+        "biển cấm dừng xe, cấm đỗ xe theo quy định của pháp luật.",
+        doc_number="9/2025/NĐ-CP",
     )
     for write in (lambda q: writer().write(q, [fines], 2000),
                   lambda q: writer().write_not_sure(q, [fines], [], 2000)):
