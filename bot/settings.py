@@ -95,7 +95,7 @@ class Settings(BaseSettings):
         0.5, description="FAQ match probability at or above which a vetted FAQ answers first."
     )
     faq_agree_threshold: float = Field(
-        0.45,
+        0.4,
         description="Lower FAQ match probability accepted when one of the FAQ's cited articles is also among the top retrieved.",
     )
     faq_suggest_threshold: float = Field(
