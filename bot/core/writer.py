@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from bot.core import texts
 from bot.core.clauses import Unit, clause_unit, clean_article_text, pick_units, terms
@@ -78,11 +79,22 @@ class Block:
         return f"{lead} … {rest}"
 
 
-def unit_parts(u: Unit) -> tuple[str, str]:
-    """The one quote format, as (lead-in, quote): a clause as it is; a point after its clause's lead-in."""
+class QuoteFields(TypedDict):
+    """What a Block quotes of a unit (see Block)."""
+
+    quote: str
+    lead_in: str
+    whole: str
+
+
+def unit_quote(u: Unit | None, fallback: str) -> QuoteFields:
+    """The one quote format, as Block fields: a clause as it is; a point after its clause's lead-in (and its
+    whole short clause); no unit: `fallback` (the article's text)."""
+    if u is None:
+        return {"quote": fallback, "lead_in": "", "whole": ""}
     if u.point is None:
-        return "", u.text
-    return u.lead, f"{u.point}) {u.text}"
+        return {"quote": u.text, "lead_in": "", "whole": u.whole}
+    return {"quote": f"{u.point}) {u.text}", "lead_in": u.lead, "whole": u.whole}
 
 
 def cited_point(u: Unit) -> str | None:
@@ -213,9 +225,8 @@ class ExtractiveWriter:
                 out.append(Block(citation_for(p, None), lead, p.title, clean_article_text(p.text), question))
                 continue
             for j, u in enumerate(picked):
-                lead_in, quote = unit_parts(u)
                 out.append(Block(citation_for(p, u.clause, cited_point(u)), lead if j == 0 else self.lead_more,
-                                 p.title if j == 0 else "", quote, question, lead_in=lead_in, whole=u.whole))
+                                 p.title if j == 0 else "", focus=question, **unit_quote(u, p.text)))
         return out
 
     def write(self, question: str, passages: list[Passage], max_chars: int) -> WrittenAnswer:
@@ -236,10 +247,8 @@ class ExtractiveWriter:
         for p in passages:
             picked = pick_units(question, p, 1)
             u = picked[0] if picked else None
-            lead_in, quote = unit_parts(u) if u else ("", p.text)
             blocks.append(Block(citation_for(p, u.clause if u else None, cited_point(u) if u else None),
-                                "• {label}:", p.title, quote, question, min_quote=0, lead_in=lead_in,
-                                whole=u.whole if u else ""))
+                                "• {label}:", p.title, focus=question, min_quote=0, **unit_quote(u, p.text)))
         intro = texts.LOW_CONFIDENCE if blocks else texts.NOTHING_FOUND
         offered = [texts.FAQ_SUGGESTIONS_HEAD, *[f"{i}. {q}" for i, q in enumerate(suggestions, 1)]]
         tail = "\n\n".join(x for x in ("\n".join(offered) if suggestions else "", texts.LOW_CONFIDENCE_TAIL) if x)
@@ -255,10 +264,9 @@ class ExtractiveWriter:
             chosen = clause_unit(p, c.clause, entry.answer)
             cite = citation_for(p, c.clause or (chosen.clause if chosen else None),
                                 cited_point(chosen) if chosen else None)
-            lead_in, quote = unit_parts(chosen) if chosen else ("", p.text)
             relevance.append(chosen.score if chosen and p.text else -1.0)
-            blocks.append(Block(cite, "{label}:", p.title, quote, entry.answer, min_quote=80, lead_in=lead_in,
-                                whole=chosen.whole if chosen else ""))
+            blocks.append(Block(cite, "{label}:", p.title, focus=entry.answer, min_quote=80,
+                                **unit_quote(chosen, p.text)))
         if not blocks:
             return WrittenAnswer(text="", citations=[])
         # the author lists the article the answer rests on first; another is quoted only when the first has

@@ -19,6 +19,7 @@ from bot.core.models import Citation
 from bot.core.pii import mask_pii
 from bot.core.subscriptions import Topic
 from bot.desk import texts
+from bot.desk.articles import article_view
 from bot.desk.context import Desk, client_ip, current_staff, desk_of, int_param, redirect
 from bot.desk.csrf import checked_form
 from bot.desk.render import page
@@ -65,7 +66,7 @@ def resolve_citation(lookup: Callable[[str], Any] | None, article_id: str, claus
         clause=clause or None,
     ).label()
     resolved: dict[str, Any] = {"article_id": article_id, "clause": clause or None, "label": label}
-    status = str(getattr(field_of(found, "status"), "value", field_of(found, "status")) or "")
+    status = article_view(article_id, found).status
     if status in NOT_CURRENT:
         resolved["not_current"] = status  # check_draft refuses it: never stored
     return resolved

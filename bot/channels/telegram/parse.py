@@ -32,21 +32,27 @@ def callback_data(action: ButtonAction, ref: str = "") -> str:
     return with_ref if ref and len(with_ref.encode()) <= CALLBACK_LIMIT else data
 
 
-def button_action(data: str | None) -> ButtonAction | None:
-    """The action of a callback_data we produced; None for anything else (old or forged buttons)."""
+def _callback_parts(data: str | None) -> tuple[str, str | None] | None:
+    """(action, ref) of a callback_data of ours; None for anything else."""
     if not data or not data.startswith(CALLBACK_PREFIX):
         return None
+    action, _, ref = data[len(CALLBACK_PREFIX) :].partition(":")
+    return action, ref or None
+
+
+def button_action(data: str | None) -> ButtonAction | None:
+    """The action of a callback_data we produced; None for anything else (old or forged buttons)."""
+    parts = _callback_parts(data)
     try:
-        return ButtonAction(data[len(CALLBACK_PREFIX) :].split(":", 1)[0])
+        return ButtonAction(parts[0]) if parts else None
     except ValueError:
         return None
 
 
 def button_ref(data: str | None) -> str | None:
     """The reference a callback_data of ours carries (a quiz question, an offered FAQ entry), if any."""
-    if not data or not data.startswith(CALLBACK_PREFIX) or ":" not in data[len(CALLBACK_PREFIX) :]:
-        return None
-    return data[len(CALLBACK_PREFIX) :].split(":", 1)[1] or None
+    parts = _callback_parts(data)
+    return parts[1] if parts else None
 
 
 _INT64 = 2**63  # Telegram ids are 64-bit integers; a longer one could not even be stored
