@@ -69,6 +69,10 @@ class Answering:
         return followup.Subject(state.last_question, tuple(state.subject_terms), state.subject_topic,
                                 tuple(state.last_article_ids), state.last_faq_id)
 
+    def _cited_before(self, subject: followup.Subject) -> list[Passage]:
+        """The articles the subject's last answer cited that the index still holds."""
+        return [p for p in (article_or_none(self.retriever, a) for a in subject.article_ids) if p is not None]
+
     def standalone(self, text: str, state: ConversationState, own: list[FaqMatch]) -> str | None:
         """The message as a standalone question when it continues the subject, else None (a new question)."""
         subject = self.subject(state)
@@ -76,7 +80,7 @@ class Answering:
             return None
         sure = own[0] if own and own[0].score >= self.config.faq_threshold else None
         own_topic = sure.entry.topic if sure is not None and sure.entry.id != subject.faq_id else None
-        previous = [p for p in (article_or_none(self.retriever, a) for a in subject.article_ids) if p is not None]
+        previous = self._cited_before(subject)
         if not followup.is_followup(text, subject, self._vocabulary(), own_topic, previous):
             return None
         return followup.rewrite(text, subject)
@@ -104,7 +108,7 @@ class Answering:
         if standalone is not None and subject is not None:
             # the subject of the previous question carries over ("mức phạt bao nhiêu?")
             question = standalone
-            previous = [p for p in (article_or_none(self.retriever, a) for a in subject.article_ids) if p is not None]
+            previous = self._cited_before(subject)
             short = followup.compact(cleaned.text, subject, [p.title for p in previous])
             searched = followup.retrieval_query(cleaned.text, standalone, subject, [p.title for p in previous])
             query = clean_message(searched, self.config.max_input_chars * 2).query
