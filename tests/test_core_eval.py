@@ -37,6 +37,24 @@ def test_run_chat_eval_counts_each_kind() -> None:
     assert run_chat_eval(assistant, wrong_gold)["confident_wrong_answers"] == 1
 
 
+def test_urgent_cases_count_only_with_emergency_numbers() -> None:
+    """An urgent case (note URGENT, or kind "urgent") is right for recall when escalated; the separate
+    urgent_with_numbers figure also wants 113/111/115 in the reply."""
+    retriever = FakeRetriever()
+    assistant = Assistant(retriever, None, ExtractiveWriter(built_at="2025-11-20"), InMemoryConversationStore(),
+                          InMemoryTicketStore(), AssistantConfig())
+    cases = [
+        {"kind": "escalate", "note": "URGENT", "text": "cứu em với, chồng em đang cầm dao đuổi đánh em ngoài sân"},
+        {"kind": "urgent", "text": "bố dượng đang đánh em em 12 tuổi em sợ lắm"},
+        {"kind": "escalate", "text": "tôi muốn nhờ cán bộ xem giúp hồ sơ khởi kiện đòi nợ"},
+    ]
+    m = run_chat_eval(assistant, cases)
+    assert m["escalation_recall"] == 1.0 and m["escalation_precision"] == 1.0
+    assert m["urgent_with_numbers"] == 1.0
+    plain = run_chat_eval(assistant, cases[2:])
+    assert plain["urgent_with_numbers"] == 0.0  # no urgent case: no figure to report
+
+
 def test_eval_chat_command_ends_with_one_json_line(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import json
 

@@ -20,12 +20,23 @@ from bot.core.models import Channel, IncomingMessage, Reply, ReplyKind
 DEFAULT_MAX_CHARS = 2000  # Zalo's limit, the stricter channel
 _LEADING_ZERO = re.compile(r"(?<![\d.,])0+(?=\d)")
 _SPACE = re.compile(r"\s+")
+_EMERGENCY_NUMBER = re.compile(r"(?<!\d)(113|111|115)(?!\d)")
 
 
 def normalise(text: str) -> str:
     """NFC, leading zeros dropped ('06 tháng' -> '6 tháng'), one space, case folded."""
     text = unicodedata.normalize("NFC", text or "")
     return _SPACE.sub(" ", _LEADING_ZERO.sub("", text)).strip().casefold()
+
+
+def is_urgent(case: dict[str, Any]) -> bool:
+    """An escalation that needs emergency numbers too: citizen_eval marks it in the note ("URGENT"); files
+    by other hands may give the kind "urgent"."""
+    return case.get("kind") == "urgent" or (case.get("kind") == "escalate" and "URGENT" in str(case.get("note") or ""))
+
+
+def shows_emergency_numbers(reply: Reply) -> bool:
+    return reply.kind == ReplyKind.ESCALATED and bool(_EMERGENCY_NUMBER.search(reply.text))
 
 
 def load_cases(path: Path | str) -> list[dict[str, Any]]:
@@ -78,12 +89,13 @@ def run_chat_eval(assistant: Any, cases: Iterable[dict[str, Any]], max_chars: in
     cases = list(cases)
     counts = {"answer": 0, "answer_ok": 0, "escalate": 0, "escalated_ok": 0, "escalated": 0,
               "out_of_scope": 0, "refused_ok": 0, "crashes": 0, "outside_index": 0, "low_conf_ok": 0,
-              "faq_ok": 0, "over_limit": 0, "confident_wrong": 0, "sure_ok": 0}
+              "faq_ok": 0, "over_limit": 0, "confident_wrong": 0, "sure_ok": 0, "urgent": 0, "urgent_numbers": 0}
     conversations = [c for c in cases if isinstance(c.get("turns"), list)]
     cases = [c for c in cases if not isinstance(c.get("turns"), list)]
     times: list[float] = []
     for i, case in enumerate(cases):
-        kind = case.get("kind")
+        urgent = is_urgent(case)
+        kind = "escalate" if urgent else case.get("kind")
         msg = IncomingMessage(Channel.CLI, f"eval-{i}", f"eval-{i}", case.get("text") or "", f"m{i}")
         before = getattr(assistant, "failures", 0)
         t0 = time.perf_counter()
@@ -114,6 +126,9 @@ def run_chat_eval(assistant: Any, cases: Iterable[dict[str, Any]], max_chars: in
             counts["escalate"] += 1
             ok = reply.kind == ReplyKind.ESCALATED
             counts["escalated_ok"] += ok
+            if urgent:  # escalated is not enough: the emergency numbers come with it
+                counts["urgent"] += 1
+                counts["urgent_numbers"] += shows_emergency_numbers(reply)
         elif kind == "out_of_scope":
             counts["out_of_scope"] += 1
             ok = reply.kind == ReplyKind.REFUSED
@@ -136,6 +151,7 @@ def run_chat_eval(assistant: Any, cases: Iterable[dict[str, Any]], max_chars: in
         "escalation_recall": ratio(counts["escalated_ok"], counts["escalate"]),
         "escalation_precision": ratio(counts["escalated_ok"], counts["escalated"]),
         "refusal_rate": ratio(counts["refused_ok"], counts["out_of_scope"]),
+        "urgent_with_numbers": ratio(counts["urgent_numbers"], counts["urgent"]),
         "crashes": counts["crashes"],
         "n": len(cases),
         "citations_outside_index": counts["outside_index"],
