@@ -142,7 +142,11 @@ def audit_record(
             flag("cite_unresolved", f"{first.label()} not in the index")
         elif answer_numbers(head):
             where = _clause_text(passage.text, first.clause)
-            if missing := missing_numbers(head, [where]):
+            # a figure from another cited clause of the same article ("trừ 02 điểm" next to the fine) is
+            # quoted with it: only a figure no cited clause of that article holds is flagged
+            siblings = [_clause_text(passage.text, c.clause) for c in rec.citations[1:]
+                        if c.article_id == first.article_id and c.clause and c.clause != first.clause]
+            if missing := missing_numbers(head, [where, *siblings]):
                 scope = f"khoản {first.clause}" if where is not passage.text else "article"
                 flag("first_cite_figures", f"{', '.join(missing)} not in the first citation's {scope} ({first.label()})")
     return flags
