@@ -46,7 +46,7 @@ _NARRATIVE_TIME = re.compile(
     r"|\b(nợ|bỏ|đi làm ăn xa|ly thân|thất nghiệp)\b[^.?!,]{0,20}\bmấy\s+(tháng|năm)\b",
     re.IGNORECASE,
 )
-_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+(?=[A-ZĐÀ-Ỹ0-9(\"“])|\n+")
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-ZĐÀ-Ỹ0-9(\"“])|\n+")
 
 
 class ArticleSource(Protocol):
