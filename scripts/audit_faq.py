@@ -29,6 +29,7 @@ CHECKS: dict[str, str] = {
     "buried": "the answer states the asked kind of value, but not in its lead (first one or two sentences)",
     "lead_off_topic": "the lead shares few content words with the first question",
     "first_cite_figures": "figures of the lead are not in the first citation's article (its clause when one is given)",
+    "first_cite_not_basis": "a variant asks how much or what fine; the answer's first amount or percentage is in a later citation",
     "cite_status": "a citation is expired, suspended today, not yet in force, or missing from the register",
     "cite_unresolved": "the first citation's article is not in the index",
 }
@@ -40,6 +41,11 @@ LEAD_OVERLAP_MIN = 0.25
 _SHORT_LEAD_WORDS = 4
 _YES_NO = re.compile(r"^(có|không|được|chưa|vẫn|tùy|tuỳ)\b", re.IGNORECASE)
 _YES_NO_LEAD_WORDS = 10
+# "ngay sau khi nhận đủ giấy tờ": done at once, an answer to "how long" although it has no number.
+_AT_ONCE = re.compile(r"\bngay (sau khi|khi|trong ngày)\b", re.IGNORECASE)
+# The first money amount or percentage of an answer ("200.000 đồng", "75%"): the fact a "how much" answer rests on.
+_FIGURE = re.compile(r"(?<![\d.,])(\d{1,3}(?:\.\d{3})+)\s*đồng|(?<![\d.,])(\d+(?:,\d+)?)\s*%")
+_FINE = re.compile(r"\b(phạt|phat|xử phạt|xu phat)\b", re.IGNORECASE)
 # "đã mấy tháng nay", "nợ mấy tháng": a narrative's time, not a question about a duration.
 _NARRATIVE_TIME = re.compile(
     r"\b(mấy|vài|nhiều|hai|ba)\s+(ngày|tuần|tháng|năm)\s+(nay|trước|liền|rồi|qua|cuối|đầu|công tác)\b"
@@ -110,10 +116,10 @@ def audit_record(
     def flag(check: str, detail: str) -> None:
         flags.append(Flag(rec.id, rec.file, check, detail))
 
-    answer_kinds = gives(rec.answer)
+    answer_kinds = gives(rec.answer) | ({"duration"} if _AT_ONCE.search(rec.answer) else set())
     head = lead(rec.answer)
     head_two = " ".join(sentences(rec.answer)[:2])
-    lead_kinds = gives(head_two)
+    lead_kinds = gives(head_two) | ({"duration"} if _AT_ONCE.search(head_two) else set())
     for q in rec.questions:
         wanted = asked(_NARRATIVE_TIME.sub(" ", q))
         if missing := sorted(wanted - answer_kinds):
@@ -149,6 +155,19 @@ def audit_record(
             if missing := missing_numbers(head, [where, *siblings]):
                 scope = f"khoản {first.clause}" if where is not passage.text else "article"
                 flag("first_cite_figures", f"{', '.join(missing)} not in the first citation's {scope} ({first.label()})")
+        # "phạt thế nào" asks for the fine as much as "phạt bao nhiêu" does
+        asks_amount = any(asked(q) & {"money", "percent"} or _FINE.search(q) for q in rec.questions)
+        if asks_amount and passage is not None and getattr(passage, "text", "") and (m := _FIGURE.search(rec.answer)):
+            figure = m.group(0)
+            where = _clause_text(passage.text, first.clause)
+            siblings = [_clause_text(passage.text, c.clause) for c in rec.citations[1:]
+                        if c.article_id == first.article_id and c.clause and c.clause != first.clause]
+            if missing_numbers(figure, [where, *siblings]):
+                for c in rec.citations[1:]:
+                    other = articles.get(c.article_id or "") or articles.get(f"{c.doc_number}::{c.article}")
+                    if other is not None and other.text and not missing_numbers(figure, [_clause_text(other.text, c.clause)]):
+                        flag("first_cite_not_basis", f"{figure} is in {c.label()}, cited after {first.label()}")
+                        break
     return flags
 
 
