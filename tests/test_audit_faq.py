@@ -129,3 +129,34 @@ def read_faq_one(tmp_path: Path, question: str, answer: str):
     )
     records, _ = read_faq(tmp_path / "faq")
     return records[0]
+
+
+def test_a_fine_cited_after_the_rule_is_flagged_until_the_penalising_article_comes_first(tmp_path: Path):
+    (tmp_path / "documents.yaml").write_text(_REGISTER, encoding="utf-8")
+    register = load_register(tmp_path / "documents.yaml")
+    articles = {
+        "1/2020/QH1::9": "1. Cấm đi xe dàn hàng ngang.",
+        "3/2024/NĐ-CP::7": "1. Phạt tiền từ 600.000 đồng đến 800.000 đồng đối với người đi xe dàn hàng ngang.",
+    }
+
+    class Index:
+        def get(self, article_id: str) -> SimpleNamespace | None:
+            return SimpleNamespace(text=articles[article_id]) if article_id in articles else None
+
+    rule = '{doc_number: "1/2020/QH1", article: "9", article_id: "1/2020/QH1::9"}'
+    fine = '{doc_number: "3/2024/NĐ-CP", article: "7", clause: "1", article_id: "3/2024/NĐ-CP::7"}'
+
+    def flags_for(first: str, second: str) -> set[str]:
+        (tmp_path / "faq").mkdir(exist_ok=True)
+        (tmp_path / "faq" / "thu.yaml").write_text(
+            'topic: "Thử"\nslug: thu\nentries:\n  - id: thu-001\n    questions:\n'
+            '      - "Đi xe dàn hàng ngang bị phạt bao nhiêu?"\n      - "di xe dan hang ngang phat bao nhieu"\n'
+            '    answer: "Có. Đi xe dàn hàng ngang bị phạt từ 600.000 đồng đến 800.000 đồng."\n'
+            f"    citations:\n      - {first}\n      - {second}\n",
+            encoding="utf-8",
+        )
+        rec = read_faq(tmp_path / "faq")[0][0]
+        return {f.check for f in audit_faq.audit_record(rec, register, Index(), on=dt.date(2026, 12, 1))}
+
+    assert "first_cite_not_basis" in flags_for(rule, fine)
+    assert not flags_for(fine, rule)
