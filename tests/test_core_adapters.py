@@ -27,6 +27,11 @@ entries:
         article: "113"
         clause: "1"
         article_id: "20.2.LQ.113"
+      - doc_number: "45/2019/QH14"
+        article: "113"
+        clause: "2"
+        point: "b"
+        article_id: "20.2.LQ.113"
   - id: lao-dong-002
     questions:
       - "Thử việc tối đa bao lâu?"
@@ -45,7 +50,8 @@ def test_faq_yaml_is_loaded_and_matched_without_diacritics(tmp_path: Path) -> No
     faq = YamlFaqSearch(tmp_path)
     top = faq.search("1 nam lam viec duoc nghi phep may ngay vay mn", 3)[0]
     assert top.entry.id == "lao-dong-001" and top.score > 0.5
-    assert top.entry.citations[0].clause == "1"
+    assert top.entry.citations[0].clause == "1" and top.entry.citations[0].point is None
+    assert (top.entry.citations[1].clause, top.entry.citations[1].point) == ("2", "b")  # the point the author named
     assert faq.search("hôm nay trời đẹp", 3) == [] or faq.search("hôm nay trời đẹp", 3)[0].score < 0.2
 
 

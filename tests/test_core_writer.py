@@ -128,3 +128,30 @@ def test_a_quoted_point_keeps_the_amount_its_clause_opens_with() -> None:
                   lambda q: writer().write_not_sure(q, [fines], [], 2000)):
         out = write("chay xe may khong doi mu bao hiem bi phat bao nhieu")
         assert "400.000 đồng đến 600.000 đồng" in out.text and "mũ bảo hiểm" in out.text
+
+
+def test_a_faq_answer_quotes_the_point_its_author_named() -> None:
+    from bot.core.ports import FaqEntry
+
+    points = [
+        "a) Người điều khiển xe không đội mũ bảo hiểm hoặc đội mũ bảo hiểm không cài quai đúng quy cách khi "
+        "tham gia giao thông trên đường bộ;",
+        "b) Chở theo người ngồi trên xe không đội mũ bảo hiểm hoặc đội mũ bảo hiểm không cài quai đúng quy "
+        "cách, trừ trường hợp chở người bệnh đi cấp cứu;",
+        "c) Chở theo từ 03 người trở lên trên xe, trừ trường hợp chở người bệnh đi cấp cứu, áp giải người vi phạm;",
+        "d) Buông cả hai tay khi đang điều khiển xe, dùng chân điều khiển xe, ngồi về một bên điều khiển xe;",
+        "đ) Sử dụng ô (dù) khi điều khiển xe, kéo theo xe khác hoặc vật khác khi đang điều khiển xe;",
+    ]
+    fines = own_article("8", "Xử phạt người điều khiển xe mô tô",
+                        "1. Phạt tiền từ 200.000 đồng đến 400.000 đồng.\n2. Phạt tiền từ 400.000 đồng đến "
+                        "600.000 đồng đối với người điều khiển xe thực hiện một trong các hành vi vi phạm sau "
+                        "đây:\n" + "\n".join(points), doc_number="9/2025/NĐ-CP")
+    # the answer speaks of helmets in general; its author cites the passenger's point, not the driver's
+    entry = FaqEntry(id="t-mu", topic="Giao thông", questions=["chở người không đội mũ bảo hiểm phạt bao nhiêu"],
+                     answer="Người điều khiển xe bị phạt từ 400.000 đồng đến 600.000 đồng khi người đi cùng "
+                            "không đội mũ bảo hiểm hoặc đội mũ bảo hiểm không cài quai đúng quy cách khi tham "
+                            "gia giao thông trên đường bộ.",
+                     citations=[Citation("t.8", "9/2025/NĐ-CP", "8", clause="2", point="b")])
+    out = writer().write_faq(entry, [(entry.citations[0], fines)], 2000)
+    assert "Chở theo người ngồi trên xe không đội mũ bảo hiểm" in out.text
+    assert "điểm b khoản 2 Điều 8" in out.text and out.citations[0].point == "b"

@@ -31,8 +31,10 @@ def _citation(raw: dict[str, Any]) -> Citation | None:
         return None
     article_id = str(raw.get("article_id") or f"{doc}::{article}").strip()
     clause = raw.get("clause")
+    point = raw.get("point")
     return Citation(article_id=article_id, doc_number=doc, article=article,
-                    clause=str(clause) if clause not in (None, "") else None)
+                    clause=str(clause) if clause not in (None, "") else None,
+                    point=str(point).strip() if point not in (None, "") and clause not in (None, "") else None)
 
 
 def load_faq(faq_dir: Path | str) -> list[FaqEntry]:

@@ -182,11 +182,14 @@ def widen(u: Unit, article_text: str, limit: int = 650) -> Unit:
     return u
 
 
-def clause_unit(p: Passage, clause: str | None, focus: str) -> Unit | None:
-    """The unit of a cited article to quote: the named clause (its best point), or the best clause."""
+def clause_unit(p: Passage, clause: str | None, focus: str, point: str | None = None) -> Unit | None:
+    """The unit of a cited article to quote: the named clause (the named point, else its best point), or
+    the best clause."""
     cands = units(p.text)
     if clause is not None:
         cands = [u for u in cands if u.clause == clause] or cands
+        if point is not None:  # the author named the point: a fine for the driver, not the passenger's
+            cands = [u for u in cands if (u.point or "").casefold() == point.casefold()] or cands
     if not cands:
         return None
     score_units(focus, cands, title=p.title)

@@ -261,9 +261,9 @@ class ExtractiveWriter:
         relevance: list[float] = []
         for c, p in cited:
             # the clause the FAQ answer rests on (not the citizen's words: they may name another case)
-            chosen = clause_unit(p, c.clause, entry.answer)
+            chosen = clause_unit(p, c.clause, entry.answer, c.point)
             cite = citation_for(p, c.clause or (chosen.clause if chosen else None),
-                                cited_point(chosen) if chosen else None)
+                                cited_point(chosen) if chosen else c.point)
             relevance.append(chosen.score if chosen and p.text else -1.0)
             blocks.append(Block(cite, "{label}:", p.title, focus=entry.answer, min_quote=80,
                                 **unit_quote(chosen, p.text)))
