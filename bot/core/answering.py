@@ -85,14 +85,14 @@ class Answering:
             return None
         return followup.rewrite(text, subject)
 
-    def _followup_searches(self, text: str, subject: followup.Subject, own: list[FaqMatch]) -> list[list[FaqMatch]]:
+    def _followup_searches(self, subject: followup.Subject, own: list[FaqMatch],
+                           swapped: str | None) -> list[list[FaqMatch]]:
         """FAQ matches a follow-up has besides its rewritten question: its own matches that speak of the
         subject ("thế còn chồng thì được nghỉ mấy ngày" matches the vetted question on the husband's leave
-        better alone than glued to the first question), and the subject's question about the person it
-        names instead ("còn chồng tôi thì sao")."""
+        better alone than glued to the first question), and those of the subject's question about the
+        person it names instead (`swapped`: "còn chồng tôi thì sao")."""
         topics = followup.subject_topics(subject, self._vocabulary())
         related = [m for m in own if followup.about_subject(m.entry, subject, topics)]
-        swapped = followup.swap_person(subject.question, text)
         return [related, self.faq_search(swapped) if swapped else []]
 
     def set_subject(self, state: ConversationState, question: str, entry: FaqEntry | None,
@@ -115,6 +115,7 @@ class Answering:
         matches = own
         subject = self.subject(state) if standalone is not None else None
         previous: list[Passage] = []
+        swapped = followup.swap_person(subject.question, cleaned.text) if subject is not None else None
         if standalone is not None and subject is not None:
             # the subject of the previous question carries over ("mức phạt bao nhiêu?")
             question = standalone
@@ -124,7 +125,7 @@ class Answering:
             query = clean_message(searched, self.config.max_input_chars * 2).query
             matches = followup.best_matches([self.faq_search(question),
                                              self.faq_search(short) if followup.COMPACT_FAQ else [],
-                                             *self._followup_searches(cleaned.text, subject, own)])
+                                             *self._followup_searches(subject, own, swapped)])
 
         if is_vague(question):
             forget_subject(state)
@@ -151,7 +152,6 @@ class Answering:
             # ... or speaks of the person the follow-up asks about instead ("còn ông nội mất thì sao" after
             # the leave when a parent dies: the same vetted answer gives the grandparent's day)
             last = state.last_faq_id
-            swapped = subject is not None and followup.swap_person(subject.question, cleaned.text) is not None
             person = followup.person_named(cleaned.text) if swapped else None
             matches = [m for m in matches if m.entry.id != last or followup.covers(m.entry.answer, cleaned.text)
                        or (person is not None and followup.covers(m.entry.answer, person))]

@@ -267,25 +267,21 @@ _PEOPLE = (
     "bố", "ba", "mẹ", "má", "ông", "bà", "cháu",
 )
 _PEOPLE_FOLDED = tuple(dict.fromkeys(cue_form(p).strip() for p in _PEOPLE))
-# "ruột" / "đẻ" after a single kinship word belong to it ("bố ruột", "mẹ đẻ")
-_BLOOD = ("ruột", "đẻ")
+# "ruột" / "đẻ" after a single kinship word belong to it ("bố ruột", "mẹ đẻ"), folded
+_BLOOD = ("ruot", "de")
 
 
 def _person_at(words: list[str], accented: bool) -> tuple[int, int] | None:
     """The first person named in `words` (start, end), longest phrase first."""
     forms = [unicodedata.normalize("NFC", w).lower().strip(",.?!:;") for w in words]
     folded = [cue_form(f).strip() for f in forms]
-    lexicon = _PEOPLE if accented else _PEOPLE_FOLDED
-    seen = forms if accented else folded
+    lexicon, seen = (_PEOPLE, forms) if accented else (_PEOPLE_FOLDED, folded)
     for i in range(len(words)):
         for phrase in lexicon:
             parts = phrase.split()
             if seen[i:i + len(parts)] == parts:
                 end = i + len(parts)
-                if len(parts) == 1 and end < len(words) and (forms[end] in _BLOOD or (
-                        not accented and folded[end] in ("ruot", "de"))):
-                    end += 1
-                return i, end
+                return i, end + (len(parts) == 1 and end < len(words) and folded[end] in _BLOOD)
     return None
 
 
@@ -300,9 +296,9 @@ def swap_person(question: str, text: str) -> str | None:
     """The subject's question about the person a short follow-up names instead ("thế còn chồng tôi thì sao"
     after "vợ tôi sắp sinh được nghỉ mấy tháng" -> "chồng tôi sắp sinh được nghỉ mấy tháng"): the vetted
     questions are sentences about one person, which the question with the new person embeds close to.
-    None when the follow-up names no person or says more than the person (its other words all in the question)."""
+    None when the follow-up names no person, the same one, or a situation of its own (words the question lacks)."""
     rest = fragment(text).split()
-    asked = [w for w in question.split()]
+    asked = question.split()
     if not rest or not asked:
         return None
     new = _person_at(rest, accent_ratio(" ".join(rest)) >= _ACCENTED)
