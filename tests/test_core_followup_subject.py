@@ -6,6 +6,7 @@ import dataclasses
 
 from bot.adapters.memory import InMemoryConversationStore, InMemoryTicketStore
 from bot.core import followup, texts
+from bot.core.clean import cue_form
 from bot.core.config import AssistantConfig
 from bot.core.faq_match import FaqMatcher
 from bot.core.followup import (
@@ -17,8 +18,8 @@ from bot.core.followup import (
     key_terms,
     retrieval_query,
 )
-from bot.core.models import Channel, IncomingMessage, Passage, Reply, ReplyKind
-from bot.core.ports import IntentScores
+from bot.core.models import Channel, Citation, IncomingMessage, Passage, Reply, ReplyKind
+from bot.core.ports import FaqEntry, FaqMatch, IntentScores
 from bot.core.service import Assistant
 from bot.core.writer import ExtractiveWriter
 from tests.auxil.core_fakes import ARTICLES, LABOUR, FakeRetriever
@@ -179,3 +180,111 @@ def test_a_short_question_in_the_subjects_topic_continues_it_and_a_full_one_star
                       key_terms("chay xe may vuot den do bi phat bao nhieu"), topic="Giao thông")
     assert is_followup("co bi tru diem bang ko", traffic, VOCABULARY)  # a further fact of the same subject
     assert not is_followup("chay xe may khong co bang lai thi bi phat bao nhieu tien vay", traffic, VOCABULARY)
+
+
+# Our own wording of two vetted answers on leave around a birth (the mother's months, the father's days), one on
+# the time limit for discipline and one on when a worker may not be disciplined.
+BIRTH = Passage(
+    article_id="41/2024/QH15::53", article="53", title="Thời gian nghỉ việc hưởng chế độ thai sản khi sinh con",
+    score=0.0, doc_number="41/2024/QH15", doc_title="Luật Bảo hiểm xã hội", doc_type="Luật",
+    text="1. Lao động nữ sinh con được nghỉ 06 tháng.\n\n2. Lao động nam khi vợ sinh con được nghỉ 05 ngày làm việc.",
+)
+DISCIPLINE = Passage(
+    article_id="20.2.LQ.123", article="123", title="Thời hiệu xử lý kỷ luật lao động", score=0.0, **LABOUR,
+    text="1. Thời hiệu xử lý kỷ luật lao động là 06 tháng kể từ ngày xảy ra hành vi vi phạm.\n\n2. Không được xử "
+         "lý kỷ luật người lao động đang nghỉ ốm đau.",
+)
+MOTHER = FaqEntry(
+    id="own-me-sinh", topic="Thai sản", questions=["Vợ tôi sắp sinh thì được nghỉ thai sản mấy tháng?"],
+    answer="Mẹ được nghỉ thai sản 06 tháng, tiền do quỹ bảo hiểm xã hội trả.",
+    citations=[Citation("41/2024/QH15::53", "41/2024/QH15", "53", clause="1")],
+)
+FATHER = FaqEntry(
+    id="own-cha-nghi", topic="Thai sản", questions=["Vợ sinh con thì chồng được nghỉ mấy ngày?"],
+    answer="Bố được nghỉ 05 ngày làm việc khi vợ sinh, tiền do quỹ bảo hiểm xã hội trả.",
+    citations=[Citation("41/2024/QH15::53", "41/2024/QH15", "53", clause="2")],
+)
+TIME_LIMIT = FaqEntry(
+    id="own-thoi-hieu", topic="Kỷ luật", questions=["Thời hiệu xử lý kỷ luật lao động là bao lâu?"],
+    answer="Công ty chỉ được kỷ luật trong 06 tháng kể từ ngày vi phạm.",
+    citations=[Citation("20.2.LQ.123", "45/2019/QH14", "123", clause="1")],
+)
+SICK = FaqEntry(
+    id="own-nghi-om", topic="Kỷ luật", questions=["Đang nghỉ ốm thì công ty có được kỷ luật không?"],
+    answer="Không. Lúc bạn đang ốm, công ty phải chờ bạn khỏi mới được xét kỷ luật.",
+    citations=[Citation("20.2.LQ.123", "45/2019/QH14", "123", clause="2")],
+)
+
+
+class ScriptedFaq:
+    """The FaqSearch port: what a matcher by meaning finds for each phrasing (entry id: score), as the test says
+    it (a question glued to an earlier one reads, to it, as the earlier one)."""
+
+    def __init__(self, entries: list[FaqEntry], found: dict[str, dict[str, float]]) -> None:
+        self._entries = entries
+        self.found = found
+
+    @property
+    def entries(self) -> list[FaqEntry]:
+        return self._entries
+
+    def search(self, query: str, k: int = 3) -> list[FaqMatch]:
+        scores = next((v for k, v in self.found.items() if cue_form(k) == cue_form(query)), {})
+        matches = [FaqMatch(e, scores[e.id]) for e in self._entries if e.id in scores]
+        return sorted(matches, key=lambda m: m.score, reverse=True)[:k]
+
+
+class FaqChat(Chat):
+    def __init__(self, faq: ScriptedFaq) -> None:
+        super().__init__()
+        self.retriever = FakeRetriever([*ARTICLES, BIRTH, DISCIPLINE])
+        self.assistant = Assistant(self.retriever, faq, ExtractiveWriter(built_at=lambda: ""),
+                                   InMemoryConversationStore(), self.tickets, AssistantConfig(), intent=Intent())
+
+
+def test_a_follow_up_naming_another_person_gets_the_vetted_answer_about_that_person() -> None:
+    faq = ScriptedFaq([MOTHER, FATHER], {
+        "vo toi sap sinh thi duoc nghi thai san may thang": {MOTHER.id: 0.9},
+        "chong toi sap sinh thi duoc nghi thai san may thang": {FATHER.id: 0.8, MOTHER.id: 0.6}})
+    chat = FaqChat(faq)
+    first = chat.say("vo toi sap sinh thi duoc nghi thai san may thang")
+    assert "Mẹ được nghỉ thai sản 06 tháng" in first.text
+    follow = chat.say("the con chong toi thi sao")
+    assert "Bố được nghỉ 05 ngày làm việc" in follow.text
+    assert "Mẹ được nghỉ" not in follow.text  # not the mother's answer again
+
+
+def test_a_follow_up_that_a_vetted_answer_on_the_same_articles_fits_alone_gets_that_answer() -> None:
+    faq = ScriptedFaq([TIME_LIMIT, SICK], {
+        "thoi hieu xu ly ky luat lao dong la bao lau": {TIME_LIMIT.id: 0.9},
+        "the con luc dang nghi om thi sao": {SICK.id: 0.8},
+        "thoi hieu xu ly ky luat lao dong la bao lau luc dang nghi om thi sao": {TIME_LIMIT.id: 0.7}})
+    chat = FaqChat(faq)
+    first = chat.say("thoi hieu xu ly ky luat lao dong la bao lau")
+    assert "trong 06 tháng" in first.text
+    follow = chat.say("the con luc dang nghi om thi sao")
+    assert "phải chờ bạn khỏi mới được xét kỷ luật" in follow.text
+
+
+def test_the_subjects_question_is_asked_again_about_the_person_a_short_follow_up_names() -> None:
+    assert followup.swap_person("vo toi sap sinh duoc nghi may thang", "the con chong toi thi sao") == \
+        "chong toi sap sinh duoc nghi may thang"
+    assert followup.swap_person("Mẹ tôi 80 tuổi có được trợ cấp không", "còn bà nội tôi thì sao") == \
+        "bà nội tôi 80 tuổi có được trợ cấp không"
+    # the same person, no person, or a situation of its own: nothing to swap
+    assert followup.swap_person("vo toi sap sinh duoc nghi may thang", "con vo toi thi sao") is None
+    assert followup.swap_person("vo toi sap sinh duoc nghi may thang", "the con lam ca dem thi sao") is None
+    assert followup.swap_person("vo toi sap sinh duoc nghi may thang", "con chong toi bi om nam vien thi sao") is None
+    assert followup.person_named("thế còn chồng tôi thì sao") == "chồng"
+
+
+def test_a_message_opening_like_a_follow_up_that_another_topics_answer_fits_is_new_even_after_not_sure() -> None:
+    elderly = Subject("ong noi 85 tuoi khong co luong huu co duoc tro cap khong",
+                      key_terms("ong noi 85 tuoi khong co luong huu co duoc tro cap khong"), topic="Người cao tuổi")
+    # the last answer was a "not sure": no articles to check with, but a vetted traffic answer fits it alone
+    assert not is_followup("ma con xe may khong co bang lai bi phat bao nhieu", elderly, VOCABULARY,
+                           own_topic="Giao thông", previous=[])
+    # pointing at what was said ("lúc đó") keeps the subject whatever else it matches
+    assert is_followup("luc do xe may khong co bang lai bi phat bao nhieu", elderly, VOCABULARY,
+                       own_topic="Giao thông", previous=[])
+

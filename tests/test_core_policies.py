@@ -71,3 +71,7 @@ def test_what_a_text_is_depends_on_the_conversation_state() -> None:
     assert read("có", waiting).step == Step.CONSENT and read("có", waiting).yes
     assert read("có", free).step == Step.MESSAGE  # no ticket waits for consent: an ordinary message
     assert read("2", waiting).pick == 1 and read("2", free).step == Step.MESSAGE
+    # the offered question typed by its number in words, only while questions are offered
+    assert read("câu 2", waiting).pick == 1 and read("số 1 ạ", waiting).pick == 0 and read("1.", waiting).pick == 0
+    assert read("cai thu 2", waiting).pick == 1 and read("câu 2", free).step == Step.MESSAGE
+    assert read("câu 2 có đúng không", waiting).step == Step.MESSAGE

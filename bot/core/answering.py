@@ -85,6 +85,16 @@ class Answering:
             return None
         return followup.rewrite(text, subject)
 
+    def _followup_searches(self, subject: followup.Subject, own: list[FaqMatch],
+                           swapped: str | None) -> list[list[FaqMatch]]:
+        """FAQ matches a follow-up has besides its rewritten question: its own matches that speak of the
+        subject ("thế còn chồng thì được nghỉ mấy ngày" matches the vetted question on the husband's leave
+        better alone than glued to the first question), and those of the subject's question about the
+        person it names instead (`swapped`: "còn chồng tôi thì sao")."""
+        topics = followup.subject_topics(subject, self._vocabulary())
+        related = [m for m in own if followup.about_subject(m.entry, subject, topics)]
+        return [related, self.faq_search(swapped) if swapped else []]
+
     def set_subject(self, state: ConversationState, question: str, entry: FaqEntry | None,
                     citations: list[Citation]) -> None:
         state.last_question = question[:1000]
@@ -105,6 +115,7 @@ class Answering:
         matches = own
         subject = self.subject(state) if standalone is not None else None
         previous: list[Passage] = []
+        swapped = followup.swap_person(subject.question, cleaned.text) if subject is not None else None
         if standalone is not None and subject is not None:
             # the subject of the previous question carries over ("mức phạt bao nhiêu?")
             question = standalone
@@ -113,7 +124,8 @@ class Answering:
             searched = followup.retrieval_query(cleaned.text, standalone, subject, [p.title for p in previous])
             query = clean_message(searched, self.config.max_input_chars * 2).query
             matches = followup.best_matches([self.faq_search(question),
-                                             self.faq_search(short) if followup.COMPACT_FAQ else []])
+                                             self.faq_search(short) if followup.COMPACT_FAQ else [],
+                                             *self._followup_searches(subject, own, swapped)])
 
         if is_vague(question):
             forget_subject(state)
@@ -137,8 +149,12 @@ class Answering:
         if standalone is not None and state.last_faq_id:
             # a different follow-up never gets the previous answer again, unless that answer already
             # speaks of what is asked ("còn làm nghề nặng nhọc thì sao" after the annual-leave answer)
+            # ... or speaks of the person the follow-up asks about instead ("còn ông nội mất thì sao" after
+            # the leave when a parent dies: the same vetted answer gives the grandparent's day)
             last = state.last_faq_id
-            matches = [m for m in matches if m.entry.id != last or followup.covers(m.entry.answer, cleaned.text)]
+            person = followup.person_named(cleaned.text) if swapped else None
+            matches = [m for m in matches if m.entry.id != last or followup.covers(m.entry.answer, cleaned.text)
+                       or (person is not None and followup.covers(m.entry.answer, person))]
         faq_reply = self._faq_answer(matches, passages, max_chars)
         if faq_reply is not None and followup.repeats(faq_reply[0].text, state.turns, cleaned.text):
             # never the previous reply word for word to a different message: what answers it comes first

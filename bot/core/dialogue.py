@@ -56,6 +56,9 @@ _COMMAND_WORDS = {
     "doi noi o": "noio", "noi o cua toi": "noio", "doi xa phuong": "noio", **SUBSCRIPTION_WORDS,
 }
 _POLITE = re.compile(r"^(?:toi |em |minh |tui )?(?:muon |can |xin |cho (?:toi |em |minh )?)?(?P<core>.*?)(?: (?:a|nhe|nha|voi|di|giup|giup toi|giup em))*$")
+# One of the offered questions by its number, as citizens type it: "2", "2.", "câu 2", "số 1 ạ", "cái thứ 3"
+# (after a "not sure" the next message is often this, not a new question).
+_PICK = re.compile(r"^(?:(?:cau|so|cai|y|muc)(?: thu)? |thu )?([123])(?: (?:a|nhe|nha|di|a ban))?$")
 _YES = frozenset({"co", "dong y", "ok", "oke", "okay", "vang", "u", "uh", "duoc", "yes", "dong y a", "co a", "vang a", "toi dong y", "em dong y"})
 _NO = frozenset({"khong", "ko", "k", "khong dong y", "thoi", "khong a", "no", "khong can", "toi khong dong y", "tu choi"})
 _SMALLTALK_HELLO = re.compile(r"^ ?(xin chao|chao|hello|hi|alo|hey|chao ban|chao bot|bot oi|ad oi|admin oi)( ban| bot| ad| em| anh| chi| a)?( oi)? ?$")
@@ -101,9 +104,9 @@ def read(text: str, state: ConversationState) -> Read:
         answer = cue_form(stripped).replace("?", " ").strip()
         if answer in _YES or answer in _NO:
             return Read(Step.CONSENT, yes=answer in _YES)
-    pick = stripped.rstrip(".)")
-    if state.suggestions and pick in ("1", "2", "3"):
-        return Read(Step.PICK, pick=int(pick) - 1)
+    pick = _PICK.match(cue_form(stripped).replace("?", " ").strip()) if state.suggestions else None
+    if pick is not None:
+        return Read(Step.PICK, pick=int(pick.group(1)) - 1)
     return Read(Step.MESSAGE)
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from bot.core.clean import accent_ratio, cue_form
 from bot.core.models import Passage
-from bot.core.ports import FaqMatch, Turn
+from bot.core.ports import FaqEntry, FaqMatch, Turn
 
 # Vietnamese function words, pronouns, particles and question frames, folded (source: Vietnamese
 # grammar: the closed word classes). They say who asks and how, never what the question is about.
@@ -184,7 +184,14 @@ def is_followup(text: str, subject: Subject | None, vocabulary: TopicVocabulary 
         # real follow-ups ("còn làm nghề nặng nhọc độc hại thì sao")
         previous = list(previous)
         situation = len(s.content) > _ASPECT_WORDS + 1  # more than an aspect ("mức phạt", "chồng")
-        elsewhere = bool(own) and not (own & _subject_topics(subject, vocabulary))
+        theirs = _subject_topics(subject, vocabulary)
+        if (situation and not s.anaphor and own_topic is not None and own_topic not in theirs
+                and not answering_prior(previous, text)):
+            # a vetted answer of another topic fits it on its own: a new question that opens like a
+            # follow-up ("mà còn ..."), also after a "not sure" answer that left no articles to check with;
+            # one that points at what was said ("thời gian đó") stays on the subject
+            return False
+        elsewhere = bool(own) and not (own & theirs)
         return not (previous and situation and elsewhere and not answering_prior(previous, text))
     # words no FAQ question uses may name a subject of their own: two of them are enough to say so
     unknown = len(vocabulary.unknown(s.content)) if vocabulary is not None else 0
@@ -201,6 +208,17 @@ def is_followup(text: str, subject: Subject | None, vocabulary: TopicVocabulary 
         # after the fine for running a red light)
         return s.words <= max(SHORT_WORDS, SAME_TOPIC_WORDS)
     return s.words <= SHORT_WORDS
+
+
+def subject_topics(subject: Subject, vocabulary: TopicVocabulary | None) -> frozenset[str]:
+    """The topics a subject is about: its answer's FAQ topic and the topics its key words speak of."""
+    return _subject_topics(subject, vocabulary)
+
+
+def about_subject(entry: FaqEntry, subject: Subject, topics: frozenset[str]) -> bool:
+    """Whether a vetted entry speaks of the subject: of one of its `topics`, or citing an article its last
+    answer cited (the FAQ's topics overlap: "Lao động" and "Hợp đồng lao động, nghỉ việc, sa thải")."""
+    return entry.topic in topics or bool({c.article_id for c in entry.citations} & set(subject.article_ids))
 
 
 def _subject_topics(subject: Subject, vocabulary: TopicVocabulary | None) -> frozenset[str]:
@@ -237,6 +255,63 @@ def fragment(text: str) -> str:
     while n and folded[n - 1] in ("neu", "truong", "hop", "lo", "nguoc", "lai"):
         n -= 1
     return " ".join(words[n:]).strip() or text.strip()
+
+
+# People a question is about, as citizens name them (source: Vietnamese kinship terms, a closed word class),
+# longest first. Typed without accents some are other words too ("bo" is also "bỏ", "vo" "vô", "ba" "three"),
+# so text typed with accents is matched by its accented words.
+_PEOPLE = (
+    "ông nội", "ông ngoại", "bà nội", "bà ngoại", "bố mẹ", "cha mẹ", "bố chồng", "mẹ chồng", "bố vợ", "mẹ vợ",
+    "bố dượng", "cha dượng", "mẹ kế", "anh trai", "chị gái", "em trai", "em gái", "anh ruột", "chị ruột",
+    "em ruột", "con trai", "con gái", "con riêng", "con nuôi", "con ruột", "người yêu", "vợ", "chồng", "cha",
+    "bố", "ba", "mẹ", "má", "ông", "bà", "cháu",
+)
+_PEOPLE_FOLDED = tuple(dict.fromkeys(cue_form(p).strip() for p in _PEOPLE))
+# "ruột" / "đẻ" after a single kinship word belong to it ("bố ruột", "mẹ đẻ"), folded
+_BLOOD = ("ruot", "de")
+
+
+def _person_at(words: list[str], accented: bool) -> tuple[int, int] | None:
+    """The first person named in `words` (start, end), longest phrase first."""
+    forms = [unicodedata.normalize("NFC", w).lower().strip(",.?!:;") for w in words]
+    folded = [cue_form(f).strip() for f in forms]
+    lexicon, seen = (_PEOPLE, forms) if accented else (_PEOPLE_FOLDED, folded)
+    for i in range(len(words)):
+        for phrase in lexicon:
+            parts = phrase.split()
+            if seen[i:i + len(parts)] == parts:
+                end = i + len(parts)
+                return i, end + (len(parts) == 1 and end < len(words) and folded[end] in _BLOOD)
+    return None
+
+
+def person_named(text: str) -> str | None:
+    """The person a follow-up names ("thế còn chồng tôi thì sao" -> "chồng"), if any."""
+    rest = fragment(text).split()
+    found = _person_at(rest, accent_ratio(" ".join(rest)) >= _ACCENTED)
+    return " ".join(w.strip(",.?!:;") for w in rest[found[0]:found[1]]) if found else None
+
+
+def swap_person(question: str, text: str) -> str | None:
+    """The subject's question about the person a short follow-up names instead ("thế còn chồng tôi thì sao"
+    after "vợ tôi sắp sinh được nghỉ mấy tháng" -> "chồng tôi sắp sinh được nghỉ mấy tháng"): the vetted
+    questions are sentences about one person, which the question with the new person embeds close to.
+    None when the follow-up names no person, the same one, or a situation of its own (words the question lacks)."""
+    rest = fragment(text).split()
+    asked = question.split()
+    if not rest or not asked:
+        return None
+    new = _person_at(rest, accent_ratio(" ".join(rest)) >= _ACCENTED)
+    old = _person_at(asked, accent_ratio(question) >= _ACCENTED)
+    if new is None or old is None:
+        return None
+    person = rest[new[0]:new[1]]
+    if cue_form(" ".join(person)) == cue_form(" ".join(asked[old[0]:old[1]])):
+        return None
+    others = set(signals(" ".join(rest[:new[0]] + rest[new[1]:])).content)
+    if others - set(signals(question).content):
+        return None  # the follow-up adds a situation of its own: the fragment search reads it
+    return " ".join([*asked[:old[0]], *(w.strip(",.?!:;") for w in person), *asked[old[1]:]])
 
 
 def rewrite(text: str, subject: Subject) -> str:
