@@ -1,7 +1,8 @@
 """Fit the answer confidence model (bot/core/confidence.py) and its thresholds on our own citizen questions.
 
-Input: `knowledge_base/training/answers_train.jsonl`, citizen-style questions we wrote with gold articles
-(citizen_eval format; `answers_check.jsonl` is held out and never read here). For each question the
+Input: `knowledge_base/training/answers_train.jsonl` and `answers_train_2.jsonl` (questions whose answer is
+in an article no FAQ entry cites), citizen-style questions we wrote with gold articles (citizen_eval format;
+the `*check*` files are held out and refused here). For each question the
 script computes, as the assistant does, the retrieved articles, the FAQ matches and the confidence
 signals of answering from law text; the label is whether a gold article is among those the answer would
 cite. A logistic regression (numpy, L2) turns the signals into a probability; `sure` is the lowest
@@ -10,6 +11,8 @@ as possible right, `floor` the threshold below which fewer than 1 in 10 retrieva
 The result is written as data: `knowledge_base/training/confidence.json` (loaded by bot/compose.py).
 
     LAWBOT_EMBEDDER=none python scripts/calibrate.py --index var/index_full            # compute + fit + write
+    LAWBOT_EMBEDDER=none python scripts/calibrate.py --index var/index_full \
+        --cases knowledge_base/training/answers_train.jsonl knowledge_base/training/answers_train_2.jsonl
     python scripts/calibrate.py --index var/index_full --rows /tmp/rows.json --refit     # refit cached signals
 
 `--faq-questions` keeps the earlier mode (FAQ questions as queries, own entry left out of the
@@ -35,6 +38,7 @@ from bot.core.models import Channel, IncomingMessage, ReplyKind
 MAX_CONFIDENT_WRONG = 0.03  # issue 10: at most 3 % of answer cases answered confidently and wrongly
 FIT_MARGIN = 0.005  # chosen against 2.5 % on out-of-fold probabilities: a hidden set drifts
 DEFAULT_OUT = Path("knowledge_base/training/confidence.json")
+DEFAULT_CASES = (Path("knowledge_base/training/answers_train.jsonl"), Path("knowledge_base/training/answers_train_2.jsonl"))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -211,7 +215,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--index", type=Path, required=True)
     ap.add_argument("--faq-dir", type=Path, default=Path("knowledge_base/faq"))
-    ap.add_argument("--cases", type=Path, default=Path("knowledge_base/training/answers_train.jsonl"))
+    ap.add_argument("--cases", type=Path, nargs="+", default=list(DEFAULT_CASES),
+                    help="training case files (every *check* file is held out and refused)")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--rows", type=Path, help="cache of the computed signals (written, or read with --refit)")
     ap.add_argument("--refit", action="store_true", help="fit from --rows without building the assistant")
@@ -231,10 +236,11 @@ def main() -> None:
     if args.refit:
         rows = json.loads(args.rows.read_text(encoding="utf-8"))
     else:
-        if "answers_check" in args.cases.name:
-            raise SystemExit("answers_check.jsonl is held out: never fit on it")
+        held_out = [str(p) for p in args.cases if "check" in p.name]
+        if held_out:
+            raise SystemExit(f"{', '.join(held_out)}: held out, never fit on it")
         assistant = build_assistant(args.index, args.faq_dir)
-        rows = signal_rows(assistant, load_cases(args.cases))
+        rows = signal_rows(assistant, [case for path in args.cases for case in load_cases(path)])
         if args.rows:
             args.rows.write_text(json.dumps(rows), encoding="utf-8")
     data, summary = fit_rows(rows, args.l2)
