@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from bot.adapters.confidence_file import load_confidence_model
+from bot.adapters.confidence_file import load_confidence_model, load_faq_picker
 from bot.core.config import AssistantConfig
 from bot.core.ports import ConversationStore, TicketStore
 from bot.core.service import Assistant
@@ -90,7 +90,12 @@ def assemble(settings: Settings, index: Any, conversations: ConversationStore, t
 
     `warm_in_background`: FAQ questions not yet embedded are embedded in a thread while the FAQ
     answers lexically (a server is up at once); evaluation waits for them instead."""
-    from bot.adapters.faq_search import ReloadingFaqSearch, YamlFaqSearch, load_faq
+    from bot.adapters.faq_search import (
+        ReloadingFaqSearch,
+        YamlFaqSearch,
+        answer_sentences,
+        load_faq,
+    )
     from bot.adapters.intent import load_intent
     from bot.adapters.retriever import IndexRetriever
     from bot.adapters.vectors import Warmer
@@ -112,6 +117,8 @@ def assemble(settings: Settings, index: Any, conversations: ConversationStore, t
             reviews, approved = FaqReviewStore(database), FaqEntryStore(database)
 
         warmer = Warmer(vectors) if vectors is not None and warm_in_background else None
+        picker = load_faq_picker(Path(settings.faq_picker_model))
+        answers = picker is not None and picker.reads_answers  # embed the answers only when it is read
 
         def make(folder: Path) -> YamlFaqSearch:
             entries = load_faq(folder)
@@ -122,16 +129,19 @@ def assemble(settings: Settings, index: Any, conversations: ConversationStore, t
                 entries = merge_entries(entries, [e for e in stored if e is not None])
             use = vectors
             questions = [q for e in entries for q in e.questions]
-            if warmer is not None and vectors is not None and not vectors.cached(questions):
-                # first start (or many new questions): answer now with words, by meaning once embedded
-                warmer.start(questions)
+            sentences = [s for e in entries for s in answer_sentences(e.answer)] if answers else []
+            if warmer is not None and vectors is not None and not (
+                    vectors.cached(questions) and vectors.cached(sentences, "passage")):
+                # first start (or many new entries): answer now with words, by meaning once embedded
+                warmer.start(questions, sentences)
                 use = None
             keep = None
             if database is not None:
                 from bot.storage.faq_reviews import faq_serving
 
                 keep = faq_serving(database, entries).keep(settings.faq_reviewed_only)
-            return YamlFaqSearch(entries=entries, vectors=use, citation_ok=retriever.resolves, keep=keep)
+            return YamlFaqSearch(entries=entries, vectors=use, citation_ok=retriever.resolves, keep=keep,
+                                 answers=answers)
 
         def version() -> object:
             return (
@@ -200,7 +210,7 @@ def article_lookup(settings: Settings) -> Callable[[str], Any]:
 def assistant_config(settings: Settings) -> AssistantConfig:
     """Thresholds from the settings; the answer confidence model and, unless set, its fitted thresholds."""
     model = load_confidence_model(Path(settings.confidence_model))
-    fitted: dict[str, object] = {"confidence": model}
+    fitted: dict[str, object] = {"confidence": model, "faq_picker": load_faq_picker(Path(settings.faq_picker_model))}
     if model is not None:
         if settings.answer_threshold is None:
             fitted["answer_threshold"] = model.sure

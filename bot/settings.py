@@ -83,6 +83,10 @@ class Settings(BaseSettings):
         Path("knowledge_base/training/confidence.json"),
         description="Fitted answer confidence model (scripts/calibrate.py, on our own citizen questions); a missing file falls back to the writer's confidence.",
     )
+    faq_picker_model: Path = Field(
+        Path("knowledge_base/training/faq_picker.json"),
+        description="Fitted FAQ picker (`lawbot train faq`: which FAQ candidate answers and whether to be sure, from match, answer-sentence and law-retrieval signals); a missing file falls back to the matcher-score thresholds.",
+    )
     answer_threshold: float | None = Field(
         None,
         description="Answer confidence below which the bot says it is unsure and offers a person; empty = the threshold fitted with the confidence model.",

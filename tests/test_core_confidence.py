@@ -71,11 +71,13 @@ def test_shipped_model_loads_and_its_thresholds_are_served(tmp_path: Path) -> No
 
     class S:  # the settings the composition root reads (unset thresholds = the fitted ones)
         confidence_model = SHIPPED
+        faq_picker_model = SHIPPED.parent / "faq_picker.json"
         answer_threshold = None
         relevance_floor = None
 
     config = assistant_config(S())  # type: ignore[arg-type]
     assert config.confidence == model
+    assert config.faq_picker is not None  # the shipped FAQ picker is served too
     assert (config.answer_threshold, config.relevance_floor) == (model.sure, model.floor)
     S.answer_threshold = 0.5  # an operator's setting wins over the fitted threshold
     assert assistant_config(S()).answer_threshold == 0.5  # type: ignore[arg-type]

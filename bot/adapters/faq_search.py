@@ -6,6 +6,7 @@ import dataclasses
 import json
 import logging
 import math
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -132,6 +133,28 @@ def load_calibrations(path: Path | str = FAQ_MODEL) -> dict[str, Calibration]:
         return dict(_FALLBACK)
 
 
+# A line break, or a sentence end followed by a capital or a digit (not "Điều 5.1" or "v.v. và").
+_SENTENCE_END = re.compile(r"\n+|(?<=[.!?;])\s+(?=[\"(0-9]|[^\W\d_](?<=[A-ZĐÀ-Ỹ]))")
+_BULLET = re.compile(r"^\s*(?:[-*•+]|\d+[.)])\s+")
+_MIN_SENTENCE = 30  # a shorter piece after an unfinished one (a list item "- 60 ngày;") reads with it
+
+
+def answer_sentences(answer: str) -> list[str]:
+    """An answer's sentences (lines, then sentence ends); a list joins the line that leads it in (ending
+    in ":"), a short piece the unfinished one before it. Each is matched by meaning against the question,
+    so an answer that states what is asked stands out."""
+    out: list[str] = []
+    for piece in _SENTENCE_END.split(answer):
+        text = _BULLET.sub("", piece).strip()
+        if not text:
+            continue
+        if out and (out[-1].endswith(":") or (len(text) < _MIN_SENTENCE and not out[-1].endswith("."))):
+            out[-1] = f"{out[-1]} {text}"
+        else:
+            out.append(text)
+    return out or [answer.strip()]
+
+
 @dataclass(frozen=True)
 class Candidate:
     entry: int
@@ -144,13 +167,15 @@ class YamlFaqSearch:
     The two signals (and how far the best entry stands above the next) are combined by a logistic
     calibration fitted on the FAQ itself (leave-one-variant-out and leave-one-entry-out, see
     bot/adapters/faq_train.py), so `FaqMatch.score` reads as the probability that the entry answers.
-    `vectors` is a bot.adapters.vectors.TextVectors (None: lexical matching only).
+    `vectors` is a bot.adapters.vectors.TextVectors (None: lexical matching only). `answers`: also embed
+    every answer sentence, so each match carries how well its answer reads as an answer to the question
+    (only when the FAQ picker reads it: thousands of sentences to embed on a first start).
     """
 
     def __init__(self, faq_dir: Path | str | None = None, *, entries: list[FaqEntry] | None = None,
                  vectors: Any | None = None, calibrations: dict[str, Calibration] | None = None,
                  citation_ok: Callable[[Citation], bool] | None = None,
-                 keep: Callable[[FaqEntry], FaqEntry | None] | None = None) -> None:
+                 keep: Callable[[FaqEntry], FaqEntry | None] | None = None, answers: bool = False) -> None:
         if entries is None:
             entries = load_faq(faq_dir) if faq_dir is not None else []
         if citation_ok is not None:
@@ -171,6 +196,13 @@ class YamlFaqSearch:
         if vectors is not None and entries:
             texts = [q for e in entries for q in e.questions]
             self._matrix = np.asarray(vectors.many(texts, desc="FAQ questions"), dtype=np.float32)
+        # the answers, sentence by sentence, on e5's passage side: what a question is answered by
+        self._sentences: np.ndarray | None = None
+        self._sentence_starts = np.zeros(0, dtype=np.int64)
+        if answers and vectors is not None and entries:
+            split = [answer_sentences(e.answer) for e in entries]
+            self._sentence_starts = np.cumsum([0, *(len(s) for s in split)]).astype(np.int64)
+            self._sentences = np.asarray(vectors.passages([t for s in split for t in s]), dtype=np.float32)
         self._variant_words = [content_words(q) for e in entries for q in e.questions]
         self._answer_words = [content_words(e.answer, whole=True) for e in entries]
         self._gives = [gives(e.answer) for e in entries]
@@ -261,10 +293,23 @@ class YamlFaqSearch:
             out.append(Candidate(i, values))
         return out
 
+    def answer_features(self, entry: int, qvec: np.ndarray | None) -> dict[str, float]:
+        """How well the entry's answer, sentence by sentence, reads as an answer to the question (e5
+        query -> passage): the best sentence, the mean, the first; empty without answer vectors. A
+        same-topic neighbour that answers another question has no sentence close to this one."""
+        if self._sentences is None or qvec is None:
+            return {}
+        sims = self._sentences[self._sentence_starts[entry]:self._sentence_starts[entry + 1]] @ qvec
+        if not len(sims):
+            return {}
+        return {"answer_max": float(sims.max()), "answer_mean": float(sims.mean()), "answer_first": float(sims[0])}
+
     def search(self, query: str, k: int = 3) -> list[FaqMatch]:
-        scored = [(self.calibration.prob(c.values), c.entry) for c in self.candidates(query)]
-        scored.sort(reverse=True)
-        return [FaqMatch(self.entries[i], p) for p, i in scored[:k] if self.entries[i].citations]
+        qvec = self.query_vector(query) if query.strip() else None
+        scored = [(self.calibration.prob(c.values), c.entry, c) for c in self.candidates(query, qvec)]
+        scored.sort(key=lambda s: (s[0], s[1]), reverse=True)
+        return [FaqMatch(self.entries[i], p, {**c.values, **self.answer_features(i, qvec)})
+                for p, i, c in scored[:k] if self.entries[i].citations]
 
 
 def faq_signature(faq_dir: Path | str) -> tuple[tuple[str, int, int], ...]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from retrieval.embed import Embedder
-from retrieval.embed_cache import EmbeddingCache
+from retrieval.embed_cache import EmbeddingCache, Kind
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class TextVectors:
                 self._recent.popitem(last=False)
         return vec
 
-    def cached(self, texts: Sequence[str]) -> bool:
+    def cached(self, texts: Sequence[str], kind: Kind = "query") -> bool:
         """Whether every text already has its vector in the disk cache (so `many` returns at once)."""
         if not texts or self._cache_path is None:
             return not texts
@@ -61,26 +61,32 @@ class TextVectors:
             return False
         try:
             with EmbeddingCache(self._cache_path) as cache:
-                _, found = cache.lookup(self.id, self.dim, list(texts), kind="query")
+                _, found = cache.lookup(self.id, self.dim, list(texts), kind=kind)
         except OSError:
             return False
         return bool(found.all())
 
-    def many(self, texts: Sequence[str], desc: str = "embedding") -> np.ndarray:
-        """Vectors of shipped texts, through the disk cache when one is configured."""
+    def many(self, texts: Sequence[str], desc: str = "embedding", kind: Kind = "query") -> np.ndarray:
+        """Vectors of shipped texts, through the disk cache when one is configured. `kind` "passage":
+        the e5 passage side, for texts a question is answered by (FAQ answer sentences), not compared with."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         texts = [self.prepare(t) for t in texts]
+        embed = self.embedder.embed_queries if kind == "query" else self.embedder.embed_passages
         if self._cache_path is None:
-            return np.asarray(self.embedder.embed_queries(list(texts)), dtype=np.float32)
+            return np.asarray(embed(list(texts)), dtype=np.float32)
         try:
             self._cache_path.parent.mkdir(parents=True, exist_ok=True)
             with EmbeddingCache(self._cache_path) as cache:
-                return cache.embed(self.embedder, list(texts), kind="query", progress=False, desc=desc,
+                return cache.embed(self.embedder, list(texts), kind=kind, progress=False, desc=desc,
                                    batch_size=32)
         except OSError as exc:  # a read-only or full disk must not stop the bot from answering
             log.warning("embedding cache %s unusable (%s): embedding without it", self._cache_path, exc)
-            return np.asarray(self.embedder.embed_queries(list(texts)), dtype=np.float32)
+            return np.asarray(embed(list(texts)), dtype=np.float32)
+
+    def passages(self, texts: Sequence[str], desc: str = "FAQ answers") -> np.ndarray:
+        """Passage-side vectors of shipped texts (cached on disk like the questions)."""
+        return self.many(texts, desc, kind="passage")
 
 
 class Warmer:
@@ -93,17 +99,21 @@ class Warmer:
         self._busy = False
         self._lock = threading.Lock()
 
-    def start(self, texts: Sequence[str]) -> None:
+    def start(self, texts: Sequence[str], passages: Sequence[str] = ()) -> None:
+        """`texts`: FAQ questions (query side); `passages`: the sentences of their answers (passage side)."""
         with self._lock:
             if self._busy:
                 return
             self._busy = True
-        threading.Thread(target=self._run, args=(list(texts),), name="faq-vectors", daemon=True).start()
+        threading.Thread(target=self._run, args=(list(texts), list(passages)), name="faq-vectors",
+                         daemon=True).start()
 
-    def _run(self, texts: list[str]) -> None:
+    def _run(self, texts: list[str], passages: list[str]) -> None:
         try:
-            log.info("embedding %d FAQ questions in the background (matching by meaning follows)", len(texts))
+            log.info("embedding %d FAQ questions and %d answer sentences in the background (matching by "
+                     "meaning follows)", len(texts), len(passages))
             self.vectors.many(texts, desc="FAQ questions")
+            self.vectors.passages(passages)
             self.generation += 1
         except Exception:
             log.exception("embedding the FAQ questions failed; FAQ matching stays lexical")

@@ -53,36 +53,49 @@ def train_intent_cmd(
 def train_faq_cmd(
     faq_dir: Annotated[Path, typer.Option("--faq-dir", help="FAQ YAML folder.")] = Path("knowledge_base/faq"),
     out: Annotated[Path, typer.Option("--out", help="Calibration file to write.")] = TRAINING / "faq_matcher.json",
+    picker_out: Annotated[Path, typer.Option("--picker-out", help="FAQ picker file to write (needs an index).")] = TRAINING / "faq_picker.json",
     cache: Annotated[Path, typer.Option("--cache", help="Embedding cache.")] = Path("var/embed_cache.sqlite3"),
-    pairs: Annotated[Path, typer.Option("--pairs", help="Citizen questions with the FAQ entry that answers them (or none).")] = TRAINING / "faq_pairs_train.jsonl",
+    pairs: Annotated[list[Path] | None, typer.Option("--pairs", help="Citizen questions with the FAQ entry that answers them (or none); default: every faq_pairs_train*.jsonl.")] = None,
     answers: Annotated[Path, typer.Option("--answers", help="Answer cases (gold articles) also fitted on.")] = TRAINING / "answers_train.jsonl",
-    index: Annotated[Path | None, typer.Option("--index", help="Index whose article aliases label the answer cases (default: LAWBOT_INDEX_DIR); without one they are skipped.")] = None,
+    index: Annotated[Path | None, typer.Option("--index", help="Index whose article aliases label the answer cases and whose retrieval the picker reads (default: LAWBOT_INDEX_DIR); without one both are skipped.")] = None,
 ) -> None:
-    """Fit the FAQ matcher's calibration (leave-one-out on the FAQ, plus citizen questions); print the held-out report."""
+    """Fit the FAQ matcher's calibration (leave-one-out on the FAQ, plus citizen questions) and, over it, the
+    FAQ picker (cross-validated sure threshold); print the held-out reports."""
+    from bot.adapters.faq_pick_train import fold_calibrations, gather, train_picker
     from bot.adapters.faq_search import YamlFaqSearch
     from bot.adapters.faq_train import Question, answer_questions, load_pairs, train
 
-    dense = YamlFaqSearch(faq_dir, vectors=_vectors(cache, faq_dir))
+    dense = YamlFaqSearch(faq_dir, vectors=_vectors(cache, faq_dir), answers=True)  # the picker compares them
     lexical = YamlFaqSearch(faq_dir)
-    questions: list[Question] = load_pairs(pairs) if pairs.is_file() else []
+    questions: list[Question] = [q for path in (pairs or sorted(TRAINING.glob("faq_pairs_train*.jsonl")))
+                                 if path.is_file() for q in load_pairs(path)]
+    retriever = _retriever(index)
     if answers.is_file():
-        aliases = _aliases(index)
-        if aliases is None:
+        if retriever is None:
             typer.echo(f"No usable index: {answers.name} not fitted on", err=True)
         else:
-            questions += answer_questions(answers, dense.entries, aliases)
+            questions += answer_questions(answers, dense.entries, retriever.aliases)
     typer.echo(json.dumps(train(dense, lexical, out, questions=questions), ensure_ascii=False, indent=1))
+    if retriever is None:
+        typer.echo("No usable index: the FAQ picker not refitted", err=True)
+        return
+    cases = gather(dense, lambda q: retriever.search(q, 10), questions, fold_calibrations(dense, questions))
+    typer.echo(json.dumps({"picker": train_picker(cases, picker_out)}, ensure_ascii=False, indent=1))
 
 
-def _aliases(index: Path | None):  # type: ignore[no-untyped-def]
-    """The index's article-alias lookup (answer cases cite pháp điển ids, FAQ entries document ids), or None."""
+def _retriever(index: Path | None):  # type: ignore[no-untyped-def]
+    """The law retriever serving uses (the index and embedder of the settings), or None without a usable index."""
+    from bot.adapters.retriever import IndexRetriever
+    from bot.compose import Parts
+    from bot.settings import Settings
     from retrieval.index import load_index
 
-    if index is None:
-        from bot.settings import Settings
-
-        index = Settings().index_dir  # type: ignore[call-arg]
+    settings = Settings(index_dir=index) if index is not None else Settings()  # type: ignore[call-arg]
+    parts = Parts(settings)
     try:
-        return load_index(index, dense=False).aliases
-    except Exception:  # no index built here: train on the FAQ and the pairs only
+        embedder = parts.index_embedder()
+        loaded = load_index(settings.index_dir, expected_embedder_id=embedder.id if embedder is not None else None,
+                            embedder=embedder, dense=embedder is not None)
+    except Exception:  # no index built here (or built with another embedder): train on the FAQ and the pairs only
         return None
+    return IndexRetriever(loaded, register=parts.register)

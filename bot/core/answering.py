@@ -177,7 +177,12 @@ class Answering:
         return reply
 
     def _pick_faq(self, matches: list[FaqMatch], passages: list[Passage]) -> FaqMatch | None:
-        """The FAQ entry to answer with: very similar, or similar and backed by the retrieved articles."""
+        """The FAQ entry to answer with: the fitted picker's likeliest candidate when it is sure enough, or
+        (without the picker) very similar, or similar and backed by the retrieved articles."""
+        picker = self.config.faq_picker
+        if picker is not None and picker.applicable(matches):
+            picked = picker.pick(matches, passages, self.config.faq_agree_k)
+            return FaqMatch(picked[0].entry, picked[1], picked[0].features) if picked is not None else None
         retrieved = {p.article_id for p in passages[: self.config.faq_agree_k]}
         best: tuple[float, FaqMatch] | None = None
         for m in matches:

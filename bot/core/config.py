@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from bot.core.confidence import ConfidenceModel
+from bot.core.faq_pick import FaqPicker
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,10 @@ class AssistantConfig:
     # fitted on it too (docs/benchmarks.md, "Second pass on understanding")
     faq_agree_threshold: float = 0.4
     faq_agree_k: int = 10
+    # Fitted on our own citizen questions (`lawbot train faq`): which FAQ candidate answers and whether
+    # to be sure, from the match, its answer's sentences and law retrieval; it replaces the two
+    # thresholds above whenever the FAQ search gives the features it reads (None: the thresholds decide).
+    faq_picker: FaqPicker | None = None
     # When nothing answers, FAQ questions at or above this are offered as taps ("1", "2", "3").
     faq_suggest_threshold: float = 0.15
     top_k: int = 10  # articles retrieved

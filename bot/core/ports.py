@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -44,6 +44,9 @@ class FaqEntry:
 class FaqMatch:
     entry: FaqEntry
     score: float  # calibrated similarity in [0, 1]
+    # what the score was computed from, and how well the entry's answer reads as an answer to the
+    # question (bot/adapters/faq_search.py); the core's FAQ picker reads them, empty when unknown
+    features: Mapping[str, float] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(frozen=True)
