@@ -54,6 +54,12 @@ class Cue:
 _HYPOTHETICAL = re.compile(r"\b(neu|gia su|lo nhu|lo may|truong hop|khi nao|khi|co phai|co bi|co can|co duoc|bao lau|thi co)\b[^.?!]{0,25}$|\bnguoi $")
 _NEGATED = re.compile(r"\b(khong|chua|ko|chang|khong he)\b[^.?!,]{0,12}$")
 _RIGHTS = re.compile(r"(quyen|loi ich)[^.?!]{0,40}$")  # "quyền, lợi ích ... bị xâm hại": not abuse
+# "người bị tạm giữ có được gặp luật sư không": a question about someone's right to meet, not a request;
+# "tôi có được gặp ...", "xin được gặp ...", "vậy có gặp cán bộ được không" stay requests (no one else named)
+_RIGHT_TO_MEET = re.compile(r"^(?!.*\b(toi|em|minh|tui|chau|chung toi|xin|muon|mong|can|nho|lam on|vui long)\b)"
+                            r".*\b(nguoi|bi can|bi cao|bi hai|pham nhan|duong su|nan nhan|tre|benh nhan|nguoi lao dong|ho|"
+                            r"(?:ong|ba|anh|chi|co) ay)\b[^.?!]{0,30}\b(co duoc|co quyen|duoc quyen|co|duoc)( yeu cau)? $")
+_NOT_A_REQUEST = re.compile(_HYPOTHETICAL.pattern + "|" + _RIGHT_TO_MEET.pattern)
 
 
 def _c(name: str, category: str, weight: float, pattern: str, guard: re.Pattern[str] | None = None,
@@ -80,10 +86,12 @@ CUES: tuple[Cue, ...] = (
     _c("assault", "violence", 1.2, r"(danh|dap|hanh hung|chem|dam|xo nga|keo nga|bop co|siet co|tat|dam dao) (toi|em|minh|tui|vo|chong|con|me|bo|ba|chau|chi|anh|ong|ca nha|be|co ay|ba ay|ong ay|nguoi nha)( (toi|em|minh|tui))?\b(?! (co (duoc|bi|phai|vi pham))| (thi|co) (bi|phai))", _HYPOTHETICAL),
     _c("dv_victim", "violence", 1.2, r"(bi|nan nhan|chiu)[^.?!]{0,12}bao luc gia dinh|bi (chong|vo|bo|cha|me|bo duong|cha duong|me ke) (bao hanh|hanh ha|nguoc dai)", _HYPOTHETICAL),
     _c("domestic_violence", "violence", 0.8, r"bao luc gia dinh|nguoc dai|hanh ha"),
-    _c("death_threat", "violence", 1.2, r"(de doa|doa|dam) (se )?(giet|danh|chem|dam|dot|xu|tat axit|thu tieu|lam hai|bat con|bat coc)|cam (dao|gay|kiem|mac|sung) (doa|duoi|xong vao|chem)"),
+    _c("death_threat", "violence", 1.2, r"(de doa|doa|dam) (se )?([a-z]+ ){0,2}(giet|danh|chem|dam|dot|xu|tat axit|thu tieu|lam hai|bat con|bat coc)|cam (dao|gay|kiem|mac|sung) (doa|duoi|xong vao|chem)"),
     _c("exposure_threat", "violence", 1.0, r"doa (se )?(tung|dang|phat tan|bêu|beu|gui) (anh|clip|hinh|video|thong tin)|khung bo tinh than|(khung bo|quay roi) (dien thoai|tin nhan)|goi dien (de doa|chui)"),
     _c("vandalism", "violence", 0.8, r"dap pha|pha (nha|cua|do dac|xe)|dot (nha|xe|quan)|nem (da|chat ban|mam tom|son|xang)|tat (son|xang)"),
     _c("locked_in", "violence", 1.2, r"\bnhot ([a-z]+ ){0,2}(trong|o|toi|em|chi|vo|con|me|minh)|(bi|bat) ([a-z]+ ){0,3}nhot\b|giam long|khoa (cua )?nhot"),
+    # danger now (bot/core/triage_lexicon.yaml): with a threat it is a case for today, not a past quarrel
+    _c("danger_now", "dispute", 0.6, lexicon.alternation("danger_now")),
     _c("threat", "violence", 0.6, r"\b(de doa|doa nat|bi doa|khung bo|quay roi|chan duong|xiet no|siet no)\b"),
     _c("sexual_abuse", "violence", 1.5, r"(bi|da bi|vua bi|dang bi|hay bi|nghi bi)[^.?!]{0,30}(xam hai|dam o|hiep dam|cuong hiep|sam so|quay roi|ep quan he)|(xam hai|dam o|hiep dam|cuong hiep|sam so)[^.?!]{0,25}(con|be|chau|em gai|vo|chi) (toi|em|minh|tui)|(con|be|chau|em gai) (toi|em|minh|tui)[^.?!]{0,40}(xam hai|dam o|hiep dam|sam so)", _RIGHTS),
     _c("child_sexual_abuse", "violence", 1.5, r"du do ([a-z]+ ){0,2}(quan he|an nam|ngu|lam chuyen)|quan he tinh duc voi (tre|be|chau|con|em)|\b([0-9]|1[0-5]) tuoi\b[^.?!]{0,80}(co thai|mang thai|co bau|bi quan he|bi du do)"),
@@ -119,11 +127,11 @@ CUES: tuple[Cue, ...] = (
     _c("forced_sex_work", "violence", 1.2, r"(bat|ep|bi ep)[^.?!]{0,10}(tiep khach|ban dam|lam gai|ngu voi khach|khoa than)"),
     _c("export_labour_problem", "labour_exploitation", 0.6, r"(xuat khau lao dong|thuc tap sinh|di (nhat|han|dai loan|malaysia)|moi gioi)[^?!]{0,120}(khong cho di|khong tra tien|doi den|bi giu|bi lua|bo tron|bat lam|khong tra (du )?luong|dong cua)"),
     # --- wanting a person, drafting, acting ---
-    _c("ask_person", "human_request", 1.1, r"(?<!co quyen )(?<!duoc quyen )gap (truc tiep )?(can bo|luat su|nguoi that|nhan vien|tu van vien)|(cu|gui|phai) (nguoi|can bo|luat su) (ve|xuong|den|toi) (xa|nha|tan|tham|giup|ho tro)|(can|muon|xin|mong|nho) (duoc )?(gap|noi chuyen voi|lien he voi|lien he) (can bo|luat su|nguoi)|(can|muon|xin|mong|nho) (duoc )?(co )?(mot )?(can bo|luat su|nguoi) (giup|huong dan|tu van|ho tro|xem|soan|viet|di cung|den|xuong|dong hanh)|(huong dan|tu van|gap|giup|ho tro) truc tiep|co ai (co the )?(giup|di cung|xuong|den|ho tro|tu van|chi|cuu|dong hanh)|\bai (giup|cuu|ho tro) (toi|em|minh|tui|chung toi|gia dinh|me toi|bo toi)|can nguoi (giup|huong dan|tu van|ho tro)|nho (can bo|luat su|chinh quyen|co quan|toa|ai) (giup|can thiep|soan|xem|ho tro|viet|lam)|mong (duoc )?(can bo|chinh quyen|anh chi) (giup|huong dan|ho tro)|can (giup|ho tro) gap|giup (toi|em|minh|tui) (gap|ngay)|cuu (toi|em|tui|voi)\b|co ai (o day|giup) khong"),
+    _c("ask_person", "human_request", 1.1, r"(?<!co quyen )(?<!duoc quyen )gap (truc tiep )?(can bo|luat su|nguoi that|nhan vien|tu van vien)|(cu|gui|phai) (nguoi|can bo|luat su) (ve|xuong|den|toi) (xa|nha|tan|tham|giup|ho tro)|(can|muon|xin|mong|nho) (duoc )?(gap|noi chuyen voi|lien he voi|lien he) (can bo|luat su|nguoi)|(can|muon|xin|mong|nho) (duoc )?(co )?(mot )?(can bo|luat su|nguoi) (giup|huong dan|tu van|ho tro|xem|soan|viet|di cung|den|xuong|dong hanh)|(huong dan|tu van|gap|giup|ho tro) truc tiep|co ai (co the )?(giup|di cung|xuong|den|ho tro|tu van|chi|cuu|dong hanh)|\bai (giup|cuu|ho tro) (toi|em|minh|tui|chung toi|gia dinh|me toi|bo toi)|can nguoi (giup|huong dan|tu van|ho tro)|nho (can bo|luat su|chinh quyen|co quan|toa|ai) (giup|can thiep|soan|xem|ho tro|viet|lam)|mong (duoc )?(can bo|chinh quyen|anh chi) (giup|huong dan|ho tro)|can (giup|ho tro) gap|giup (toi|em|minh|tui) (gap|ngay)|cuu (toi|em|tui|voi)\b|co ai (o day|giup) khong", _RIGHT_TO_MEET),
     # a request for a person in the words of the lexicon (bot/core/triage_lexicon.yaml): a verb of asking
     # followed by who is asked for, or a whole request
     _c("person_words", "human_request", 1.1, r"(?:" + lexicon.alternation("person_request_verb") + r")(?: [a-z]+){0,3} (?:"
-       + lexicon.alternation("person_noun") + r")|" + lexicon.alternation("person_standalone"), _HYPOTHETICAL),
+       + lexicon.alternation("person_noun") + r")|" + lexicon.alternation("person_standalone"), _NOT_A_REQUEST),
     _c("collective", "dispute", 0.5, r"(\d+|nhieu|hang tram|hang chuc) (ho|nguoi|cong nhan|gia dinh|khach hang) (nhu toi|bi|cung bi|cung)|kien (chung|tap the)|khoi kien tap the"),
     _c("whom_to_ask", "human_request", 0.6, r"\bnho ai\b|(khong biet|biet) (keu|bam viu vao|hoi) ai|mong (duoc )?(can bo |anh chi )?(huong dan|giup do|ho tro|chi giup)|\bai ([a-z]+ ){0,2}giup (duoc|voi|toi|em|chung toi|minh)|ai dung ra|xin (duoc )?(giup do|cuu giup|ho tro giup)|mong (duoc )?(giup do|ho tro)|nho (ai|ben nao|co quan nao) (giup|can thiep)|giup (toi|em|minh|tui) voi|ai giup (voi|duoc)"),
     _c("drafting", "drafting", 1.0, r"(soan|viet|thao|lam) (giup|ho|dum|gium|cho (toi|em|minh)|san)[^.?!]{0,25}\b(don|hop dong|di chuc|van ban|to trinh|ban tu khai|giay uy quyen|thoa thuan|bien ban|ho so (khoi kien|khieu nai))|(nho|can(?! bo\b)|xin|muon)[^.?!]{0,25}(soan|viet|thao)[^.?!]{0,10}\b(don|hop dong|di chuc|van ban)|xem giup (ho so|giay to|hop dong)|huong dan (viet|soan|lam) don"),
@@ -156,6 +164,8 @@ _INFO_QUESTION = re.compile(
 # General frames of a question about a rule (how old, how much, what penalty), not of a case. Kept apart
 # from _INFO_QUESTION, which also softens the cues: these only keep the model from escalating alone.
 _RULE_FRAME = re.compile(r"\b(tuoi nao|may tuoi|bao nhieu|phat (sao|gi)|bi phat|the nao|ra sao|kieu gi|o dau|khi nao)\b")
+# "mức phạt", "khung hình phạt": the penalty of a crime named by a strong cue (see general_question)
+_PENALTY = re.compile(r"\b(muc|khung) (phat|hinh phat|xu phat)\b")
 # The message asks what the law says: how much, how long, which papers, may I, is it lawful ... A long
 # story ending in such a question wants information, not a person, unless it also asks for one.
 _END = r"( (a|vay|nhi|ha|ah|ak|ad|mn|moi nguoi|nhe|nha|z|v|ban|bot|anh chi|luat su|can bo|oi))*\s*(\?|$)"
@@ -168,7 +178,11 @@ _ASKS_INFO = re.compile(
     r"\b(lam|nop|xin|dang ky|cap|doi|gui|kien|khieu nai|to cao|mua|lay) ([a-z]+ ){0,3}o dau\b|co quan nao|"
     r"(luat|phap luat) quy dinh|quy dinh (the nao|ra sao|nhu the nao|gi|ve)|nhu the nao|ra sao|"
     r"co dung (luat )?(khong|ko|k)\b|co hop phap|co vi pham|co gia tri|thoi hieu|tinh (the nao|sao)|"
-    r"\bai (phai )?(chiu|tra|boi thuong|den|giai quyet)\b|\b(gui|nop|bao|trinh bao|bat den|doi) (cho |len |den )?ai\b"
+    r"\bai (phai )?(chiu|tra|boi thuong|den|giai quyet)\b|\b(gui|nop|bao|trinh bao|bat den|doi) (cho |len |den )?ai\b|"
+    # the frames of a question on criminal law: which crime, which article, what penalty, whether it is punished
+    r"\b(pham|bi|la|thuoc|cau thanh) (toi|toi danh) (gi|nao)\b|\b(dieu|khoan|luat|van ban|nghi dinh|bo luat) (nao|may)\b|\btoi danh (gi|nao)\b|"
+    r"\bhinh phat (gi|nao|ra sao)\b|\bbi (phat|xu ly|xu phat|truy cuu|ngoi tu|phat tu)( [a-z]+){0,2} (khong|ko|k|hok|hong)" + _END + "|"
+    r"\bai (xu ly|co tham quyen|co trach nhiem)\b|\bkhac (nhau|gi|cho nao|o diem nao)\b"
 )
 # ... and what says that a person is needed whatever the question: getting something back, someone
 # to act, to go along, to call back, not knowing where to start.
@@ -221,11 +235,26 @@ _LEGAL_WORDS = re.compile(
     r"\b(luat|phap luat|quy dinh|nghi dinh|thong tu|dieu \d|phat|xu phat|vi pham|hop phap|trai phep|bat hop phap|toi (pham|danh|gi)|"
     r"kien|toa|khieu nai|to cao|hop dong|quyen|nghia vu|thue|le phi|boi thuong|bi bat|cong an|giay phep|dang ky|thu tuc|tro cap|bao hiem|"
     r"ly hon|ket hon|thua ke|di chuc|dat dai|so do|cu tru|tam tru|can cuoc|khai sinh|lao dong|luong|nghi viec|"
-    r"ho khau|thuong tru|tam vang|khai tu|giam ho|cap duong|phung duong|thai san)\b"
+    r"ho khau|thuong tru|tam vang|khai tu|giam ho|cap duong|phung duong|thai san|"
+    r"hinh su|truy cuu|toi danh|phat tu|ngoi tu|an tu|tu hinh|bao luc gia dinh)\b"
 )
+
+# What day or time it is, when a festival falls: the calendar, not the law (a day off at Tết is a legal
+# question: _WORKDAY keeps it)
+_CAL = lexicon.alternation("calendar")
+_CALENDAR = (
+    r"(?:" + _CAL + r")[^.?!]{0,30}\b(?:la |vao |roi vao |nham |la vao )?(?:ngay|thu|mung) (?:nao|may|bao nhieu|gi)\b"
+    r"|\b(?:ngay|thu) (?:may|bao nhieu|nao)\b[^.?!]{0,20}\b(?:" + _CAL + r")\b"
+    r"|\bcon (?:bao nhieu|may) (?:ngay|hom|tuan) (?:nua )?(?:la |den |toi |thi |la den |la toi |thi den |thi toi |thi la )?(?:" + _CAL + r")\b"
+    r"|\b(?:bay gio|gio nay|hien tai|luc nay)(?: la)? may gio\b|\bmay gio (?:roi|rui|r)\b"
+    r"|\bnam (?:\d+|nay|sau|ngoai|toi|truoc) (?:la )?nam (?:con )?gi\b|\b(?:doi|xem|tra|coi) (?:ngay )?(?:am|duong) lich\b"
+)
+_WORKDAY = re.compile(r"\b(nghi|luong|lam viec|lam them|tang ca|thuong|phep|cong ty|nguoi lao dong|hoc sinh|cong chuc)\b")
+_SURE_OOS = frozenset({"calendar", "weather"})  # exact enough to refuse whatever the model leans to
 
 _OOS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("lottery", re.compile(r"xo so|(con )?so de (hom nay|mai|nao|dep|ve)|lo de|danh de|danh lo|soi cau|bach thu|\bcon so\b[^.?!]{0,30}(de|lo|danh|bot|trung|hom nay|dep)|con gi (ve|an)|du doan (so|ket qua)|so dep hom nay|\bdi bot\b")),
+    ("calendar", re.compile(_CALENDAR)),
     ("weather", re.compile(r"thoi tiet|troi (co )?(mua|nang|lanh|nong)|nhiet do (hom nay|ngay mai|bay gio)|du bao (thoi tiet|bao)|\bbao so \d")),
     ("sports", re.compile(r"bong da|da banh|ty so|tran (dau|dau toi|toi nay)|world cup|\bda (voi|bong)\b|\b(mu|liverpool|arsenal|chelsea|barca|real madrid|man city|man utd)\b|\bai thang\b|ngoai hang anh|champions league|\bc1\b|messi|ronaldo|doi tuyen|\bkeo (nha cai|bong|toi nay)|\bv league\b")),
     ("horoscope", re.compile(r"tu vi|cung hoang dao|\bcung (song ngu|bach duong|kim nguu|song tu|cu giai|su tu|xu nu|thien binh|bo cap|nhan ma|ma ket|bao binh)\b|tinh duyen|boi bai|xem boi|phong thuy|xem tuoi|ngay (tot|dep) (de|cuoi|khai truong)|\bmenh (kim|moc|thuy|hoa|tho)\b|van menh|tarot|huong nha|(hop|lam nha|xay nha) huong|\btuoi (giap|at|binh|dinh|mau|ky|canh|tan|nham|quy) (ty|suu|dan|mao|thin|ti|ngo|mui|than|dau|tuat|hoi)\b")),
@@ -303,6 +332,8 @@ def _out_of_scope(folded: str) -> str | None:
         if pattern.search(folded):
             if kind in ("politics", "about_bot", "flirting", "writing", "chain_message"):
                 return kind  # a legal word does not make these legal questions
+            if kind == "calendar" and _WORKDAY.search(folded):
+                continue
             if not _LEGAL_WORDS.search(folded):
                 return kind
     return None
@@ -416,9 +447,9 @@ def triage(raw: str, cleaned_text: str | None = None, *, had_html: bool = False,
     if _forwarded(folded):
         return TriageResult(Verdict.OUT_OF_SCOPE, "chain_message")
     if intent is not None:
-        return _numbers_first(_with_model(folded, esc, oos, intent, faq))
-    if esc is not None:
-        return _numbers_first(esc)
+        return _numbers_first(_urgent_now(_with_model(folded, esc, oos, intent, faq), folded, intent))
+    if esc is not None and not general_question(folded, esc):
+        return _numbers_first(_urgent_now(esc, folded, None))
     if oos is not None or (_MEDICAL.search(folded) and not _LEGAL_WORDS.search(folded)):
         return _out_of_scope_result(oos or "health", folded)
     return TriageResult(Verdict.ANSWER, legal_aid_hint=legal_aid_hint(folded))
@@ -446,6 +477,8 @@ URGENT_CATEGORY_P = 0.1
 LEGAL_SIM_FLOOR = 0.89
 # an escalation the model reads as urgent to at least this share gets emergency numbers first
 URGENT_SHARE_P = 0.4
+# ... and a cue escalation of harm left short of urgent needs at least this much urgency from the model
+URGENT_PROMOTE_P = 0.25
 # Evidence from the knowledge base that a message is a legal question: its best FAQ match scores at
 # least FAQ_EVIDENCE, or its closest known legal question (IntentScores.legal) is at least
 # LEGAL_EVIDENCE. With it, the model must be EVIDENCE_OUT_OF_SCOPE_P sure to refuse: a short
@@ -459,6 +492,7 @@ EVIDENCE_OUT_OF_SCOPE_P = 0.95
 # A bare topic (see bare_topic) needs a FAQ match at least this good. Our training messages hold no bare
 # topic, so cross-validation cannot choose it: set low, as the topic rule itself is narrow.
 FAQ_TOPIC = 0.25
+_PROMOTABLE = frozenset({"violence", "elder_abuse", "child_abduction", "labour_exploitation", "missing_person"})
 _URGENT_CATEGORIES = {"violence", "sexual_abuse", "child_abuse", "crisis", "injury", "trafficking"}
 _MEDICAL = lexicon.pattern("medical_emergency")
 _CHAIN = lexicon.pattern("chain_message")
@@ -488,12 +522,102 @@ def asks_for_information(folded: str, esc: TriageResult | None = None) -> bool:
     return esc is None or (not (_STRONG_CUES & set(esc.cues)) and esc.category not in ("human_request", "drafting"))
 
 
+# Who asks is not whom it happened to: "cho tôi hỏi", "em muốn hỏi", "bạn tôi hỏi" only frame the question
+_ASKING_FRAME = re.compile(
+    r"\b(?:cho|xin|cho phep) (?:toi|em|minh|tui|chau|con) (?:duoc )?(?:hoi|tim hieu)\b"
+    r"|\b(?:toi|em|minh|tui|chau) (?:muon|xin|can|dang|chi|co|hoi) (?:duoc )?(?:hoi|tim hieu|thac mac|chung)\b"
+    r"|\bban (?:toi|em|minh|tui) (?:hoi|nho hoi|muon hoi)\b")
+# words that fold like a pronoun but are not the sender: "em bé", "trẻ em" (a child), "phạm tội", "tội gì"
+# (a crime), "tối qua" (last night)
+_NOT_SELF = re.compile(r"\b(?:tre em|em (?:be|gai|trai|ho|ut|nho))\b|\b(?:la|pham|cac|mot|ve|bi|ket|thanh|dinh|nhan) toi\b"
+                       r"|\btoi (?:gi|nay|mai|do|nao|ac|nang|nhe|ay|" + lexicon.alternation("crime_names") + r")\b")
+# now or lately: the harm is the sender's present, not a topic
+_NOW = re.compile(r"\b(?:dang|vua|vua moi|bay gio|ngay bay gio|hom nay|toi qua|dem qua|sang nay|chieu nay|toi nay|dem nay|"
+                  r"hom qua|luc nay|suot|thuong xuyen|lien tuc|(?:may|nhieu|bao nhieu) (?:nam|thang|tuan|hom|ngay) nay)\b")
+_DANGER_NOW = lexicon.pattern("danger_now")
+# harm to a person: the sender's own harm is never a mere topic, whatever the model reads
+_HARM_CATEGORIES = frozenset({"violence", "crisis", "injury", "elder_abuse", "child_abduction", "missing_person"})
+_HARM_CUES = frozenset(c.name for c in CUES if c.weight >= 1.0 and c.category in _HARM_CATEGORIES)
+# cues a question frame never softens: a life at risk, money leaving now, a request for a person or a draft
+_NEVER_TOPIC = frozenset(c.name for c in CUES if c.category in ("crisis", "injury", "human_request", "drafting")) | {"fraud_now"}
+_CUE_CATEGORY = {c.name: c.category for c in CUES}
+
+
+def speaks_of_self(folded: str) -> bool:
+    """The message tells of the sender or their family (a pronoun outside the frame of asking)."""
+    return bool(_FIRST_PERSON.search(_NOT_SELF.sub(" ", _ASKING_FRAME.sub(" ", folded))))
+
+
+def general_question(folded: str, esc: TriageResult | None) -> bool:
+    """A question about what the law says of a harm, told of nobody in particular ("đánh vợ bị phạt bao
+    nhiêu", "người say rượu đánh người có phải chịu trách nhiệm hình sự không"): no sender, no now, no
+    request for a person, no life at risk. Strong cues then name the topic, not a case."""
+    if esc is None or not (_STRONG_CUES & set(esc.cues)) or _NEVER_TOPIC & set(esc.cues):
+        return False
+    if not (_ASKS_INFO.search(folded) or _INFO_QUESTION.search(folded) or _RULE_FRAME.search(folded)
+            or _PENALTY.search(folded)):
+        return False
+    return not (_NEEDS_PERSON.search(folded) or speaks_of_self(folded) or _NOW.search(folded)
+                or _DANGER_NOW.search(folded))
+
+
+def own_harm(folded: str, esc: TriageResult | None) -> bool:
+    """A strong cue of harm done to the sender or their family ("chồng tôi đánh tôi", "tôi bị ... đánh"), or
+    of danger now: a case, however it is asked. The pronoun must stand by the harm: "hàng xóm nhà tôi hay
+    đánh vợ, tôi có được báo không" tells of a neighbour's case."""
+    if esc is None or not (_HARM_CUES & set(esc.cues)):
+        return False
+    if _DANGER_NOW.search(folded):
+        return True
+    text = _ASKING_FRAME.sub(" ", folded)
+    harm = [c for c in CUES if c.name in esc.cues and c.name in _HARM_CUES and not c.accented]
+    return any(_by_self(text, m) for c in harm for m in c.pattern.finditer(text))
+
+
+# the sender (or their kin) just before the harm, as its subject ("tôi (lại) bị ..."), or just after, as
+# its object ("... sờ mó em gái tôi")
+_SELF_BEFORE = re.compile(_P + r"(?: (?:lai|van|cu|da|con|luon|cung|thi))? $")
+_SELF_AFTER = re.compile(r"^ (?:(?:em|con|chau|be|vo|chong|me|bo|ba|ong|chi|anh)(?: (?:gai|trai|ruot|nho))? (?:toi|minh|tui)|toi|tui)\b")
+
+
+def _by_self(text: str, m: re.Match[str]) -> bool:
+    """The harm matched is done to or told by the sender: a pronoun inside it or right beside it."""
+    plain = _NOT_SELF.sub(lambda w: " " * len(w.group(0)), text)  # same length: the match's offsets still hold
+    return bool(_FIRST_PERSON.search(plain[m.start(): m.end()]) or _SELF_BEFORE.search(plain[max(0, m.start() - 30): m.start()])
+                or _SELF_AFTER.search(text[m.end(): m.end() + 30]))
+
+
+def _urgent_now(result: TriageResult, folded: str, intent: IntentScores | None) -> TriageResult:
+    """An escalation of harm that the cues left short of urgent becomes urgent (numbers first) when the
+    danger is now ("không dám về nhà", "nó sẽ quay lại") or the model gives urgency a large share."""
+    if result.verdict != Verdict.ESCALATE or result.urgent:
+        return result
+    harm = result.category in _PROMOTABLE or any(_CUE_CATEGORY.get(c) == "violence" for c in result.cues)
+    pe, pu = (intent.p("escalate"), intent.p("urgent")) if intent is not None else (0.0, 0.0)
+    by_model = pu >= URGENT_PROMOTE_P and pu >= URGENT_SHARE_P * (pe + pu)
+    category = result.category
+    if not harm and by_model and category in ("human_request", "dispute") and intent is not None \
+            and intent.category in _URGENT_CATEGORIES and pu >= pe:
+        # "cứu em với ..." read as a request by the cues, as abuse by the model
+        harm, category = True, _MODEL_CATEGORY.get(intent.category, intent.category)
+    if not harm or not (by_model or _DANGER_NOW.search(folded)):
+        return result
+    emergency = ["115", "113"] if category in ("crisis", "injury") else ["113"]
+    if _HURT_RE.search(folded):
+        emergency.append("115")
+    if _CHILD_RE.search(folded):
+        emergency.append("111")
+    return dataclasses.replace(result, category=category, urgency=Urgency.URGENT,
+                               emergency=tuple(dict.fromkeys(list(result.emergency) + emergency)),
+                               cues=(*result.cues, "urgent_now"))
+
+
 def _with_model(folded: str, esc: TriageResult | None, oos: str | None, intent: IntentScores,
                 faq: float = 0.0) -> TriageResult:
     pa, pe, pu, po = (intent.p(k) for k in ("answer", "escalate", "urgent", "out_of_scope"))
     hypothetical = bool(_HYPOTHETICAL_FRAME.search(folded)) and (esc is None or not (_STRONG_CUES & set(esc.cues)))
-    if (asks_for_information(folded, esc) or hypothetical or bare_topic(folded, esc, faq)) \
-            and pu + pe < INFO_QUESTION_VETO:
+    if (asks_for_information(folded, esc) or hypothetical or bare_topic(folded, esc, faq)
+            or general_question(folded, esc)) and pu + pe < INFO_QUESTION_VETO:
         # "... cho em hỏi đất giấy tay có làm sổ được không": the story is context for a question
         pa, pe, pu, esc = pa + pe + pu, 0.0, 0.0, None
     elif esc is None and (_INFO_QUESTION.search(folded) or _RULE_FRAME.search(folded)) and pu + pe < RULE_QUESTION_VETO \
@@ -513,13 +637,15 @@ def _with_model(folded: str, esc: TriageResult | None, oos: str | None, intent: 
             or pu >= URGENT_SHARE_P * (pe + pu)
         return _model_escalation(folded, intent, urgent=urgent)
     if esc is not None and ((pa < CUE_OVERRULED_BY_ANSWER_P and (esc.score >= 1.0 or pe + pu >= 0.25))
-                            or "ask_person" in esc.cues):
-        return esc  # a request for a person is granted whatever the model reads in the rest
+                            or "ask_person" in esc.cues or own_harm(folded, esc)):
+        # a request for a person is granted whatever the model reads in the rest; so is the sender's own harm
+        return esc
     legal = bool(_LEGAL_WORDS.search(folded))
     far = not legal and intent.legal is not None and intent.legal < LEGAL_SIM_FLOOR
     evidence = faq >= FAQ_EVIDENCE or (intent.legal is not None and intent.legal >= LEGAL_EVIDENCE)
     refuse_p = EVIDENCE_OUT_OF_SCOPE_P if evidence else OUT_OF_SCOPE_P
-    if (po >= refuse_p and (not legal or po >= max(0.8, refuse_p))) or (oos is not None and pa < 0.6) or far \
+    if (po >= refuse_p and (not legal or po >= max(0.8, refuse_p))) or (oos is not None and (pa < 0.6 or oos in _SURE_OOS)) \
+            or far \
             or (not legal and pa < 0.7 and _MEDICAL.search(folded)):
         kind = oos or intent.category or "general"
         if intent.category in ("health", "politics", "about_bot", "chain_message") and po >= OUT_OF_SCOPE_P:
