@@ -155,3 +155,14 @@ def test_blank_lines_do_not_end_a_chat(env: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "Điều 25" in result.output  # the question after the blank lines was answered
     assert "Điều 113" not in result.output  # /thoat ended the chat
+
+
+def test_train_faq_refuses_a_held_out_file(tmp_path: Path) -> None:
+    """`lawbot train faq --answers` never fits on a held-out check file (they measure, they do not teach)."""
+    held_out = tmp_path / "answers_check_9.jsonl"
+    held_out.write_text('{"kind": "answer", "text": "nghỉ phép năm mấy ngày", "gold_ids": ["x"]}\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["train", "faq", "--answers", str(held_out), "--out", str(tmp_path / "m.json"),
+                                      "--picker-out", str(tmp_path / "p.json")])
+    assert result.exit_code != 0
+    assert "held-out" in result.output
+    assert not (tmp_path / "m.json").exists()

@@ -56,7 +56,7 @@ def train_faq_cmd(
     picker_out: Annotated[Path, typer.Option("--picker-out", help="FAQ picker file to write (needs an index).")] = TRAINING / "faq_picker.json",
     cache: Annotated[Path, typer.Option("--cache", help="Embedding cache.")] = Path("var/embed_cache.sqlite3"),
     pairs: Annotated[list[Path] | None, typer.Option("--pairs", help="Citizen questions with the FAQ entry that answers them (or none); default: every faq_pairs_train*.jsonl.")] = None,
-    answers: Annotated[Path, typer.Option("--answers", help="Answer cases (gold articles) also fitted on.")] = TRAINING / "answers_train.jsonl",
+    answers: Annotated[list[Path] | None, typer.Option("--answers", help="Answer cases (gold articles) also fitted on; default: every answers_train*.jsonl (questions no entry answers are negatives).")] = None,
     index: Annotated[Path | None, typer.Option("--index", help="Index whose article aliases label the answer cases and whose retrieval the picker reads (default: LAWBOT_INDEX_DIR); without one both are skipped.")] = None,
 ) -> None:
     """Fit the FAQ matcher's calibration (leave-one-out on the FAQ, plus citizen questions) and, over it, the
@@ -65,16 +65,22 @@ def train_faq_cmd(
     from bot.adapters.faq_search import YamlFaqSearch
     from bot.adapters.faq_train import Question, answer_questions, load_pairs, train
 
+    answer_files = answers or sorted(TRAINING.glob("answers_train*.jsonl"))
+    held_out = [p.name for p in answer_files if "check" in p.name]
+    if held_out:  # measured on, never fitted on
+        raise typer.BadParameter(f"{', '.join(held_out)}: held-out file(s)", param_hint="--answers")
     dense = YamlFaqSearch(faq_dir, vectors=_vectors(cache, faq_dir), answers=True)  # the picker compares them
     lexical = YamlFaqSearch(faq_dir)
     questions: list[Question] = [q for path in (pairs or sorted(TRAINING.glob("faq_pairs_train*.jsonl")))
                                  if path.is_file() for q in load_pairs(path)]
     retriever = _retriever(index)
-    if answers.is_file():
+    for path in answer_files:
+        if not path.is_file():
+            continue
         if retriever is None:
-            typer.echo(f"No usable index: {answers.name} not fitted on", err=True)
+            typer.echo(f"No usable index: {path.name} not fitted on", err=True)
         else:
-            questions += answer_questions(answers, dense.entries, retriever.aliases)
+            questions += answer_questions(path, dense.entries, retriever.aliases)
     typer.echo(json.dumps(train(dense, lexical, out, questions=questions), ensure_ascii=False, indent=1))
     if retriever is None:
         typer.echo("No usable index: the FAQ picker not refitted", err=True)
