@@ -95,11 +95,18 @@ NEIGHBOUR = _entry("nghi-ngang", "L.40")  # same topic: what quitting without no
 OTHER = [_passage(f"X.{i}") for i in range(10)]  # law retrieval found articles neither entry cites
 
 
-def test_a_close_match_that_law_retrieval_backs_is_served_sure() -> None:
-    # the matcher is only half sure, but the article the entry cites is what retrieval ranks first
+def test_a_close_match_that_law_retrieval_backs_is_served_sure_when_the_model_reads_retrieval() -> None:
+    # a refit chooses the feature set by cross-validation; when it keeps law retrieval, a half-sure match
+    # whose cited article retrieval ranks first is sure, and the same match with retrieval elsewhere is not
+    from bot.core.answering import Answering
+    from tests.test_core_policies import MarkingWriter
+
+    reads_law = FaqPicker((4.0, 3.0), (0.5, 0.0), (1.0, 1.0), 0.0, 0.75, ("score", "law_rank"))
+    answering = Answering(FakeRetriever([]), None, MarkingWriter(), AssistantConfig(faq_picker=reads_law))
     backed = [_passage("L.35"), *OTHER[:9]]
-    picked = _answering()._pick_faq([_match(NOTICE, 0.5), _match(NEIGHBOUR, 0.3)], backed)
+    picked = answering._pick_faq([_match(NOTICE, 0.5), _match(NEIGHBOUR, 0.3)], backed)
     assert picked is not None and picked.entry.id == "bao-truoc"
+    assert answering._pick_faq([_match(NOTICE, 0.5), _match(NEIGHBOUR, 0.3)], OTHER) is None
 
 
 def test_the_same_match_without_law_retrieval_behind_it_is_not_served_sure() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import math
 import re
 import threading
 import time
@@ -17,6 +16,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from bot.core import logistic
 from bot.core.faq_match import FaqMatcher, asked, content_words, gives
 from bot.core.models import Citation
 from bot.core.ports import FaqEntry, FaqMatch
@@ -99,9 +99,7 @@ class Calibration:
     scale: tuple[float, ...]
 
     def prob(self, values: dict[str, float]) -> float:
-        z = self.bias + sum(w * (values[f] - m) / s for f, w, m, s in
-                            zip(self.features, self.weights, self.mean, self.scale, strict=True))
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+        return logistic.probability((values[f] for f in self.features), self.weights, self.mean, self.scale, self.bias)
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

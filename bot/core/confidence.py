@@ -6,6 +6,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from bot.core import logistic
 from bot.core.clauses import Unit, score_units, terms, units
 from bot.core.models import Passage
 from bot.core.ports import FaqMatch
@@ -99,9 +100,7 @@ class ConfidenceModel:
                    float(data["sure"]), float(data["floor"]), features)  # type: ignore[arg-type]
 
     def probability(self, s: Signals) -> float:
-        z = self.bias + sum(w * (x - m) / (sc or 1.0)
-                            for w, x, m, sc in zip(self.weights, s.values, self.mean, self.scale, strict=True))
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+        return logistic.probability(s.values, self.weights, self.mean, self.scale, self.bias)
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from bot.core import logistic
 from bot.core.models import Passage
 from bot.core.ports import FaqMatch
 
@@ -108,9 +108,8 @@ class FaqPicker:
         return bool(matches) and all(needed <= m.features.keys() for m in matches)
 
     def probability(self, values: Mapping[str, float]) -> float:
-        z = self.bias + sum(w * (values[f] - m) / (s or 1.0)
-                            for f, w, m, s in zip(self.features, self.weights, self.mean, self.scale, strict=True))
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+        return logistic.probability((values[f] for f in self.features), self.weights, self.mean, self.scale,
+                                    self.bias)
 
     def best(self, matches: Sequence[FaqMatch], passages: Sequence[Passage],
              law_k: int = 10) -> tuple[FaqMatch, float] | None:
