@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.clean import clean_message
 from bot.core.ports import IntentScores
 from bot.core.triage import Verdict, topic_only, triage
+from tests.auxil.triage_calls import judge, run
 from tests.auxil.triage_cases import CASES
-
-
-def run(text: str):  # type: ignore[no-untyped-def]
-    c = clean_message(text)
-    return triage(text, c.text, had_html=c.had_html, had_url=c.had_url)
 
 
 @pytest.mark.parametrize(
@@ -137,9 +132,7 @@ def test_hand_written_messages_are_routed_right(kind: str, text: str) -> None:
 
 def with_model(text: str, answer: float, escalate: float, urgent: float = 0.0, out: float = 0.0,
                category: str = "") -> object:
-    c = clean_message(text)
-    scores = IntentScores({"answer": answer, "escalate": escalate, "urgent": urgent, "out_of_scope": out}, category, 0.6)
-    return triage(text, c.text, had_html=c.had_html, had_url=c.had_url, intent=scores)
+    return judge(text, answer=answer, escalate=escalate, urgent=urgent, out=out, category=category)
 
 
 @pytest.mark.parametrize(

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
-from bot.core.clean import clean_message
-from bot.core.ports import IntentScores
-from bot.core.triage import TriageResult, Verdict, triage
+from bot.core.triage import Verdict
+from tests.auxil.triage_calls import judge as _judge
+from tests.auxil.triage_calls import run
 
-
-def run(text: str) -> TriageResult:
-    c = clean_message(text)
-    return triage(text, c.text, had_html=c.had_html, had_url=c.had_url)
-
-
-def judge(text: str, *, answer: float = 0.0, escalate: float = 0.0, urgent: float = 0.0, out: float = 0.0,
-          category: str = "", faq: float = 0.0) -> TriageResult:
-    c = clean_message(text)
-    scores = IntentScores({"answer": answer, "escalate": escalate, "urgent": urgent, "out_of_scope": out},
-                          category, 0.6, 0.95)
-    return triage(text, c.text, had_html=c.had_html, had_url=c.had_url, intent=scores, faq=faq)
+# a message these tests read as legal vocabulary the model knows (closest legal question at 0.95)
+judge = partial(_judge, legal=0.95)
 
 
 @pytest.mark.parametrize(

@@ -5,16 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.core.clean import clean_message
-from bot.core.ports import IntentScores
-from bot.core.triage import TriageResult, Verdict, triage
-
-
-def judge(text: str, *, answer: float = 0.0, escalate: float = 0.0, urgent: float = 0.0, out: float = 0.0,
-          category: str = "", legal: float | None = None, faq: float = 0.0) -> TriageResult:
-    c = clean_message(text)
-    scores = IntentScores({"answer": answer, "escalate": escalate, "urgent": urgent, "out_of_scope": out},
-                          category, 0.6, legal)
-    return triage(text, c.text, had_html=c.had_html, had_url=c.had_url, intent=scores, faq=faq)
+from bot.core.triage import Verdict, triage
+from tests.auxil.triage_calls import judge
 
 
 @pytest.mark.parametrize(
