@@ -102,6 +102,7 @@ def assemble(settings: Settings, index: Any, conversations: ConversationStore, t
     from bot.core.writer import ExtractiveWriter
 
     parts = parts or Parts(settings)
+    config = assistant_config(settings)  # the fitted models read once: the FAQ search needs the picker too
     retriever = IndexRetriever(index, register=parts.register)
     vectors = parts.vectors()
     faq = None
@@ -117,7 +118,7 @@ def assemble(settings: Settings, index: Any, conversations: ConversationStore, t
             reviews, approved = FaqReviewStore(database), FaqEntryStore(database)
 
         warmer = Warmer(vectors) if vectors is not None and warm_in_background else None
-        picker = load_faq_picker(Path(settings.faq_picker_model))
+        picker = config.faq_picker
         answers = picker is not None and picker.reads_answers  # embed the answers only when it is read
 
         def make(folder: Path) -> YamlFaqSearch:
@@ -168,7 +169,7 @@ def assemble(settings: Settings, index: Any, conversations: ConversationStore, t
         places = SqlPlaceDirectory(database)
         # results per commune: an attempt notes the commune the citizen gave (if any)
         quizzes = QuizPolicy(QuizStore(database, commune_of=places.citizen_commune))
-    return Assistant(retriever, faq, writer, conversations, tickets, assistant_config(settings),
+    return Assistant(retriever, faq, writer, conversations, tickets, config,
                      intent=load_intent(vectors), quizzes=quizzes, places=places,
                      subscriptions=subscriptions(settings, database))
 
