@@ -46,6 +46,29 @@ def test_the_senders_own_harm_goes_to_a_person_with_numbers_though_asked_as_a_qu
     assert r.verdict == Verdict.ESCALATE and r.urgent and r.emergency[0] == "113"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "năm ngoái tôi bị anh rể đánh gãy tay, giờ kiện anh ta đòi bồi thường thì được bao nhiêu",
+        "con tôi bị bạn cùng lớp đánh rách đầu hôm thứ hai, gia đình bạn đó có phải bồi thường không",
+    ],
+)
+def test_a_harm_that_is_over_told_as_context_of_a_question_on_the_law_is_answered(text: str) -> None:
+    # the sender's own harm, but past and asked about as law (compensation): the article, and the offer of
+    # a person that every answer carries; the cues alone (no model) still hand it to a person
+    assert judge(text, answer=0.9, escalate=0.06, urgent=0.04, category="violence").verdict == Verdict.ANSWER
+    assert run(text).verdict == Verdict.ESCALATE
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["tối qua tôi bị chồng đánh chảy máu, chồng có bị phạt không", "toi dang bi chong danh, chong co bi phat khong"],
+)
+def test_the_same_question_with_the_harm_now_still_goes_to_a_person(text: str) -> None:
+    r = judge(text, answer=0.9, escalate=0.06, urgent=0.04, category="violence")
+    assert r.verdict == Verdict.ESCALATE
+
+
 def test_a_neighbours_case_asked_about_by_a_witness_is_a_question() -> None:
     text = "hàng xóm nhà tôi hay đánh vợ, người ngoài như tôi có được báo công an không"
     assert judge(text, answer=0.9, escalate=0.06, urgent=0.04, category="violence").verdict == Verdict.ANSWER

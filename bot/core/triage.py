@@ -574,6 +574,13 @@ def own_harm(folded: str, esc: TriageResult | None) -> bool:
     return any(_by_self(text, m) for c in harm for m in c.pattern.finditer(text))
 
 
+def past_harm_question(folded: str) -> bool:
+    """A harm that is over, told as the context of a question on what the law says ("chó nhà bên cắn con tôi
+    phải khâu, họ có phải đền không"): it asks a fact, for no person, and nothing says it goes on now."""
+    return bool(_ASKS_INFO.search(folded)) and not (_NEEDS_PERSON.search(folded) or _NOW.search(folded)
+                                                    or _DANGER_NOW.search(folded))
+
+
 # the sender (or their kin) just before the harm, as its subject ("tôi (lại) bị ..."), or just after, as
 # its object ("... sờ mó em gái tôi")
 _SELF_BEFORE = re.compile(_P + r"(?: (?:lai|van|cu|da|con|luon|cung|thi))? $")
@@ -637,8 +644,9 @@ def _with_model(folded: str, esc: TriageResult | None, oos: str | None, intent: 
             or pu >= URGENT_SHARE_P * (pe + pu)
         return _model_escalation(folded, intent, urgent=urgent)
     if esc is not None and ((pa < CUE_OVERRULED_BY_ANSWER_P and (esc.score >= 1.0 or pe + pu >= 0.25))
-                            or "ask_person" in esc.cues or own_harm(folded, esc)):
-        # a request for a person is granted whatever the model reads in the rest; so is the sender's own harm
+                            or "ask_person" in esc.cues or (own_harm(folded, esc) and not past_harm_question(folded))):
+        # a request for a person is granted whatever the model reads in the rest; so is the sender's own
+        # harm, unless it is over and told as the context of a question on the law
         return esc
     legal = bool(_LEGAL_WORDS.search(folded))
     far = not legal and intent.legal is not None and intent.legal < LEGAL_SIM_FLOOR
