@@ -288,3 +288,56 @@ def test_a_message_opening_like_a_follow_up_that_another_topics_answer_fits_is_n
     assert is_followup("luc do xe may khong co bang lai bi phat bao nhieu", elderly, VOCABULARY,
                        own_topic="Giao thông", previous=[])
 
+
+
+WHO_GETS = FaqEntry(
+    id="own-tn-ai", topic="Thất nghiệp", questions=["Công ty giải thể thì có được hưởng trợ cấp thất nghiệp không?"],
+    answer="Có, nếu đã đóng bảo hiểm thất nghiệp đủ 12 tháng trong 24 tháng trước khi nghỉ.",
+    citations=[Citation("74/2025/QH15::38", "74/2025/QH15", "38", clause="1")],
+)
+HOW_MUCH = FaqEntry(
+    id="own-tn-muc", topic="Thất nghiệp", questions=["Trợ cấp thất nghiệp mỗi tháng được bao nhiêu?"],
+    answer="Mỗi tháng được 60% bình quân tiền lương đóng bảo hiểm thất nghiệp của 06 tháng liền kề.",
+    citations=[Citation("74/2025/QH15::39", "74/2025/QH15", "39", clause="1")],
+)
+TOPICS = TopicVocabulary([
+    ("Thất nghiệp", "tro cap that nghiep duoc bao nhieu"),
+    ("Thất nghiệp", "nghi viec co duoc huong that nghiep"),
+    ("Lao động", "cong ty giai the co phai tra luong khong"),
+    ("Hợp tác xã", "hop tac xa giai the thi sao"),
+    ("Doanh nghiệp", "cong ty giai the phai bao cho ai"),
+], max_topics=1)
+CONTRIBUTED = Passage(
+    article_id="74/2025/QH15::38", article="38", title="Điều kiện hưởng trợ cấp thất nghiệp", score=0.0,
+    doc_number="74/2025/QH15", doc_title="Luật Việc làm", doc_type="Luật",
+    text="1. Người lao động được hưởng trợ cấp thất nghiệp khi đã đóng đủ 12 tháng trong 24 tháng.",
+)
+MONTHLY = Passage(
+    article_id="74/2025/QH15::39", article="39", title="Mức hưởng trợ cấp thất nghiệp", score=0.0,
+    doc_number="74/2025/QH15", doc_title="Luật Việc làm", doc_type="Luật",
+    text="1. Mức hưởng hằng tháng bằng 60% mức bình quân tiền lương đóng bảo hiểm thất nghiệp.",
+)
+
+
+def test_a_short_follow_up_is_also_searched_after_only_the_words_naming_the_subjects_topic() -> None:
+    subject = Subject("công ty giải thể thì có được hưởng trợ cấp thất nghiệp không",
+                      key_terms("công ty giải thể thì có được hưởng trợ cấp thất nghiệp không"))
+    # the situation ("công ty giải thể", words of several topics) is dropped, what names the topic kept
+    assert followup.focused("mỗi tháng được bao nhiêu", subject, TOPICS) == \
+        "hưởng trợ cấp thất nghiệp mỗi tháng được bao nhiêu"
+    assert followup.focused("mỗi tháng được bao nhiêu", subject, None) is None
+
+
+def test_a_short_follow_up_asking_another_aspect_gets_the_vetted_answer_on_that_aspect() -> None:
+    first_q = "cong ty giai the thi co duoc huong tro cap that nghiep khong"
+    follow_q = "moi thang duoc bao nhieu"
+    found = {first_q: {WHO_GETS.id: 0.9}, f"{first_q} {follow_q}": {WHO_GETS.id: 0.7}}
+    chat = FaqChat(ScriptedFaq([WHO_GETS, HOW_MUCH], found))
+    chat.assistant.retriever = chat.assistant.answering.retriever = FakeRetriever([*ARTICLES, CONTRIBUTED, MONTHLY])
+    vocabulary = chat.assistant.answering._vocabulary(followup.FOCUS_TOPICS)
+    focused = followup.focused(follow_q, Subject(first_q), vocabulary)
+    assert focused is not None and cue_form(focused) != cue_form(f"{first_q} {follow_q}")
+    found[focused] = {HOW_MUCH.id: 0.85, WHO_GETS.id: 0.3}
+    assert "đủ 12 tháng" in chat.say(first_q).text
+    follow = chat.say(follow_q)
+    assert "60% bình quân" in follow.text and cites(follow, "74/2025/QH15::39")

@@ -34,7 +34,7 @@ class Answering:
         self.faq = faq
         self.writer = writer
         self.config = config
-        self._vocab: tuple[list[FaqEntry], followup.TopicVocabulary] | None = None
+        self._vocab: dict[int, tuple[list[FaqEntry], followup.TopicVocabulary]] = {}
 
     # ------------------------------------------------------------------------------------------
     # the subject a follow-up leans on
@@ -45,15 +45,16 @@ class Answering:
     def faq_search(self, question: str) -> list[FaqMatch]:
         return self.faq.search(question, 5) if self.faq is not None and question.strip() else []
 
-    def _vocabulary(self) -> followup.TopicVocabulary | None:
-        """Which topics words speak of, from the vetted FAQ questions (rebuilt when the FAQ reloads)."""
+    def _vocabulary(self, max_topics: int = followup.TOPICAL) -> followup.TopicVocabulary | None:
+        """Which topics words speak of, from the vetted FAQ questions (rebuilt when the FAQ reloads); a word
+        used under at most `max_topics` topics is topical."""
         entries = self.entries()
         if not entries:
             return None
-        cached = self._vocab
+        cached = self._vocab.get(max_topics)
         if cached is None or cached[0] is not entries:
-            vocab = followup.TopicVocabulary((e.topic, q) for e in entries for q in e.questions)
-            self._vocab = (entries, vocab)
+            vocab = followup.TopicVocabulary(((e.topic, q) for e in entries for q in e.questions), max_topics)
+            self._vocab[max_topics] = (entries, vocab)
             return vocab
         return cached[1]
 
@@ -121,10 +122,12 @@ class Answering:
             question = standalone
             previous = self._cited_before(subject)
             short = followup.compact(cleaned.text, subject, [p.title for p in previous])
+            focused = followup.focused(cleaned.text, subject, self._vocabulary(followup.FOCUS_TOPICS))
             searched = followup.retrieval_query(cleaned.text, standalone, subject, [p.title for p in previous])
             query = clean_message(searched, self.config.max_input_chars * 2).query
             matches = followup.best_matches([self.faq_search(question),
                                              self.faq_search(short) if followup.COMPACT_FAQ else [],
+                                             self.faq_search(focused) if focused and followup.FOCUSED_FAQ else [],
                                              *self._followup_searches(subject, own, swapped)])
 
         if is_vague(question):

@@ -81,6 +81,8 @@ class Signals:
 _END_MAX_WORDS = 8
 # A message with at least this share of accented words was typed with accents (then "con" is not "còn").
 _ACCENTED = 0.3
+# A word used under at most this many topics is topical for telling whether a message changes subject.
+TOPICAL = 2
 # Longer than this, a message pointing back still carries its own subject.
 _POINTER_MAX_WORDS = 12
 # Longer than this, a message is a question of its own.
@@ -130,7 +132,7 @@ class TopicVocabulary:
     topic). A word or word pair used under at most `max_topics` topics is topical ("tạm trú", "thai sản");
     one found everywhere ("đăng ký", "bao lâu") says nothing about what a message is about."""
 
-    def __init__(self, questions: Iterable[tuple[str, str]], max_topics: int = 2) -> None:
+    def __init__(self, questions: Iterable[tuple[str, str]], max_topics: int = 2) -> None:  # see TOPICAL
         where: dict[str, set[str]] = {}
         for topic, question in questions:
             for term in _terms(signals(question).content):
@@ -148,6 +150,14 @@ class TopicVocabulary:
         for term in _terms(tuple(content)):
             found |= self._topics.get(term, frozenset())
         return frozenset(found)
+
+    def topical(self, words: list[str]) -> list[bool]:
+        """For each folded word: whether it is topical alone or with a neighbour ("thất nghiệp", "khai sinh")."""
+        keep = [w in self._topics for w in words]
+        for i, (a, b) in enumerate(itertools.pairwise(words)):
+            if f"{a} {b}" in self._topics:
+                keep[i] = keep[i + 1] = True
+        return keep
 
     def best_topic(self, content: Iterable[str]) -> str | None:
         votes: dict[str, int] = {}
@@ -376,6 +386,28 @@ TITLES = 0.0
 # The share of the best retrieval score given to the last answer's articles that hold what a follow-up
 # asks (`answering_prior`); 0 turns it off. Measured 0.9 = 1.0 >= 1.1 on our training conversations.
 HOLDING_SHARE = 0.9
+
+
+# Also match the FAQ with the follow-up's fragment after the subject's topical words only ("trợ cấp thất
+# nghiệp" + "mỗi tháng được bao nhiêu", without "công ty giải thể"): the whole first question glued to a
+# short aspect embeds next to the entry that answered it; 0 turns it off.
+FOCUSED_FAQ = 1.0
+# A subject's word names its topic when FAQ questions use it under at most this many of the 43 topics.
+FOCUS_TOPICS = 12
+
+
+def focused(text: str, subject: Subject, vocabulary: TopicVocabulary | None) -> str | None:
+    """The follow-up's fragment after the words of the subject that name its topic, as written (None when
+    the subject has none or the vocabulary is unknown)."""
+    if vocabulary is None:
+        return None
+    words = [w for w in re.findall(r"\w+", unicodedata.normalize("NFC", subject.question)) if not w.isdigit()]
+    folded = [cue_form(w).strip() for w in words]
+    keep = vocabulary.topical(folded)
+    named = [w for w, k, f in zip(words, keep, folded, strict=True) if k and f not in FUNCTION_WORDS]
+    if not named:
+        return None
+    return f"{' '.join(dict.fromkeys(named))} {fragment(text)}".strip()
 
 
 def compact(text: str, subject: Subject, titles: Iterable[str] = ()) -> str:
