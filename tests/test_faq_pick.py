@@ -122,3 +122,27 @@ def test_a_neighbour_barely_ahead_of_another_entry_is_not_served_sure() -> None:
 def test_a_paraphrase_far_ahead_of_every_other_entry_is_served_sure_even_without_retrieval() -> None:
     picked = _answering()._pick_faq([_match(NOTICE, 0.92), _match(NEIGHBOUR, 0.1)], OTHER)
     assert picked is not None and picked.entry.id == "bao-truoc" and picked.score >= 0.5
+
+
+def test_the_wrong_answer_budget_counts_unanswerable_questions_at_the_share_citizens_send_them() -> None:
+    from bot.adapters.faq_pick_train import Case, Outcome, choose_threshold, rates, traffic_weights
+
+    def case(answerable: bool) -> Case:
+        return Case(0, [], [], [], [], [], answerable)
+
+    # training: 6 questions an entry answers, 4 none answers; citizens: 84% answerable
+    cases = [case(True)] * 6 + [case(False)] * 4
+    weights = traffic_weights(cases, 0.84)
+    assert weights[:6] == [1.0] * 6
+    assert abs(sum(weights[6:]) / sum(weights) - 0.16) < 1e-9
+    assert traffic_weights(cases, 0.0) == [1.0] * 10
+    # at p >= 0.5: four answerable questions right, one unanswerable one answered (wrong)
+    outcomes = [Outcome(0.9, True, False, w) for w in weights[:4]] + [Outcome(0.1, False, False, w) for w in weights[4:6]] \
+        + [Outcome(0.6, False, False, weights[6])] + [Outcome(0.1, False, False, w) for w in weights[7:]]
+    weighted = rates(outcomes, 0.5)
+    assert weighted["sure_right"] == round(4 / sum(weights), 3)
+    assert weighted["sure_wrong"] == round(weights[6] / sum(weights), 3) == 0.04
+    once = [Outcome(o.p, o.right, o.unsure) for o in outcomes]
+    assert rates(once, 0.5)["sure_wrong"] == 0.1
+    # the cap then admits the lower threshold that counting every question once refuses
+    assert choose_threshold(outcomes, 0.05) < choose_threshold(once, 0.05)
