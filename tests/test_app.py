@@ -314,7 +314,9 @@ async def test_answers_computed_in_a_child_process_and_switched_with_the_index(
             os.kill(current.pids[0], signal.SIGKILL)
             await r.client.post(
                 "/webhooks/telegram",
-                json=private_message(92, "Nghỉ thai sản được mấy tháng?", user_id=514),
+                # worded so the FAQ's first, by-words search (the embedded one is not ready yet) reads the leave,
+                # not the benefit paid during it
+                json=private_message(92, "Sinh con thì được nghỉ thai sản mấy tháng?", user_id=514),
                 headers=TG_HEADERS,
             )
             assert await tg.wait_until(lambda: len(tg.sent(514)) == 1, timeout=60)
