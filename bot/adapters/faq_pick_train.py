@@ -133,16 +133,16 @@ def traffic_weights(cases: Sequence[Case], covered_share: float = COVERED_SHARE)
 def cv_outcomes(cases: Sequence[Case], l2: float = 1e-2, features: tuple[str, ...] = FEATURES) -> list[Outcome]:
     """Each case's likeliest candidate by a picker fitted without its fold."""
     out = []
-    weights = dict(zip(map(id, cases), traffic_weights(cases), strict=True))
+    weighted = list(zip(cases, traffic_weights(cases), strict=True))
     for f in range(FOLDS):
-        held = [c for c in cases if c.fold == f]
+        held = [(c, w) for c, w in weighted if c.fold == f]
         if not held:
             continue
         picker = fit_picker([c for c in cases if c.fold != f], l2=l2, features=features)
-        for c in held:
+        for c, weight in held:
             probs = [picker.probability(v) for v in c.values]
             i = max(range(len(probs)), key=lambda j: (probs[j], -j))
-            out.append(Outcome(probs[i], c.right[i], c.unsure[i], weights[id(c)]))
+            out.append(Outcome(probs[i], c.right[i], c.unsure[i], weight))
     return out
 
 

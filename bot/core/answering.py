@@ -121,13 +121,15 @@ class Answering:
             # the subject of the previous question carries over ("mức phạt bao nhiêu?")
             question = standalone
             previous = self._cited_before(subject)
-            short = followup.compact(cleaned.text, subject, [p.title for p in previous])
-            focused = followup.focused(cleaned.text, subject, self._vocabulary(followup.FOCUS_TOPICS))
+            # the extra FAQ phrasings, each only when switched on
+            short = followup.compact(cleaned.text, subject, [p.title for p in previous]) if followup.COMPACT_FAQ else ""
+            focused = followup.focused(cleaned.text, subject, self._vocabulary(followup.FOCUS_TOPICS)) \
+                if followup.FOCUSED_FAQ else None
             searched = followup.retrieval_query(cleaned.text, standalone, subject, [p.title for p in previous])
             query = clean_message(searched, self.config.max_input_chars * 2).query
             matches = followup.best_matches([self.faq_search(question),
-                                             self.faq_search(short) if followup.COMPACT_FAQ else [],
-                                             self.faq_search(focused) if focused and followup.FOCUSED_FAQ else [],
+                                             self.faq_search(short) if short else [],
+                                             self.faq_search(focused) if focused else [],
                                              *self._followup_searches(subject, own, swapped)])
 
         if is_vague(question):

@@ -132,7 +132,7 @@ class TopicVocabulary:
     topic). A word or word pair used under at most `max_topics` topics is topical ("tạm trú", "thai sản");
     one found everywhere ("đăng ký", "bao lâu") says nothing about what a message is about."""
 
-    def __init__(self, questions: Iterable[tuple[str, str]], max_topics: int = 2) -> None:  # see TOPICAL
+    def __init__(self, questions: Iterable[tuple[str, str]], max_topics: int = TOPICAL) -> None:
         where: dict[str, set[str]] = {}
         for topic, question in questions:
             for term in _terms(signals(question).content):

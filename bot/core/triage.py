@@ -577,8 +577,7 @@ def own_harm(folded: str, esc: TriageResult | None) -> bool:
 def past_harm_question(folded: str) -> bool:
     """A harm that is over, told as the context of a question on what the law says ("chó nhà bên cắn con tôi
     phải khâu, họ có phải đền không"): it asks a fact, for no person, and nothing says it goes on now."""
-    return bool(_ASKS_INFO.search(folded)) and not (_NEEDS_PERSON.search(folded) or _NOW.search(folded)
-                                                    or _DANGER_NOW.search(folded))
+    return asks_for_information(folded) and not (_NOW.search(folded) or _DANGER_NOW.search(folded))
 
 
 # the sender (or their kin) just before the harm, as its subject ("tôi (lại) bị ..."), or just after, as
