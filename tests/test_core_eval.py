@@ -37,6 +37,18 @@ def test_run_chat_eval_counts_each_kind() -> None:
     assert run_chat_eval(assistant, wrong_gold)["confident_wrong_answers"] == 1
 
 
+def test_a_second_run_on_the_same_assistant_starts_in_fresh_chats() -> None:
+    # the first run opens a ticket in its first chat; were the second run's first case played in that chat,
+    # it would be attached to the open ticket instead of answered
+    assistant = Assistant(FakeRetriever(), None, ExtractiveWriter(built_at="2025-11-20"), InMemoryConversationStore(),
+                          InMemoryTicketStore(), AssistantConfig())
+    assert run_chat_eval(assistant, [{"kind": "escalate", "text": "Tôi muốn nói chuyện với luật sư"}])[
+        "escalation_recall"] == 1.0
+    question = {"kind": "answer", "text": "nghỉ thai sản được mấy tháng", "gold_ids": ["20.2.LQ.139"],
+                "must_contain_any": ["6 tháng"]}
+    assert run_chat_eval(assistant, [question])["answer_acc"] == 1.0
+
+
 def test_urgent_cases_count_only_with_emergency_numbers() -> None:
     """An urgent case (note URGENT, or kind "urgent") is right for recall when escalated; the separate
     urgent_with_numbers figure also wants 113/111/115 in the reply."""

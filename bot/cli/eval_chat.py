@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import statistics
@@ -83,10 +84,14 @@ def confident_wrong(assistant: Any, case: dict[str, Any], reply: Reply) -> bool:
     return not (gold & _cited_ids(assistant, reply))
 
 
+_RUNS = itertools.count()
+
+
 def run_chat_eval(assistant: Any, cases: Iterable[dict[str, Any]], max_chars: int = DEFAULT_MAX_CHARS,
                   details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Run every case as the first message of a fresh chat; return the metrics."""
     cases = list(cases)
+    run = next(_RUNS)
     counts = {"answer": 0, "answer_ok": 0, "escalate": 0, "escalated_ok": 0, "escalated": 0,
               "out_of_scope": 0, "refused_ok": 0, "crashes": 0, "outside_index": 0, "low_conf_ok": 0,
               "faq_ok": 0, "over_limit": 0, "confident_wrong": 0, "sure_ok": 0, "urgent": 0, "urgent_numbers": 0}
@@ -96,7 +101,9 @@ def run_chat_eval(assistant: Any, cases: Iterable[dict[str, Any]], max_chars: in
     for i, case in enumerate(cases):
         urgent = is_urgent(case)
         kind = "escalate" if urgent else case.get("kind")
-        msg = IncomingMessage(Channel.CLI, f"eval-{i}", f"eval-{i}", case.get("text") or "", f"m{i}")
+        # a chat of its own per case and per run: two files played by one assistant never share a chat
+        chat = f"eval-{run}-{i}"
+        msg = IncomingMessage(Channel.CLI, chat, chat, case.get("text") or "", f"m{run}-{i}")
         before = getattr(assistant, "failures", 0)
         t0 = time.perf_counter()
         try:
