@@ -284,16 +284,24 @@ def test_after_an_escalation_the_next_messages_go_to_the_ticket_until_moi() -> N
     chat.intent.escalate.add("gap can bo")
     opened = chat.say("cong ty khong tra luong 3 thang, toi muon gap can bo tu van")
     assert opened.kind == ReplyKind.ESCALATED and opened.ticket_id is not None
-    detail = chat.say("cuoi duoc nghi may ngay co luong")  # an FAQ question on its own: still for the staff
+    # an FAQ question on its own: it reaches the staff too, and the vetted answer comes beside the notice
+    detail = chat.say("cuoi duoc nghi may ngay co luong")
     assert detail.kind == ReplyKind.INFO and detail.ticket_id == opened.ticket_id
-    assert texts.ATTACHED_TO_TICKET.format(ticket_id=opened.ticket_id) in detail.text
+    assert detail.text.startswith(texts.ATTACHED_AND_ANSWERED.format(ticket_id=opened.ticket_id))
+    assert "03 ngày" in detail.text and detail.citations
     assert chat.tickets.tickets[opened.ticket_id].citizen_messages == 1
+    case_detail = chat.say("toi da gui don cho cty tu thang truoc")  # a detail of the case: for the staff only
+    assert case_detail.kind == ReplyKind.INFO and case_detail.ticket_id == opened.ticket_id
+    assert texts.ATTACHED_TO_TICKET.format(ticket_id=opened.ticket_id) in case_detail.text
+    assert not case_detail.citations
+    assert chat.tickets.tickets[opened.ticket_id].citizen_messages == 2
     state = chat.assistant.conversations.load(Channel.TELEGRAM, "c", "c")
-    assert [t.text for t in state.turns if t.role == "user"][-1] == "cuoi duoc nghi may ngay co luong"  # staff read it
+    assert [t.text for t in state.turns if t.role == "user"][-2:] == [  # staff read them
+        "cuoi duoc nghi may ngay co luong", "toi da gui don cho cty tu thang truoc"]
     chat.say("/moi")
     fresh = chat.say("cuoi duoc nghi may ngay co luong")
     assert fresh.kind == ReplyKind.ANSWER and "03 ngày" in fresh.text
-    assert chat.tickets.tickets[opened.ticket_id].citizen_messages == 1
+    assert chat.tickets.tickets[opened.ticket_id].citizen_messages == 2
 
 
 def test_messages_after_staff_close_the_ticket_are_answered_again() -> None:

@@ -33,7 +33,7 @@ from bot.core.replies import FAQ_PICKS, HUMAN_BUTTON, fill
 from bot.core.subscriptions import COMMAND_WORDS as SUBSCRIPTION_WORDS
 from bot.core.subscriptions import COMMANDS as SUBSCRIPTION_COMMANDS
 from bot.core.subscriptions import Subscriptions, command_reply
-from bot.core.triage import TriageResult, Verdict, triage
+from bot.core.triage import TriageResult, Verdict, asks_for_information, triage
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +191,7 @@ class Dialogue:
         if result.verdict != Verdict.BAD_INPUT:
             attached = self.escalation.attach(state, result, max_chars)
             if attached is not None:
-                return attached
+                return self._answered_beside(attached, state, cleaned, result, max_chars, own, standalone)
         reply = self._route(msg, state, cleaned, result, max_chars, own, standalone)
         notes = []
         if cleaned.truncated and reply.kind != ReplyKind.ESCALATED:
@@ -203,6 +203,22 @@ class Dialogue:
             if len(joined) <= max_chars:
                 reply.text = joined
         return reply
+
+    def _answered_beside(self, attached: Reply, state: ConversationState, cleaned: Cleaned, result: TriageResult,
+                         max_chars: int, own: list[FaqMatch], standalone: str | None) -> Reply:
+        """A question on the law sent while a ticket is open reaches staff, and a vetted FAQ answer the bot is
+        sure of is given beside it: the citizen need not wait for staff to learn a general rule ("lãi tối đa
+        bao nhiêu" while a loan-shark case waits). Anything else (a detail of the case, a danger, a question
+        the FAQ does not answer surely) only goes to the ticket."""
+        if (result.verdict != Verdict.ANSWER or attached.urgent
+                or not asks_for_information(cue_form(cleaned.text), result)):
+            return attached
+        head = texts.ATTACHED_AND_ANSWERED.format(ticket_id=attached.ticket_id)
+        answer = self.answering.answer(state, cleaned, own, standalone, max_chars - len(head) - 2)
+        if answer.kind != ReplyKind.ANSWER or answer.low_confidence or state.last_faq_id is None:
+            return attached
+        return Reply(ReplyKind.INFO, f"{head}\n\n{answer.text}", answer.citations, ticket_id=attached.ticket_id,
+                     sources=answer.sources, confidence=answer.confidence)
 
     def _intent(self, text: str) -> IntentScores | None:
         if self.intent is None or not text.strip():

@@ -172,6 +172,11 @@ ATTACHED_TO_TICKET = (
     "Mình đã chuyển tin nhắn này tới cán bộ đang xử lý yêu cầu #{ticket_id}; cán bộ sẽ trả lời bạn tại đây. "
     "Nếu muốn hỏi một câu khác, hãy gõ /moi rồi gửi câu hỏi."
 )
+# A question on the law while a ticket is open: it reaches staff, and the vetted answer follows this line.
+ATTACHED_AND_ANSWERED = (
+    "Mình đã chuyển tin nhắn này tới cán bộ đang xử lý yêu cầu #{ticket_id}; cán bộ sẽ trả lời bạn tại đây. "
+    "Trong lúc chờ, đây là quy định chung về điều bạn hỏi:"
+)
 NOTHING_FOUND = (
     "Mình chưa tìm thấy quy định phù hợp với câu hỏi này. Bạn thử diễn đạt lại (việc gì, ai, ở đâu), "
     "hoặc gõ /canbo để gặp cán bộ trợ giúp pháp lý."
