@@ -15,7 +15,7 @@ from retrieval.normalize import has_diacritics, nfc
 MIN_QUESTIONS = 2
 # Five variants is the floor a writer aims for; more (the other ways citizens put the same question) help
 # matching, up to a list staff can still read at a glance.
-MAX_QUESTIONS = 10
+MAX_QUESTIONS = 12
 ANSWER_SOFT_LIMIT = 700  # characters; longer answers are reported as a warning by the checker
 _ENTRY_KEYS = {"id", "questions", "answer", "citations", "note", "reviewed_by", "reviewed_at"}
 _CITATION_KEYS = {"doc_number", "article", "clause", "point", "article_id"}
