@@ -96,14 +96,6 @@ class Answering:
         related = [m for m in own if followup.about_subject(m.entry, subject, topics)]
         return [related, self.faq_search(swapped) if swapped else []]
 
-    def _on_subject(self, matches: list[FaqMatch], subject: followup.Subject) -> list[FaqMatch]:
-        """A follow-up's FAQ candidates, kept to the entries about its subject (see followup.SUBJECT_FAQ)."""
-        if not followup.SUBJECT_FAQ:
-            return matches
-        topics = followup.subject_topics(subject, self._vocabulary())
-        kept = [m for m in matches if followup.about_subject(m.entry, subject, topics)]
-        return kept if kept or followup.SUBJECT_FAQ == 1 else matches
-
     def set_subject(self, state: ConversationState, question: str, entry: FaqEntry | None,
                     citations: list[Citation]) -> None:
         state.last_question = question[:1000]
@@ -139,7 +131,6 @@ class Answering:
                                              self.faq_search(short) if short else [],
                                              self.faq_search(focused) if focused else [],
                                              *self._followup_searches(subject, own, swapped)])
-            matches = self._on_subject(matches, subject)
 
         if is_vague(question):
             forget_subject(state)

@@ -388,12 +388,6 @@ TITLES = 0.0
 HOLDING_SHARE = 0.9
 
 
-# A follow-up's FAQ candidates are kept to entries about its subject (its topics, or citing what the last
-# answer cited): "có mất tiền không" after a question on a lost health-insurance card is not the fee of an
-# identity card. 0: off; 1: only those (none: the law text answers); 2: only those when there are any.
-SUBJECT_FAQ = 0
-
-
 # Also match the FAQ with the follow-up's fragment after the subject's topical words only ("trợ cấp thất
 # nghiệp" + "mỗi tháng được bao nhiêu", without "công ty giải thể"): the whole first question glued to a
 # short aspect embeds next to the entry that answered it; 0 turns it off.
