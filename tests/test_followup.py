@@ -304,6 +304,20 @@ def test_after_an_escalation_the_next_messages_go_to_the_ticket_until_moi() -> N
     assert chat.tickets.tickets[opened.ticket_id].citizen_messages == 2
 
 
+def test_a_question_the_faq_does_not_answer_while_a_ticket_is_open_only_reaches_staff() -> None:
+    chat = Chat()
+    chat.intent.escalate.add("gap can bo")
+    opened = chat.say("cong ty khong tra luong 3 thang, toi muon gap can bo tu van")
+    state = chat.assistant.conversations.load(Channel.TELEGRAM, "c", "c")
+    before = (state.last_question, state.suggestions, state.last_article_ids)
+    asked = chat.say("ong ba mat thi duoc nghi may ngay")  # the law text, not a vetted answer: for the staff
+    assert asked.kind == ReplyKind.INFO and asked.ticket_id == opened.ticket_id and not asked.citations
+    assert texts.ATTACHED_TO_TICKET.format(ticket_id=opened.ticket_id) in asked.text
+    state = chat.assistant.conversations.load(Channel.TELEGRAM, "c", "c")
+    # the answer computed and not sent leaves no subject and no FAQ questions to pick with "1"
+    assert (state.last_question, state.suggestions, state.last_article_ids) == before
+
+
 def test_messages_after_staff_close_the_ticket_are_answered_again() -> None:
     chat = Chat()
     chat.intent.escalate.add("gap can bo")

@@ -15,6 +15,7 @@ The state lives in `ConversationState`; these are its transitions:
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 from dataclasses import dataclass
@@ -36,6 +37,9 @@ from bot.core.subscriptions import Subscriptions, command_reply
 from bot.core.triage import TriageResult, Verdict, asks_for_information, triage
 
 log = logging.getLogger(__name__)
+
+# What answering a question changes in a chat's state (the subject and the FAQ questions offered)
+_ANSWER_STATE = ("last_question", "subject_terms", "subject_topic", "last_article_ids", "last_faq_id", "suggestions")
 
 # Commands: the slash form on every channel, and the same thing typed in words.
 _COMMANDS = {
@@ -214,8 +218,13 @@ class Dialogue:
                 or not asks_for_information(cue_form(cleaned.text), result)):
             return attached
         head = texts.ATTACHED_AND_ANSWERED.format(ticket_id=attached.ticket_id)
+        # answering sets the subject and the FAQ questions offered as "1", "2", "3": an answer not sent
+        # must leave them as they were
+        kept = {name: copy.copy(getattr(state, name)) for name in _ANSWER_STATE}
         answer = self.answering.answer(state, cleaned, own, standalone, max_chars - len(head) - 2)
         if answer.kind != ReplyKind.ANSWER or answer.low_confidence or state.last_faq_id is None:
+            for name, value in kept.items():
+                setattr(state, name, value)
             return attached
         return Reply(ReplyKind.INFO, f"{head}\n\n{answer.text}", answer.citations, ticket_id=attached.ticket_id,
                      sources=answer.sources, confidence=answer.confidence)
