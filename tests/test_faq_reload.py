@@ -66,3 +66,24 @@ def test_a_broken_file_is_skipped_and_the_rest_keeps_answering(tmp_path: Path) -
     clock.now = 5.0
     top = faq.search("nghi phep nam may ngay")
     assert top and top[0].entry.id == "lao-dong-001"
+
+
+def test_a_rebuilt_faq_matches_as_a_fresh_one_including_an_edited_variant() -> None:
+    # a rebuild reuses the last build's word features: the edited variant must be read anew, the others
+    # must give the same scores as a build from nothing
+    from bot.core import faq_match
+    from bot.core.faq_match import FaqMatcher
+    from bot.core.ports import FaqEntry
+
+    def entries(variant: str) -> list[FaqEntry]:
+        return [FaqEntry("leave", "t", ["Nghỉ phép năm được mấy ngày?", variant], "12 ngày.", []),
+                FaqEntry("fine", "t", ["Vượt đèn đỏ bị phạt bao nhiêu?", "vuot den do phat bn"], "Phạt tiền.", [])]
+
+    FaqMatcher(entries("nghi phep nam may ngay"))
+    rebuilt = FaqMatcher(entries("tien luong ngay nghi tet"))
+    faq_match._LAST_BUILD.clear()
+    fresh = FaqMatcher(entries("tien luong ngay nghi tet"))
+    for question in ("tết được trả lương không", "nghi phep may ngay", "vuot den do"):
+        assert [(m.entry.id, round(m.score, 6)) for m in rebuilt.search(question, 2)] == \
+            [(m.entry.id, round(m.score, 6)) for m in fresh.search(question, 2)]
+    assert rebuilt.search("tết được trả lương không", 1)[0].entry.id == "leave"  # the edited variant counts

@@ -201,7 +201,7 @@ class YamlFaqSearch:
             split = [answer_sentences(e.answer) for e in entries]
             self._sentence_starts = np.cumsum([0, *(len(s) for s in split)]).astype(np.int64)
             self._sentences = np.asarray(vectors.passages([t for s in split for t in s]), dtype=np.float32)
-        self._variant_words = [content_words(q) for e in entries for q in e.questions]
+        self._variant_words = self.matcher.variant_words()
         self._answer_words = [content_words(e.answer, whole=True) for e in entries]
         self._gives = [gives(e.answer) for e in entries]
 

@@ -41,6 +41,28 @@ def features(text: str, *, expand: bool = True) -> dict[str, float]:
     return out
 
 
+# The features of the last FAQ built in this process, by question variant: the FAQ is built again on every
+# reload and index switch (and for every assistant a test builds) while its 20,000 variants rarely change,
+# and computing them is most of the build. Only the latest build's variants are kept, so it never outgrows
+# the FAQ; each build swaps in a new dict, so builds in two threads at once stay correct.
+_LAST_BUILD: dict[str, dict[str, float]] = {}
+
+
+def variant_features(questions: list[str]) -> list[dict[str, float]]:
+    """`features` of each question variant (the dicts are shared between builds: never mutate them)."""
+    global _LAST_BUILD
+    done = _LAST_BUILD
+    out = [done[q] if q in done else features(q) for q in questions]
+    _LAST_BUILD = dict(zip(questions, out, strict=True))
+    return out
+
+
+def content_of(feats: dict[str, float]) -> frozenset[str]:
+    """`content_words` of a question from its `features` (its content syllables weigh 1.0, legal-term
+    syllables added by the expansion 0.5, bigrams carry "_")."""
+    return frozenset(t for t, w in feats.items() if w == 1.0 and "_" not in t)
+
+
 def content_words(text: str, *, whole: bool = False) -> frozenset[str]:
     """Folded content syllables of a question (or, `whole`, of any text such as an answer): what coverage counts."""
     if whole:
@@ -94,10 +116,10 @@ class FaqMatcher:
 
     def __init__(self, entries: Iterable[FaqEntry]) -> None:
         self.entries = list(entries)
-        self._variants: list[tuple[int, dict[str, float]]] = []
-        for i, e in enumerate(self.entries):
-            for q in e.questions:
-                self._variants.append((i, features(q)))
+        owners = [i for i, e in enumerate(self.entries) for _ in e.questions]
+        questions = [q for e in self.entries for q in e.questions]
+        self._variants: list[tuple[int, dict[str, float]]] = list(zip(owners, variant_features(questions),
+                                                                      strict=True))
         n = len(self._variants) or 1
         df: dict[str, int] = {}
         for _, f in self._variants:
@@ -118,6 +140,10 @@ class FaqMatcher:
     def idf(self, term: str) -> float:
         """A term's idf over the question variants (an unknown term: the largest)."""
         return self._idf.get(term, self._default_idf)
+
+    def variant_words(self) -> list[frozenset[str]]:
+        """`content_words` of each question variant, in variant order."""
+        return [content_of(f) for _, f in self._variants]
 
     @property
     def owners(self) -> list[int]:
