@@ -223,7 +223,7 @@ async def test_damaged_new_build_keeps_the_old_one_serving_and_health_degraded(
         async def ok() -> bool:
             return (await _health(r.client))[1]["status"] == "ok"
 
-        # switching back builds the assistant again, FAQ included (20,148 variants: about 15 s on one core)
+        # switching back builds the assistant again, FAQ included
         await await_until(ok, "/healthz to say ok", timeout=90)
 
 
