@@ -87,3 +87,13 @@ def test_a_rebuilt_faq_matches_as_a_fresh_one_including_an_edited_variant() -> N
         assert [(m.entry.id, round(m.score, 6)) for m in rebuilt.search(question, 2)] == \
             [(m.entry.id, round(m.score, 6)) for m in fresh.search(question, 2)]
     assert rebuilt.search("tết được trả lương không", 1)[0].entry.id == "leave"  # the edited variant counts
+
+
+def test_the_content_words_read_off_a_variants_features_are_those_of_the_question_itself() -> None:
+    # a rebuild takes each variant's content words from its cached features (content_of) instead of
+    # reading the question again (content_words): the two must agree, legal-term expansion and teencode included
+    from bot.core.faq_match import content_of, content_words, features
+
+    for question in ("Nghỉ phép năm được mấy ngày?", "cty ko tra luong 2 thang thi kien o dau",
+                     "bị đuổi việc khi đang mang bầu thì sao", "vuot den do xe may phat bn", "lam so do lan dau"):
+        assert content_of(features(question)) == content_words(question), question

@@ -269,6 +269,11 @@ class Answering:
                      buttons=buttons, sources=shown, low_confidence=True)
 
 
+# What `Answering.answer` may change in a chat's state: the subject (the fields below `forget_subject` clears)
+# and the FAQ questions offered as "1", "2", "3".
+ANSWER_STATE = ("last_question", "subject_terms", "subject_topic", "last_article_ids", "last_faq_id", "suggestions")
+
+
 def forget_subject(state: ConversationState) -> None:
     """An escalation, a refusal or a vague message ends the subject: the next message is a new question."""
     state.last_question = None

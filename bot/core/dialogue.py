@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.core import followup, texts
-from bot.core.answering import Answering, forget_subject
+from bot.core.answering import ANSWER_STATE, Answering, forget_subject
 from bot.core.clean import Cleaned, clean_message, cue_form
 from bot.core.config import AssistantConfig
 from bot.core.escalation import Escalation
@@ -37,9 +37,6 @@ from bot.core.subscriptions import Subscriptions, command_reply
 from bot.core.triage import TriageResult, Verdict, asks_for_information, triage
 
 log = logging.getLogger(__name__)
-
-# What answering a question changes in a chat's state (the subject and the FAQ questions offered)
-_ANSWER_STATE = ("last_question", "subject_terms", "subject_topic", "last_article_ids", "last_faq_id", "suggestions")
 
 # Commands: the slash form on every channel, and the same thing typed in words.
 _COMMANDS = {
@@ -220,7 +217,7 @@ class Dialogue:
         head = texts.ATTACHED_AND_ANSWERED.format(ticket_id=attached.ticket_id)
         # answering sets the subject and the FAQ questions offered as "1", "2", "3": an answer not sent
         # must leave them as they were
-        kept = {name: copy.copy(getattr(state, name)) for name in _ANSWER_STATE}
+        kept = {name: copy.copy(getattr(state, name)) for name in ANSWER_STATE}
         answer = self.answering.answer(state, cleaned, own, standalone, max_chars - len(head) - 2)
         if answer.kind != ReplyKind.ANSWER or answer.low_confidence or state.last_faq_id is None:
             for name, value in kept.items():

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from retrieval.faq import (
+    YAML_LOADER,
     Citation,
     FaqRecord,
     Problem,
@@ -239,14 +240,10 @@ def _source_files(src: Path) -> list[Path]:
     )
 
 
-# a safe loader, the C one when PyYAML has it: an exported FAQ holds 20,000 question variants
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def _faq_from_yaml(path: Path, problems: list[Problem]) -> list[FaqRecord] | None:
     """Records of a FAQ YAML file (one topic, or a stream of topics as `kb export` writes); None if not FAQ."""
     try:
-        docs = [d for d in yaml.load_all(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER) if d is not None]
+        docs = [d for d in yaml.load_all(path.read_text(encoding="utf-8"), Loader=YAML_LOADER) if d is not None]
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         problems.append(Problem(str(path), "", f"not readable YAML ({exc})"))
         return []
