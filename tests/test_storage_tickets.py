@@ -190,3 +190,24 @@ def test_faq_proposal_needs_an_admin_decision(
     assert proposals.list(status="approved")[0].faq_id == "bhxh-thai-san-1"
     with pytest.raises(ValueError):
         proposals.decide(pid, boss, approve=False)
+
+
+def test_the_same_request_handled_twice_opens_one_ticket_and_a_later_one_a_new_ticket(
+    tickets: SqlTicketStore, staff: StaffStore, clock: Clock
+) -> None:
+    # a worker whose lease ran out and the worker that took the update over both reach the escalation
+    first = tickets.open_ticket(draft("Tôi bị chủ nhà đuổi ra khỏi phòng trọ giữa đêm", user="u7"))
+    again = tickets.open_ticket(draft("Tôi bị chủ nhà đuổi ra khỏi phòng trọ giữa đêm", user="u7"))
+    assert again == first
+    # another chat, or another message of the same chat, is a request of its own
+    assert tickets.open_ticket(draft("Tôi bị chủ nhà đuổi ra khỏi phòng trọ giữa đêm", user="u8")) != first
+    other = tickets.open_ticket(draft("Chủ nhà giữ tiền cọc không trả", user="u7"))
+    assert other != first
+    # once staff resolved it, or long after, the same words open a new ticket
+    lan = staff.create("lan@tgpl.gov.vn", "argon2$hash").id
+    assert tickets.claim(first, lan)
+    tickets.resolve(first, lan)
+    reopened = tickets.open_ticket(draft("Tôi bị chủ nhà đuổi ra khỏi phòng trọ giữa đêm", user="u7"))
+    assert reopened not in (first, other)
+    clock.advance(11 * 60)
+    assert tickets.open_ticket(draft("Tôi bị chủ nhà đuổi ra khỏi phòng trọ giữa đêm", user="u7")) != reopened

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.core import confidence, followup, texts
+from bot.core import confidence, faq_pick, followup, texts
 from bot.core.clean import Cleaned, clean_message, legal_terms
 from bot.core.config import AssistantConfig
 from bot.core.models import Button, ButtonAction, Citation, Passage, Reply, ReplyKind
@@ -161,6 +161,8 @@ class Answering:
             matches = [m for m in matches if m.entry.id != last or followup.covers(m.entry.answer, cleaned.text)
                        or (person is not None and followup.covers(m.entry.answer, person))]
         faq_reply = self._faq_answer(matches, passages, max_chars)
+        if faq_reply is None and subject is not None:
+            faq_reply = self._fitting_answer(cleaned.text, subject, matches, passages, max_chars)
         if faq_reply is not None and followup.repeats(faq_reply[0].text, state.turns, cleaned.text):
             # never the previous reply word for word to a different message: what answers it comes first
             sentence = followup.focus_sentence(faq_reply[1].answer, cleaned.text)
@@ -174,6 +176,10 @@ class Answering:
         asked = subject.question if subject is not None else question
         if faq_reply is not None:
             reply, entry = faq_reply
+            if subject is not None and entry.id != subject.faq_id and followup.SHIFT_SUBJECT:
+                # a follow-up answered by another vetted entry moved the subject on ("còn trợ cấp thất nghiệp
+                # thì sao" after severance pay): the next one is read against the question that entry answers
+                asked = entry.questions[0]
             self.set_subject(state, asked, entry, reply.citations)
             return reply
         focus = followup.clause_focus(cleaned.text, question, passages[: self.config.cite_k]) if subject else scoring
@@ -197,6 +203,25 @@ class Answering:
             if ok and (best is None or value > best[0]):
                 best = (value, m)
         return best[1] if best else None
+
+    def _fitting_answer(self, text: str, subject: followup.Subject, matches: list[FaqMatch],
+                        passages: list[Passage], max_chars: int) -> tuple[Reply, FaqEntry] | None:
+        """A follow-up naming a new element of its subject, answered by the vetted entry about the subject that
+        speaks of it (`followup.fitting_entry`) when the picker finds it likely enough."""
+        picker = self.config.faq_picker
+        if picker is None or followup.FITTING_SURE >= 1 or not picker.applicable(matches):
+            return None
+        fit = followup.fitting_entry(text, subject, matches, followup.subject_topics(subject, self._vocabulary()))
+        if fit is None:
+            return None
+        values = faq_pick.candidate_features(matches, passages, self.config.faq_agree_k)[matches.index(fit)]
+        probability = picker.probability(values)
+        # ... and law retrieval for the follow-up finds one of the articles it cites: an entry that only
+        # shares the new element ("cấp cứu" on a bicycle after a question on a motorbike) is not it
+        if probability < followup.FITTING_SURE or (followup.FITTING_RETRIEVED and values["law_rank"] <= 0):
+            return None
+        reply = self.faq_reply(fit.entry, probability, max_chars)
+        return (reply, fit.entry) if reply is not None else None
 
     def _faq_answer(self, matches: list[FaqMatch], retrieved: list[Passage],
                     max_chars: int) -> tuple[Reply, FaqEntry] | None:

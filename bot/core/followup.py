@@ -493,3 +493,63 @@ def leans_on(text: str) -> bool:
     conversation it asks about the subject ("có bị trừ điểm không", "mất bao lâu mới có giấy")."""
     s = signals(text)
     return 0 < s.words <= _POINTER_MAX_WORDS and len(s.content) <= 4
+
+
+# A follow-up that names a new element of its subject ("nếu là xe đạp thì sao" after the fine for riding a
+# motorbike after a beer) is answered by the vetted entry about the subject that speaks of that element: the
+# picker, fitted on first questions, reads the subject's words glued to the fragment and stays unsure. Such an
+# entry answers when the picker gives it at least this probability; 1 turns the rule off.
+FITTING_SURE = 0.15
+# ... and when its questions and answer hold at least this share of the subject's key words (the entry about
+# the same situation, not one that merely shares the new element).
+FITTING_SUBJECT = 0.5
+# ... and when law retrieval for the follow-up finds one of the articles it cites (1: required).
+FITTING_RETRIEVED = 1.0
+# After a follow-up answered by another vetted entry, that entry's question becomes the subject (0: the
+# subject stays the first question).
+SHIFT_SUBJECT = 1.0
+# A fragment with no content word ("làm ở đâu") is matched by its frame words in the entries' questions (0: off).
+FITTING_FRAME = 1.0
+# Particles and pointers that say nothing of what a fragment asks (folded; Vietnamese closed word classes).
+_PARTICLES = frozenset(["a", "ak", "ah", "ha", "nhi", "nhe", "nha", "vay", "v", "z", "thi", "sao", "co", "khong",
+                        "ko", "k", "hong", "the", "con", "ma", "la", "roi", "nao", "oi", "u", "uh", "ok", "da", "vang",
+                        "cho", "hoi", "xin", "toi", "em", "minh", "tui", "anh", "chi", "ban"])
+
+
+def _said(entry: FaqEntry) -> set[str]:
+    """The folded words of an entry's questions and answer, and each adjacent pair written as one ("ô tô" is
+    also typed "oto")."""
+    words: set[str] = set()
+    for text in (*entry.questions, entry.answer):
+        folded = _words(cue_form(text))
+        words.update(folded)
+        words.update(a + b for a, b in itertools.pairwise(folded))
+    return words
+
+
+def fitting_entry(text: str, subject: Subject, matches: Iterable[FaqMatch],
+                  topics: frozenset[str]) -> FaqMatch | None:
+    """The candidate about the subject that speaks of every content word of the follow-up's fragment, and of
+    most of the subject's key words (None when the fragment names nothing or no candidate fits)."""
+    rest = fragment(text)
+    asked = set(signals(rest).content)
+    # a fragment of frame words only ("làm ở đâu", "mỗi tháng được bao nhiêu") asks what an entry's own
+    # questions ask: they must hold those words, not merely its answer (where "làm", "ở" are everywhere)
+    frame = set() if asked or not FITTING_FRAME else set(_words(cue_form(rest))) - _PARTICLES
+    if not asked and not frame:
+        return None
+    terms = {cue_form(t).strip() for t in subject.terms} - asked - frame
+    best: tuple[float, FaqMatch] | None = None
+    for m in matches:
+        if m.entry.id == subject.faq_id or not about_subject(m.entry, subject, topics):
+            continue
+        said = _said(m.entry)
+        if not asked <= said or not frame <= _said(dataclasses.replace(m.entry, answer="")):
+            continue
+        held = sum(t in said for t in terms) / len(terms) if terms else 0.0
+        if terms and held < FITTING_SUBJECT:
+            continue
+        value = held + m.score
+        if best is None or value > best[0]:
+            best = (value, m)
+    return best[1] if best else None

@@ -29,6 +29,10 @@ from bot.storage.schema import (
 )
 from bot.storage.statuses import TicketStatus
 
+# An unresolved ticket of the same chat and message opened this recently is the same request (a redelivery
+# or a second worker finishing an update whose lease ran out), not a new one.
+SAME_TICKET_WINDOW = dt.timedelta(minutes=10)
+
 URGENCY_ORDER = ("urgent", "high", "normal")
 UNRESOLVED = (TicketStatus.OPEN, TicketStatus.CLAIMED)
 
@@ -175,11 +179,27 @@ class SqlTicketStore:
     # ------------------------------------------------------------------ the core's port
 
     def open_ticket(self, draft: TicketDraft) -> int:
+        """A new ticket for the draft, or the chat's unresolved ticket opened for the same message a moment ago
+        (the same update handled twice is one request for a person)."""
         now = self.clock()
         channel = str(draft.channel)
         with self.db.session() as s:
             uid = ensure_user(s, channel, draft.user_id, now)
             conv = ensure_conversation(s, uid, channel, draft.chat_id, now)
+            # the chat's row is locked while we look: two workers redoing one update (a lease ran out while
+            # the first was still at it) open one ticket, not two
+            s.execute(sa.select(type(conv).id).where(type(conv).id == conv.id).with_for_update())
+            same = s.scalars(
+                sa.select(Ticket.id).where(
+                    Ticket.channel == channel,
+                    Ticket.chat_id == str(draft.chat_id),
+                    Ticket.status.in_(UNRESOLVED),
+                    Ticket.question == draft.question,
+                    Ticket.created_at >= now - SAME_TICKET_WINDOW,
+                ).order_by(Ticket.id).limit(1)
+            ).first()
+            if same is not None:
+                return int(same)
             ticket = Ticket(
                 status=TicketStatus.OPEN,
                 category=draft.category[:64],
@@ -426,7 +446,7 @@ class SqlTicketStore:
                     sa.update(Ticket)
                     .where(
                         Ticket.id == ticket_id,
-                        Ticket.status != TicketStatus.RESOLVED,
+                        Ticket.status.in_(UNRESOLVED),
                         sa.or_(Ticket.assignee_id.is_(None), Ticket.assignee_id == staff_id),
                     )
                     .values(status=TicketStatus.CLAIMED, assignee_id=staff_id, updated_at=now)
