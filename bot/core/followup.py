@@ -516,11 +516,10 @@ _PARTICLES = frozenset(["a", "ak", "ah", "ha", "nhi", "nhe", "nha", "vay", "v", 
                         "cho", "hoi", "xin", "toi", "em", "minh", "tui", "anh", "chi", "ban"])
 
 
-def _said(entry: FaqEntry) -> set[str]:
-    """The folded words of an entry's questions and answer, and each adjacent pair written as one ("ô tô" is
-    also typed "oto")."""
+def _said(texts: Iterable[str]) -> set[str]:
+    """The folded words of `texts`, and each adjacent pair written as one ("ô tô" is also typed "oto")."""
     words: set[str] = set()
-    for text in (*entry.questions, entry.answer):
+    for text in texts:
         folded = _words(cue_form(text))
         words.update(folded)
         words.update(a + b for a, b in itertools.pairwise(folded))
@@ -543,8 +542,9 @@ def fitting_entry(text: str, subject: Subject, matches: Iterable[FaqMatch],
     for m in matches:
         if m.entry.id == subject.faq_id or not about_subject(m.entry, subject, topics):
             continue
-        said = _said(m.entry)
-        if not asked <= said or not frame <= _said(dataclasses.replace(m.entry, answer="")):
+        in_questions = _said(m.entry.questions)
+        said = in_questions | _said([m.entry.answer])
+        if not asked <= said or not frame <= in_questions:
             continue
         held = sum(t in said for t in terms) / len(terms) if terms else 0.0
         if terms and held < FITTING_SUBJECT:

@@ -188,7 +188,7 @@ class SqlTicketStore:
             conv = ensure_conversation(s, uid, channel, draft.chat_id, now)
             # the chat's row is locked while we look: two workers redoing one update (a lease ran out while
             # the first was still at it) open one ticket, not two
-            s.execute(sa.select(type(conv).id).where(type(conv).id == conv.id).with_for_update())
+            s.execute(sa.select(Conversation.id).where(Conversation.id == conv.id).with_for_update())
             same = s.scalars(
                 sa.select(Ticket.id).where(
                     Ticket.channel == channel,
