@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from bot.core import confidence, faq_pick, followup, texts
-from bot.core.clean import Cleaned, clean_message, legal_terms
+from bot.core import aspects, confidence, faq_pick, followup, texts
+from bot.core.clean import Cleaned, clean_message, cue_form, legal_terms
 from bot.core.config import AssistantConfig
 from bot.core.models import Button, ButtonAction, Citation, Passage, Reply, ReplyKind
 from bot.core.ports import AnswerWriter, ConversationState, FaqEntry, FaqMatch, FaqSearch, Retriever
@@ -13,6 +13,11 @@ from bot.core.replies import ANSWER_BUTTONS, FAQ_PICKS, HUMAN_BUTTON, join_fitti
 from bot.core.triage import is_vague, topic_only
 
 log = logging.getLogger(__name__)
+
+# A bare follow-up asking an aspect of the subject's procedure ("làm ở đâu", "có mất phí không") is answered
+# from the article whose heading names that aspect of it (bot/core/aspects.py): 1 before the vetted FAQ is
+# tried for the follow-up (after it, for one that names a thing of its own), 0.5 always after it, 0 never.
+ASPECT_FOLLOWUPS = 1.0
 
 
 def article_or_none(retriever: Retriever, article_id: str) -> Passage | None:
@@ -160,10 +165,18 @@ class Answering:
             person = followup.person_named(cleaned.text) if swapped else None
             matches = [m for m in matches if m.entry.id != last or followup.covers(m.entry.answer, cleaned.text)
                        or (person is not None and followup.covers(m.entry.answer, person))]
-        faq_reply = self._faq_answer(matches, passages, max_chars)
+        # a bare aspect ("làm ở đâu") before the vetted FAQ, which reads it glued to the subject's question; one
+        # naming a thing of its own ("đăng ký giám hộ ở đâu") is nearly a question of its own: the FAQ first
+        faq_reply = self._aspect_answer(cleaned.text, subject, previous, max_chars, bare=True) \
+            if subject is not None and ASPECT_FOLLOWUPS >= 1 else None
+        if faq_reply is None:
+            faq_reply = self._faq_answer(matches, passages, max_chars)
         if faq_reply is None and subject is not None:
             faq_reply = self._fitting_answer(cleaned.text, subject, matches, passages, max_chars)
-        if faq_reply is not None and followup.repeats(faq_reply[0].text, state.turns, cleaned.text):
+        if faq_reply is None and subject is not None and ASPECT_FOLLOWUPS > 0:
+            faq_reply = self._aspect_answer(cleaned.text, subject, previous, max_chars, bare=ASPECT_FOLLOWUPS >= 1)
+        if faq_reply is not None and faq_reply[1] is not None \
+                and followup.repeats(faq_reply[0].text, state.turns, cleaned.text):
             # never the previous reply word for word to a different message: what answers it comes first
             sentence = followup.focus_sentence(faq_reply[1].answer, cleaned.text)
             if sentence is None:
@@ -176,7 +189,8 @@ class Answering:
         asked = subject.question if subject is not None else question
         if faq_reply is not None:
             reply, entry = faq_reply
-            if subject is not None and entry.id != subject.faq_id and followup.SHIFT_SUBJECT:
+            if entry is not None and subject is not None and entry.id != subject.faq_id and followup.SHIFT_SUBJECT \
+                    and not self._asks_aspect(cleaned.text):
                 # a follow-up answered by another vetted entry moved the subject on ("còn trợ cấp thất nghiệp
                 # thì sao" after severance pay): the next one is read against the question that entry answers
                 asked = entry.questions[0]
@@ -222,6 +236,58 @@ class Answering:
             return None
         reply = self.faq_reply(fit.entry, probability, max_chars)
         return (reply, fit.entry) if reply is not None else None
+
+    @staticmethod
+    def _asks_aspect(text: str) -> bool:
+        return ASPECT_FOLLOWUPS > 0 and aspects.asked(followup.fragment(text)) is not None
+
+    def _aspect_answer(self, text: str, subject: followup.Subject, previous: list[Passage], max_chars: int,
+                       bare: bool = False) -> tuple[Reply, FaqEntry | None] | None:
+        """A bare follow-up asking where, with which papers, at what fee or within what time the subject's
+        procedure is done: the article whose heading names that aspect of it ("Thẩm quyền đăng ký khai sinh"
+        for "làm ở đâu" after a birth registration), in the words of a vetted entry that cites it and asks
+        the same, else quoted from the law. None when no heading names it (the other routes then try).
+        `bare`: only a follow-up that names no thing of its own."""
+        got = aspects.asked(followup.fragment(text))
+        if got is None:
+            return None
+        thing = aspects.thing_words(got, subject.terms, [p.title for p in previous])
+        own = bool(got.thing) and thing == got.thing
+        if not thing or (bare and own):
+            return None
+        written = followup.fragment(text) if own else " ".join(
+            t for t in subject.terms if cue_form(t).strip() in thing)
+        try:
+            passages = self.retriever.search(aspects.query(got, [written]), aspects.SEARCH_K)
+        except Exception:
+            log.exception("aspect search failed")
+            return None
+        found = aspects.article(passages, got, thing, [] if own else [p.doc_number for p in previous],
+                                followup.fragment(text) if own else subject.question)
+        if found is None:
+            return None
+        entry = self._entry_asking(found, got, thing, subject)
+        if entry is not None:
+            reply = self.faq_reply(entry, 1.0, max_chars)
+            if reply is not None:
+                return reply, entry
+        focus = " ".join([*got.aspect.titles, written])
+        out = self.writer.write(focus, [found], max_chars)
+        return Reply(ReplyKind.ANSWER, out.text, citations=list(out.citations), buttons=list(ANSWER_BUTTONS),
+                     sources=[found], confidence=aspects.share_named(found.title, thing)), None
+
+    def _entry_asking(self, found: Passage, got: aspects.Asked, thing: tuple[str, ...],
+                      subject: followup.Subject) -> FaqEntry | None:
+        """The vetted entry resting on `found` (its first citation: the article its author built the answer on)
+        with a question of its own asking the aspect of the whole thing; never the one that answered the
+        subject. An entry that only cites it beside another ("trích lục" copies citing the fee article too)
+        answers another question."""
+        for e in self.entries():
+            if e.id == subject.faq_id or not e.citations or e.citations[0].article_id != found.article_id:
+                continue
+            if any(aspects.entry_asks([q], got) and set(thing) <= followup.said([q]) for q in e.questions):
+                return e
+        return None
 
     def _faq_answer(self, matches: list[FaqMatch], retrieved: list[Passage],
                     max_chars: int) -> tuple[Reply, FaqEntry] | None:

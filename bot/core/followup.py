@@ -9,6 +9,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bot.core import aspects
 from bot.core.clean import accent_ratio, cue_form
 from bot.core.models import Passage
 from bot.core.ports import FaqEntry, FaqMatch, Turn
@@ -83,6 +84,9 @@ _END_MAX_WORDS = 8
 _ACCENTED = 0.3
 # A word used under at most this many topics is topical for telling whether a message changes subject.
 TOPICAL = 2
+# A short message asking an aspect (place, papers, fee, time limit) of nothing it names continues the subject
+# (0: it is judged by its words like any other).
+ASPECTS_LEAN = 1.0
 # Longer than this, a message pointing back still carries its own subject.
 _POINTER_MAX_WORDS = 12
 # Longer than this, a message is a question of its own.
@@ -203,6 +207,9 @@ def is_followup(text: str, subject: Subject | None, vocabulary: TopicVocabulary 
             return False
         elsewhere = bool(own) and not (own & theirs)
         return not (previous and situation and elsewhere and not answering_prior(previous, text))
+    asked = aspects.asked(text) if ASPECTS_LEAN else None
+    if asked is not None and not asked.thing and s.words <= _POINTER_MAX_WORDS:
+        return True  # an aspect of nothing it names ("có mất phí không", "nộp ở đâu"): of the subject
     # words no FAQ question uses may name a subject of their own: two of them are enough to say so
     unknown = len(vocabulary.unknown(s.content)) if vocabulary is not None else 0
     if not own and own_topic is None and unknown < 2 and s.words <= _POINTER_MAX_WORDS:
@@ -516,7 +523,7 @@ _PARTICLES = frozenset(["a", "ak", "ah", "ha", "nhi", "nhe", "nha", "vay", "v", 
                         "cho", "hoi", "xin", "toi", "em", "minh", "tui", "anh", "chi", "ban"])
 
 
-def _said(texts: Iterable[str]) -> set[str]:
+def said(texts: Iterable[str]) -> set[str]:
     """The folded words of `texts`, and each adjacent pair written as one ("ô tô" is also typed "oto")."""
     words: set[str] = set()
     for text in texts:
@@ -542,11 +549,11 @@ def fitting_entry(text: str, subject: Subject, matches: Iterable[FaqMatch],
     for m in matches:
         if m.entry.id == subject.faq_id or not about_subject(m.entry, subject, topics):
             continue
-        in_questions = _said(m.entry.questions)
-        said = in_questions | _said([m.entry.answer])
-        if not asked <= said or not frame <= in_questions:
+        in_questions = said(m.entry.questions)
+        spoken = in_questions | said([m.entry.answer])
+        if not asked <= spoken or not frame <= in_questions:
             continue
-        held = sum(t in said for t in terms) / len(terms) if terms else 0.0
+        held = sum(t in spoken for t in terms) / len(terms) if terms else 0.0
         if terms and held < FITTING_SUBJECT:
             continue
         value = held + m.score

@@ -1,4 +1,4 @@
-"""Triage vocabulary read from triage_lexicon.yaml (data with sources) and turned into whole-word patterns."""
+"""Vocabulary read from triage_lexicon.yaml (data with sources: triage cues, follow-up aspects) as whole-word patterns."""
 
 from __future__ import annotations
 
