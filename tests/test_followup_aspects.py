@@ -121,3 +121,10 @@ def test_a_short_aspect_question_continues_the_subject() -> None:
     subject = followup.Subject(BIRTH_QUESTION, followup.key_terms(BIRTH_QUESTION), "Hộ tịch")
     # it would match a vetted answer of another topic on its own ("mất tiền" of a scam), yet asks the subject's fee
     assert followup.is_followup("có mất tiền không", subject, own_topic="Lừa đảo trực tuyến")
+
+
+def test_a_fragment_naming_a_thing_of_its_own_gets_its_heading_when_no_vetted_entry_answers() -> None:
+    answering = _answering()
+    state = _after(answering, BIRTH_QUESTION, [DUTY_BIRTH])
+    # the place of another procedure than the subject's: read after the FAQ (none here), not skipped
+    assert _ask(answering, state, "vậy còn đăng ký khai tử ở đâu")[1] == [PLACE_DEATH.article_id]

@@ -167,14 +167,16 @@ class Answering:
                        or (person is not None and followup.covers(m.entry.answer, person))]
         # a bare aspect ("làm ở đâu") before the vetted FAQ, which reads it glued to the subject's question; one
         # naming a thing of its own ("đăng ký giám hộ ở đâu") is nearly a question of its own: the FAQ first
-        faq_reply = self._aspect_answer(cleaned.text, subject, previous, max_chars, bare=True) \
+        faq_reply = self._aspect_answer(cleaned.text, subject, previous, max_chars, own=False) \
             if subject is not None and ASPECT_FOLLOWUPS >= 1 else None
         if faq_reply is None:
             faq_reply = self._faq_answer(matches, passages, max_chars)
         if faq_reply is None and subject is not None:
             faq_reply = self._fitting_answer(cleaned.text, subject, matches, passages, max_chars)
         if faq_reply is None and subject is not None and ASPECT_FOLLOWUPS > 0:
-            faq_reply = self._aspect_answer(cleaned.text, subject, previous, max_chars, bare=ASPECT_FOLLOWUPS >= 1)
+            # (a bare one was tried above: its search is not run twice)
+            faq_reply = self._aspect_answer(cleaned.text, subject, previous, max_chars,
+                                            own=True if ASPECT_FOLLOWUPS >= 1 else None)
         if faq_reply is not None and faq_reply[1] is not None \
                 and followup.repeats(faq_reply[0].text, state.turns, cleaned.text):
             # never the previous reply word for word to a different message: what answers it comes first
@@ -242,28 +244,28 @@ class Answering:
         return ASPECT_FOLLOWUPS > 0 and aspects.asked(followup.fragment(text)) is not None
 
     def _aspect_answer(self, text: str, subject: followup.Subject, previous: list[Passage], max_chars: int,
-                       bare: bool = False) -> tuple[Reply, FaqEntry | None] | None:
+                       own: bool | None = None) -> tuple[Reply, FaqEntry | None] | None:
         """A bare follow-up asking where, with which papers, at what fee or within what time the subject's
         procedure is done: the article whose heading names that aspect of it ("Thẩm quyền đăng ký khai sinh"
         for "làm ở đâu" after a birth registration), in the words of a vetted entry that cites it and asks
         the same, else quoted from the law. None when no heading names it (the other routes then try).
-        `bare`: only a follow-up that names no thing of its own."""
-        got = aspects.asked(followup.fragment(text))
+        `own`: only a follow-up that names a thing of its own (True) or only one that names none (False)."""
+        rest = followup.fragment(text)
+        got = aspects.asked(rest)
         if got is None:
             return None
         thing = aspects.thing_words(got, subject.terms, [p.title for p in previous])
-        own = bool(got.thing) and thing == got.thing
-        if not thing or (bare and own):
+        named = bool(got.thing) and thing == got.thing
+        if not thing or (own is not None and own != named):
             return None
-        written = followup.fragment(text) if own else " ".join(
-            t for t in subject.terms if cue_form(t).strip() in thing)
+        written = rest if named else " ".join(t for t in subject.terms if cue_form(t).strip() in thing)
         try:
             passages = self.retriever.search(aspects.query(got, [written]), aspects.SEARCH_K)
         except Exception:
             log.exception("aspect search failed")
             return None
-        found = aspects.article(passages, got, thing, [] if own else [p.doc_number for p in previous],
-                                followup.fragment(text) if own else subject.question)
+        found = aspects.article(passages, got, thing, [] if named else [p.doc_number for p in previous],
+                                rest if named else subject.question)
         if found is None:
             return None
         entry = self._entry_asking(found, got, thing, subject)

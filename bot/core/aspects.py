@@ -12,13 +12,10 @@ from bot.core.clean import cue_form
 from bot.core.models import DocStatus, Passage
 
 _KINDS = ("aspect_place", "aspect_papers", "aspect_fee", "aspect_deadline")
-# Words that only say a thing is done, asked or needed ("làm ở đâu", "nộp ở đâu", "phải đi đâu"), folded: with
-# them and the particles removed, a fragment that names nothing else asks the aspect of the subject itself.
-_DOING = frozenset(["lam", "nop", "di", "xin", "can", "phai", "mat", "het", "ton", "thi", "co", "khong", "ko", "k",
-                    "duoc", "dc", "vay", "v", "a", "ha", "nhi", "nhe", "nha", "z", "ak", "ah", "o", "the",
-                    "con", "ma", "roi", "nao", "oi", "u", "uh", "ok", "da", "vang", "cho", "hoi", "toi", "em", "minh",
-                    "tui", "anh", "chi", "ban", "trong", "la", "bao", "gi", "sao", "neu", "thu", "tuc", "luon", "viec",
-                    "nay", "do", "ay", "cai", "nua", "giup", "voi"])
+# Words that only say a thing is done, asked or needed ("nộp ở đâu", "đi đâu", "cần gì", "mất phí", "thủ tục"), folded,
+# beyond the function words (followup.FUNCTION_WORDS) also left out: a fragment that names nothing else asks the
+# aspect of the subject itself.
+_DOING = frozenset(["nop", "di", "can", "mat", "ton", "thu", "tuc", "viec", "ban", "ok", "vang"])
 # A fragment naming more than this many words of its own asks a question of its own, not an aspect.
 MAX_THING_WORDS = 4
 # The heading must hold at least this share of the words naming the thing ("đăng ký khai sinh").
@@ -88,7 +85,7 @@ def thing_words(asked_: Asked, subject_terms: Iterable[str], cited_titles: Itera
     subject does not ("vậy đăng ký giám hộ ở đâu"), else the subject's key words as the first cited heading
     holding two of them orders them ("khai sinh" of "sinh được 1 tháng, hạn chót đi làm giấy khai sinh",
     cited under "Trách nhiệm đăng ký khai sinh"), else all the subject's key words."""
-    terms = [cue_form(t).strip() for t in subject_terms if cue_form(t).strip()]
+    terms = [f for f in (cue_form(t).strip() for t in subject_terms) if f]
     if asked_.thing and not set(asked_.thing) <= set(terms):
         return asked_.thing
     known = set(terms)
@@ -131,7 +128,8 @@ def covered(title: str, aspect: Aspect, text: str) -> bool:
         heading = heading.replace(f" {t} ", " ")
     rest = [w for w in heading.split() if w != "va"]
     said = _words(text)
-    if not rest or sum(w in set(said) for w in rest) / len(rest) < HEADING_SHARE:
+    words = set(said)
+    if not rest or sum(w in words for w in rest) / len(rest) < HEADING_SHARE:
         return False
     return bool(set(itertools.pairwise(rest)) & set(itertools.pairwise(said)))
 
