@@ -9,11 +9,12 @@ from functools import cache
 
 from bot.core import lexicon
 from bot.core.clean import cue_form
+from bot.core.function_words import FUNCTION_WORDS
 from bot.core.models import DocStatus, Passage
 
 _KINDS = ("aspect_place", "aspect_papers", "aspect_fee", "aspect_deadline")
 # Words that only say a thing is done, asked or needed ("nộp ở đâu", "đi đâu", "cần gì", "mất phí", "thủ tục"), folded,
-# beyond the function words (followup.FUNCTION_WORDS) also left out: a fragment that names nothing else asks the
+# beyond the function words (function_words.FUNCTION_WORDS) also left out: a fragment that names nothing else asks the
 # aspect of the subject itself.
 _DOING = frozenset(["nop", "di", "can", "mat", "ton", "thu", "tuc", "viec", "ban", "ok", "vang"])
 # A fragment naming more than this many words of its own asks a question of its own, not an aspect.
@@ -66,9 +67,6 @@ def asked(fragment: str) -> Asked | None:
             if m is not None:
                 covered.update(range(i, i + len(m.group(0).split())))
         rest = [w for i, w in enumerate(words) if i not in covered]
-        # imported here: followup imports this module (it asks whether a short message leans on the subject)
-        from bot.core.followup import FUNCTION_WORDS
-
         thing = tuple(w for w in rest if w not in _DOING and w not in FUNCTION_WORDS and not w.isdigit())
         if len(thing) > MAX_THING_WORDS:
             return None
