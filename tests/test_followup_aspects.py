@@ -128,3 +128,17 @@ def test_a_fragment_naming_a_thing_of_its_own_gets_its_heading_when_no_vetted_en
     state = _after(answering, BIRTH_QUESTION, [DUTY_BIRTH])
     # the place of another procedure than the subject's: read after the FAQ (none here), not skipped
     assert _ask(answering, state, "vậy còn đăng ký khai tử ở đâu")[1] == [PLACE_DEATH.article_id]
+
+
+def test_a_follow_up_below_the_relevance_floor_lists_the_articles_its_subject_was_answered_from() -> None:
+    # nothing is ever sure or relevant enough under these thresholds
+    answering = Answering(FakeRetriever(ARTICLES), None, MarkingWriter(),
+                          AssistantConfig(answer_threshold=1.01, relevance_floor=1.01))
+    answering.entries = lambda: []  # type: ignore[method-assign]
+    # a new question: an honest "found nothing", no article listed
+    fresh = answering.answer(ConversationState(2), clean_message(BIRTH_QUESTION), [], None, 2000)
+    assert fresh.citations == [] and "[not sure] 0" in fresh.text
+    # a follow-up: "not sure", with the article the subject was answered from as possibly related
+    state = _after(answering, BIRTH_QUESTION, [DUTY_BIRTH])
+    text, cited = _ask(answering, state, "còn con nuôi thì sao")
+    assert text.startswith("[not sure] 1") and cited == [DUTY_BIRTH.article_id]

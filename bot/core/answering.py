@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 # from the article whose heading names that aspect of it (bot/core/aspects.py): 1 before the vetted FAQ is
 # tried for the follow-up (after it, for one that names a thing of its own), 0.5 always after it, 0 never.
 ASPECT_FOLLOWUPS = 1.0
+# A follow-up below the relevance floor lists the articles its subject was answered from as possibly related.
+PRIOR_WHEN_UNSURE = True
 
 
 def article_or_none(retriever: Retriever, article_id: str) -> Passage | None:
@@ -199,7 +201,7 @@ class Answering:
             self.set_subject(state, asked, entry, reply.citations)
             return reply
         focus = followup.clause_focus(cleaned.text, question, passages[: self.config.cite_k]) if subject else scoring
-        reply = self._law_answer(scoring, passages, max_chars, matches, state, focus)
+        reply = self._law_answer(scoring, passages, max_chars, matches, state, focus, previous)
         self.set_subject(state, asked, None, [] if reply.low_confidence else reply.citations)
         return reply
 
@@ -328,11 +330,17 @@ class Answering:
         return reply
 
     def _law_answer(self, question: str, passages: list[Passage], max_chars: int,
-                    matches: list[FaqMatch], state: ConversationState, focus: str = "") -> Reply:
-        """`focus`: the words the quoted clauses are picked by (a follow-up's own fragment), default `question`."""
+                    matches: list[FaqMatch], state: ConversationState, focus: str = "",
+                    prior: list[Passage] | None = None) -> Reply:
+        """`focus`: the words the quoted clauses are picked by (a follow-up's own fragment), default `question`;
+        `prior`: the articles a follow-up's subject was answered from."""
         focus = focus or question
+        # a follow-up the law search finds nothing for still leans on the articles its subject was answered from
+        # ("bé lớn 5 tuổi thì sao" after the days off to nurse a sick child): listed as possibly related, their
+        # clause picked by the follow-up's words, rather than "found nothing" in the middle of a conversation
+        fallback = list(prior or [])[: self.config.low_confidence_k] if PRIOR_WHEN_UNSURE else []
         if not passages:
-            return self._not_sure([], max_chars, matches, state)
+            return self._not_sure(fallback, max_chars, matches, state, focus)
         c = self.config
         decision = confidence.decide(confidence.signals(question, passages, matches, c.cite_k), c.confidence,
                                      c.answer_threshold, c.relevance_floor)
@@ -342,7 +350,7 @@ class Answering:
             return Reply(ReplyKind.ANSWER, written.text, citations=list(written.citations),
                          buttons=list(ANSWER_BUTTONS), sources=ranked[: self.config.top_k], confidence=conf)
         # below the relevance floor no article is listed: an honest "not sure", FAQ taps and a person
-        shown = ranked[: self.config.low_confidence_k] if decision.show_articles else []
+        shown = ranked[: self.config.low_confidence_k] if decision.show_articles else fallback
         reply = self._not_sure(shown, max_chars, matches, state, focus)
         reply.confidence, reply.sources = conf, ranked
         return reply

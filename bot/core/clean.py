@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.core import lexicon
 from bot.core.pii import holds_mask, mask_pii
 from retrieval.normalize import has_diacritics, nfc, strip_diacritics
 
@@ -252,92 +253,11 @@ def _dialect(low: str, prev: str, nxt: str, rep: str) -> str | None:
 # ---------------------------------------------------------------------------------------------
 # Everyday words -> legal terms (appended to the retrieval query, never shown)
 
-# (pattern on folded text, legal wording). Patterns are folded so they match with or without accents.
-# General vocabulary only: everyday words and the law's own term for them (as the codes word it:
-# "sổ đỏ" -> "giấy chứng nhận quyền sử dụng đất", "đuổi việc" -> "đơn phương chấm dứt hợp đồng lao
-# động"). Rules written against particular evaluation questions were removed (issue 10): meaning is
-# matched by the FAQ's sentence vectors, not by phrases that happen to hold an expected answer.
+# The law's own term for everyday words ("sổ đỏ" -> "giấy chứng nhận quyền sử dụng đất", "đuổi việc" ->
+# "đơn phương chấm dứt hợp đồng lao động"): data with a source per entry, in bot/core/legal_terms.yaml.
+# Meaning beyond these is matched by the FAQ's sentence vectors, not by phrases.
 _DIVORCE_SPLIT = "chia tài sản khi ly hôn"
 _INHERITANCE = "thừa kế theo pháp luật hàng thừa kế chia di sản"
-_LEGAL_TERMS: tuple[tuple[str, str], ...] = (
-    (r"so do|so hong|giay do", "giấy chứng nhận quyền sử dụng đất"),
-    (r"lam so|cap so|cap giay chung nhan", "cấp giấy chứng nhận quyền sử dụng đất lần đầu"),
-    (r"duoi viec|bi cho nghi viec|cho (toi|em|minh) nghi viec|sa thai|bi nghi viec", "đơn phương chấm dứt hợp đồng lao động sa thải"),
-    (r"nghi viec|nghi ngang", "chấm dứt hợp đồng lao động"),
-    (r"nghi de|nghi sinh|thai san|(nghi|che do|cong ty|cty|lam)[^.?!]{0,40}(sap sinh|sinh con|sinh em be|mang thai|mang bau|co bau)|(sap sinh|sinh con|mang thai|co bau)[^.?!]{0,40}(nghi|che do|cong ty|lam)", "nghỉ thai sản lao động nữ sinh con"),
-    (r"ly di|bo nhau|ly hon|ly than", "ly hôn"),
-    (r"nuoi con|quyen nuoi|gianh con|o voi (bo|me|cha)|chia con|con (o|theo) (voi )?ai", "trực tiếp nuôi con sau khi ly hôn"),
-    (r"cap duong|tien nuoi con", "cấp dưỡng nuôi con"),
-    (r"cuoi nhau|lay nhau|cuoi (vo|chong)|dam cuoi|dang ky ket hon|dkkh", "kết hôn"),
-    (r"bang lai|giay phep lai xe|gplx", "giấy phép lái xe"),
-    (r"tru diem|diem bang|12 diem", "điểm giấy phép lái xe trừ điểm phục hồi điểm"),
-    (r"luong huu|ve huu|nghi huu|tuoi huu", "hưởng lương hưu tuổi nghỉ hưu"),
-    (r"rut (bhxh|bao hiem xa hoi|bao hiem|so)|bhxh (1|mot) lan|bao hiem xa hoi (1|mot) lan", "bảo hiểm xã hội một lần"),
-    (r"tam tru", "đăng ký tạm trú thời hạn tạm trú"),
-    (r"ho khau|thuong tru|xoa ho khau|cat khau", "đăng ký thường trú xóa đăng ký thường trú"),
-    (r"can cuoc|cccd|chung minh nhan dan|cmnd", "thẻ căn cước cấp đổi cấp lại"),
-    (r"khai sinh", "đăng ký khai sinh"),
-    (r"nhan cha|nhan con|bo sung ten (cha|bo)|ten cha", "đăng ký nhận cha, mẹ, con"),
-    (r"nong do con|thoi con|uong ruou.{0,30}(lai|chay|xe)|di nhau ve|nhau ve", "nồng độ cồn điều khiển xe"),
-    (r"vuot den do|den do|vuot den", "không chấp hành hiệu lệnh của đèn tín hiệu giao thông"),
-    (r"tang ca|lam them gio|lam them", "làm thêm giờ"),
-    (r"nghia vu quan su|di bo doi|di linh|nhap ngu|xuat ngu|nvqs", "nghĩa vụ quân sự"),
-    (r"(ly hon|ly di|bo nhau)[^.?!]{0,50}chia (tai san|nha|dat|tien|no|xe|cua|doi|the nao|ra sao)|chia (tai san|nha|dat|tien|no|xe|cua)[^.?!]{0,50}(ly hon|ly di)", _DIVORCE_SPLIT),
-    (r"chia (tai san|dat|nha|di san|thua ke)|thua ke|khong (de lai )?di chuc|chet khong de lai", _INHERITANCE),
-    (r"di chuc mieng", "di chúc miệng"),
-    (r"coc|dat coc|tien coc", "đặt cọc"),
-    (r"cham luong|no luong|chua tra luong|khong tra luong|tre luong|chua thanh toan luong", "thời hạn trả lương thanh toán tiền lương"),
-    (r"tro cap thoi viec", "trợ cấp thôi việc"),
-    (r"phep nam|nghi phep|ngay phep", "nghỉ hằng năm"),
-    (r"luom duoc|nhat duoc|danh roi|bo quen", "tài sản bị đánh rơi, bỏ quên"),
-    (r"(bo|me|ba|cha|ong|ba).{0,20}(mat|chet).{0,40}(no|vay)|tra no thay|no cua nguoi (chet|mat)", "thực hiện nghĩa vụ tài sản do người chết để lại"),
-    (r"no (bai|co bac)|choi bai no|chong no|vo no", "nghĩa vụ riêng về tài sản của vợ chồng"),
-    (r"thu viec", "thử việc tiền lương thử việc"),
-    (r"khong (ky|co) hop dong|noi mieng|thoa thuan mieng|khong ky giay", "hình thức hợp đồng lao động bằng văn bản"),
-    (r"ky (tiep|them|lai) (hop dong|\d|mot|hai)|hop dong (co|xac dinh) thoi han|hop dong lao dong (1|mot|2|hai) nam", "hợp đồng lao động xác định thời hạn ký thêm"),
-    (r"ky luat", "thời hiệu xử lý kỷ luật lao động"),
-    (r"tet|nghi le", "nghỉ lễ, tết"),
-    (r"nghi (cuoi|ket hon)|cuoi.{0,20}nghi|con ket hon|(bo|me|bo me|cha me) (mat|qua doi)[^.?!]{0,30}(nghi|phep)|(nghi|phep)[^.?!]{0,30}(bo|me|bo me|cha me) (mat|qua doi)", "nghỉ việc riêng"),
-    (r"thue (nha|phong|tro)|chu nha", "hợp đồng thuê nhà ở"),
-    (r"shop|mua hang|hang loi|doi tra|tmdt|thuong mai dien tu|mua online", "quyền của người tiêu dùng"),
-    (r"khieu nai", "khiếu nại thời hạn giải quyết khiếu nại"),
-    (r"to cao", "tố cáo người tố cáo"),
-    (r"tro giup phap ly", "người được trợ giúp pháp lý"),
-    (r"hoa giai", "hòa giải ở cơ sở"),
-    (r"nguoi gia|nguoi cao tuoi|\b(6|7|8|9)\d tuoi", "người cao tuổi"),
-    (r"khuyet tat", "người khuyết tật"),
-    (r"tre em|tre con|con nit|\bbe\b", "trẻ em"),
-    (r"thuoc la|bia ruou|ruou bia", "rượu, bia, thuốc lá"),
-    (r"con om|con nam vien|cham con", "chế độ ốm đau khi con ốm"),
-    (r"tro cap huu tri xa hoi|khong co luong huu", "trợ cấp hưu trí xã hội"),
-    (r"tau hoa|ve tau|xe buyt|ve may bay", "giảm giá vé phương tiện giao thông công cộng"),
-    (r"uu tien kham|kham truoc", "ưu tiên khám bệnh"),
-    (r"het han (su dung )?dat|thoi han su dung|dat (lua|nong nghiep)", "thời hạn sử dụng đất nông nghiệp"),
-    (r"dat (khong co giay to|ong ba de lai)|khong co giay to", "cấp giấy chứng nhận quyền sử dụng đất không có giấy tờ"),
-    (r"tu choi (nhan )?(di san|thua ke|phan)|nhuong (phan|het)", "từ chối nhận di sản"),
-    (r"thoi hieu", "thời hiệu"),
-    (r"ghe truoc|ghe tren", "trẻ em ngồi hàng ghế phía trước xe ô tô"),
-    (r"nop phat|dong phat|nop tien phat|nop nhieu lan", "thời hạn nộp tiền phạt nộp tiền phạt nhiều lần"),
-    (r"(1[4-8]) tuoi.{0,40}(xe|lai|chay)|(chay|lai) xe.{0,30}(1[4-8]) tuoi|may tuoi.{0,20}(lai|chay) xe", "độ tuổi người lái xe"),
-    (r"le phi", "lệ phí"),
-    (r"boi duong|phong bi|tien hoi lo|hoi lo|doi tien", "nghiêm cấm nhận, đòi hỏi tiền"),
-    (r"giam sat|gop y", "quyền đóng góp ý kiến, giám sát"),
-    (r"dang anh|bi mat doi tu|rieng tu|doi tu", "bí mật đời sống riêng tư"),
-    (r"(chong|vo|ong ay|ba ay).{0,30}ban (nha|dat|can nha)", "định đoạt tài sản chung"),
-    (r"ket hon lai|quay lai voi nhau", "đăng ký kết hôn lại sau ly hôn"),
-    (r"bo (ba me|bo me|cha me)|khong nuoi (bo|ba|cha) me|nguoc dai", "không có quyền hưởng di sản"),
-    (r"cho dong tien|chau.{0,20}(phan|huong)|chet truoc", "thừa kế thế vị"),
-    (r"hoc phi|khoan phi", "học phí"),
-    (r"(tre|muon|qua) tuoi.{0,20}(hoc|truong)|di hoc tre", "độ tuổi đi học"),
-    (r"giay khai sinh", "đăng ký khai sinh thời hạn"),
-    (r"(cho|meo|trau|bo|ngua|suc vat|vat nuoi|ong)[^.?!]{0,15}(can|huc|da|dot)\b", "bồi thường thiệt hại do súc vật gây ra"),
-    (r"(no|muon|vay|cho vay|cho muon) (tien|\d+)|vay no|quyt no|xu no|bung no|chay no|khong (chiu )?tra (tien|no)|doi no", "hợp đồng vay tài sản nghĩa vụ trả nợ của bên vay"),
-    (r"(giu|tam giu|thu) (xe|phuong tien|bang lai|giay phep lai xe|gplx)|giu xe", "tạm giữ tang vật, phương tiện vi phạm hành chính thời hạn tạm giữ"),
-    (r"xe (khong|ko|k) chinh chu|chua sang ten|khong sang ten|sang ten xe", "xử phạt chủ phương tiện không làm thủ tục đăng ký sang tên xe"),
-    (r"lai suat|lai (cao|nang|\d+ ?%)|cho vay[^.?!]{0,30}lai", "lãi suất cho vay theo thỏa thuận không vượt quá 20%/năm"),
-    (r"(kien|doi no|doi tien|doi lai tien|muon tien|vay tien)[^.?!]{0,60}(thoi hieu|con kien duoc|qua han kien)|thoi hieu[^.?!]{0,40}(kien|doi no)", "thời hiệu khởi kiện về hợp đồng"),
-)
-_LEGAL_RE = tuple((re.compile(r"\b(?:" + p + r")\b"), t) for p, t in _LEGAL_TERMS)
 _DEATH = re.compile(r"\b(mat|chet|qua doi|tu tran|di chuc|thua ke|di san)\b")
 
 
@@ -345,9 +265,10 @@ def legal_terms(text: str) -> list[str]:
     """Legal wording for the everyday expressions found in `text` (in order, without repeats)."""
     folded = cue_form(text)
     out: list[str] = []
-    for pattern, term in _LEGAL_RE:
-        if pattern.search(folded) and term not in out:
-            out.append(term)
+    for entry in lexicon.legal_terms():
+        if entry.match.search(folded) and entry.term not in out \
+                and (entry.unless is None or entry.unless.search(folded) is None):
+            out.append(entry.term)
     if _DIVORCE_SPLIT in out and _INHERITANCE in out and not _DEATH.search(folded):
         out.remove(_INHERITANCE)  # "ly hôn thì chia nhà thế nào": the spouses' property, nobody died
     return out
