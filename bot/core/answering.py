@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.core import aspects, confidence, faq_pick, followup, texts
+from bot.core import aspects, confidence, faq_pick, followup, ranges, texts
 from bot.core.clean import Cleaned, clean_message, cue_form, legal_terms
 from bot.core.config import AssistantConfig
 from bot.core.models import Button, ButtonAction, Citation, Passage, Reply, ReplyKind
@@ -169,8 +169,10 @@ class Answering:
                        or (person is not None and followup.covers(m.entry.answer, person))]
         # a bare aspect ("làm ở đâu") before the vetted FAQ, which reads it glued to the subject's question; one
         # naming a thing of its own ("đăng ký giám hộ ở đâu") is nearly a question of its own: the FAQ first
-        faq_reply = self._aspect_answer(cleaned.text, subject, previous, max_chars, own=False) \
-            if subject is not None and ASPECT_FOLLOWUPS >= 1 else None
+        faq_reply: tuple[Reply, FaqEntry | None] | None = \
+            self._range_answer(cleaned.text, subject, max_chars) if subject is not None else None
+        if faq_reply is None and subject is not None and ASPECT_FOLLOWUPS >= 1:
+            faq_reply = self._aspect_answer(cleaned.text, subject, previous, max_chars, own=False)
         if faq_reply is None:
             faq_reply = self._faq_answer(matches, passages, max_chars)
         if faq_reply is None and subject is not None:
@@ -240,6 +242,18 @@ class Answering:
             return None
         reply = self.faq_reply(fit.entry, probability, max_chars)
         return (reply, fit.entry) if reply is not None else None
+
+    def _range_answer(self, text: str, subject: followup.Subject, max_chars: int) -> tuple[Reply, FaqEntry] | None:
+        """A follow-up varying a number ("bé lớn 5 tuổi thì sao") that the last vetted answer already answers: one
+        of its sentences states the range the number falls in ("từ đủ 03 đến dưới 07 tuổi"). Served again, that
+        sentence first (see `followup.repeats`)."""
+        if not followup.NUMBER_RANGES or not subject.faq_id:
+            return None
+        entry = next((e for e in self.entries() if e.id == subject.faq_id), None)
+        if entry is None or ranges.sentence_holding(entry.answer, followup.fragment(text)) is None:
+            return None
+        reply = self.faq_reply(entry, 1.0, max_chars)
+        return (reply, entry) if reply is not None else None
 
     @staticmethod
     def _asks_aspect(text: str) -> bool:

@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.core import aspects
+from bot.core import aspects, ranges
 from bot.core.clean import accent_ratio, cue_form
 from bot.core.function_words import FUNCTION_WORDS
 from bot.core.models import Passage
@@ -367,7 +367,10 @@ def answering_prior(previous: Iterable[Passage], text: str, share: float = 0.5) 
 
 
 def covers(answer: str, followup: str) -> bool:
-    """Whether an answer already speaks of most content words of a follow-up (serving it again answers it)."""
+    """Whether an answer already speaks of most content words of a follow-up (serving it again answers it), or
+    states the range the number it varies falls in ("bé lớn 5 tuổi thì sao" after "từ đủ 03 đến dưới 07 tuổi")."""
+    if NUMBER_RANGES and ranges.sentence_holding(answer, fragment(followup)) is not None:
+        return True
     asked = signals(followup).content
     if not asked:
         return False
@@ -388,6 +391,8 @@ TITLES = 0.0
 # The share of the best retrieval score given to the last answer's articles that hold what a follow-up
 # asks (`answering_prior`); 0 turns it off. Measured 0.9 = 1.0 >= 1.1 on our training conversations.
 HOLDING_SHARE = 0.9
+# A follow-up varying a number ("con 5 tuổi thì sao") is covered by an answer stating the range it falls in.
+NUMBER_RANGES = True
 
 
 # Also match the FAQ with the follow-up's fragment after the subject's topical words only ("trợ cấp thất
@@ -477,7 +482,11 @@ def repeats(reply_text: str, turns: Iterable[Turn], message: str) -> bool:
 
 
 def focus_sentence(answer: str, message: str) -> str | None:
-    """The sentence of an answer that speaks most of a follow-up's own words (None when none does)."""
+    """The sentence of an answer that states the range the number a follow-up varies falls in, else the one that
+    speaks most of its own words (None when none does)."""
+    holding = ranges.sentence_holding(answer, fragment(message)) if NUMBER_RANGES else None
+    if holding is not None:
+        return holding
     asked = set(signals(message).content)
     if not asked:
         return None

@@ -1,0 +1,75 @@
+"""Numbers a follow-up varies ("bé 5 tuổi thì sao") and the ranges a written answer states ("từ đủ 03 đến dưới 07 tuổi")."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.core.clean import cue_form
+
+# Units the law states thresholds in, folded, with the scale that makes two of them comparable: an age in years
+# or in months ("36 tháng tuổi"), a duration in years, months or days, an amount in millions or billions of đồng.
+_UNITS = {"thang tuoi": ("age", 1.0), "tuoi": ("age", 12.0), "nam": ("time", 365.0), "thang": ("time", 30.0),
+          "ngay": ("time", 1.0), "trieu": ("money", 1.0), "ty": ("money", 1000.0), "tr": ("money", 1.0)}
+_UNIT = r"(thang tuoi|tuoi|nam|thang|ngay|trieu|ty|tr)\b"
+_NUMBER = r"(\d+(?:[.,]\d+)?)"
+# "từ (đủ) 03 (tuổi) đến (dưới) 07 tuổi", "dưới 03 tuổi", "trên / quá 36 tháng", "(từ) đủ 15 tuổi trở lên"
+_BETWEEN = re.compile(rf"\btu (?:du )?{_NUMBER}(?: {_UNIT})? (?:den|toi) (?:duoi |het |du )?{_NUMBER} {_UNIT}")
+_BELOW = re.compile(rf"\b(?:duoi|chua du|khong qua|toi da) {_NUMBER} {_UNIT}")
+_ABOVE = re.compile(rf"\b(?:tren|qua|hon) {_NUMBER} {_UNIT}")
+_FROM = re.compile(rf"\b(?:tu )?du {_NUMBER} {_UNIT} tro len|\btu {_NUMBER} {_UNIT} tro len")
+_ASKED = re.compile(rf"(?<![\d.,]){_NUMBER} ?{_UNIT}")
+
+
+@dataclass(frozen=True)
+class Quantity:
+    kind: str  # age, time or money
+    value: float  # in the kind's base unit (months of age, days, millions of đồng)
+
+
+def _quantity(number: str, unit: str) -> Quantity:
+    kind, scale = _UNITS[unit]
+    return Quantity(kind, float(number.replace(",", ".")) * scale)
+
+
+def asked(text: str) -> Quantity | None:
+    """The first number with a unit a message names ("con lớn 5 tuổi", "làm được 8 tháng"), or None."""
+    m = _ASKED.search(cue_form(text))
+    return _quantity(m.group(1), m.group(2)) if m else None
+
+
+def _spans(folded: str) -> list[tuple[str, float, float]]:
+    """(kind, low, high) of every range stated, the low end included, the high end excluded."""
+    out = []
+    for m in _BETWEEN.finditer(folded):
+        high = _quantity(m.group(3), m.group(4))
+        low = _quantity(m.group(1), m.group(2) or m.group(4))
+        if low.kind == high.kind:
+            out.append((high.kind, low.value, high.value))
+    for m in _BELOW.finditer(folded):
+        q = _quantity(m.group(1), m.group(2))
+        out.append((q.kind, 0.0, q.value))
+    for m in _ABOVE.finditer(folded):
+        q = _quantity(m.group(1), m.group(2))
+        out.append((q.kind, q.value + 1e-9, float("inf")))
+    for m in _FROM.finditer(folded):
+        number, unit = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        q = _quantity(number, unit)
+        out.append((q.kind, q.value, float("inf")))
+    return out
+
+
+def holds(text: str, quantity: Quantity) -> bool:
+    """Whether `text` states a range the quantity falls in (of the same kind: an age is never a duration)."""
+    return any(kind == quantity.kind and low <= quantity.value < high for kind, low, high in _spans(cue_form(text)))
+
+
+def sentence_holding(answer: str, message: str) -> str | None:
+    """The sentence of an answer stating the range the number a message names falls in, or None."""
+    quantity = asked(message)
+    if quantity is None:
+        return None
+    for sentence in re.split(r"(?<=[.;!?])\s+|\n+", answer):
+        if holds(sentence, quantity):
+            return sentence.strip(" -•")
+    return None

@@ -1,0 +1,47 @@
+"""A follow-up varying a number is answered by the sentence of the last vetted answer stating the range it falls in
+(own texts)."""
+
+from __future__ import annotations
+
+from bot.core import ranges
+from bot.core.answering import Answering
+from bot.core.config import AssistantConfig
+from bot.core.models import Citation
+from bot.core.ports import ConversationState, FaqEntry
+from tests.auxil.core_fakes import FakeRetriever
+from tests.test_core_policies import MarkingWriter
+from tests.test_followup_aspects import ARTICLES, DUTY_BIRTH, _ask
+
+NURSING = ("Mỗi năm được nghỉ tối đa 20 ngày cho con dưới 03 tuổi. Con từ đủ 03 tuổi đến dưới 07 tuổi thì tối đa "
+           "15 ngày. Con từ đủ 07 tuổi trở lên không còn hưởng chế độ này.")
+
+
+def test_a_number_falls_in_the_range_of_its_own_kind_only() -> None:
+    assert ranges.sentence_holding(NURSING, "bé lớn 5 tuổi thì sao") == "Con từ đủ 03 tuổi đến dưới 07 tuổi thì tối đa 15 ngày."
+    assert ranges.sentence_holding(NURSING, "con moi 2 tuoi") == "Mỗi năm được nghỉ tối đa 20 ngày cho con dưới 03 tuổi."
+    assert ranges.sentence_holding(NURSING, "chau 9 tuoi roi") == "Con từ đủ 07 tuổi trở lên không còn hưởng chế độ này."
+    # a sum of money is neither an age nor a duration; 25 days is beyond "at most 20 days"
+    assert ranges.sentence_holding(NURSING, "nợ 5 triệu thì sao") is None
+    assert ranges.sentence_holding(NURSING, "nghỉ 25 ngày được không") is None
+    assert ranges.sentence_holding(NURSING, "nghỉ 5 ngày được không") is not None
+    # a year is twelve months
+    notice = "Báo trước ít nhất 30 ngày nếu hợp đồng có thời hạn từ 12 tháng đến 36 tháng; 03 ngày nếu dưới 12 tháng."
+    assert ranges.holds(notice.split(";")[0], ranges.asked("hợp đồng 2 năm thì sao"))  # type: ignore[arg-type]
+    assert not ranges.holds(notice.split(";")[0], ranges.asked("hợp đồng 6 tháng thì sao"))  # type: ignore[arg-type]
+    assert ranges.asked("không có số nào") is None
+
+
+def test_the_last_vetted_answer_comes_back_with_the_sentence_on_the_number_first() -> None:
+    entry = FaqEntry(id="nursing-1", topic="Bảo hiểm xã hội", questions=["Con ốm thì được nghỉ chăm con mấy ngày?"],
+                     answer=NURSING, citations=[Citation(DUTY_BIRTH.article_id, DUTY_BIRTH.doc_number, DUTY_BIRTH.article)])
+    answering = Answering(FakeRetriever(ARTICLES), None, MarkingWriter(), AssistantConfig())
+    answering.entries = lambda: [entry]  # type: ignore[method-assign]
+    state = ConversationState(1)
+    first = answering.faq_reply(entry, 1.0, 2000)
+    assert first is not None
+    answering.set_subject(state, entry.questions[0], entry, first.citations)
+    state.turns = []
+    text, cited = _ask(answering, state, "thế bé lớn 5 tuổi thì sao")
+    assert text.startswith("[faq] nursing-1") and cited == [DUTY_BIRTH.article_id]
+    # a follow-up naming no number the answer's ranges hold is not served it this way
+    assert answering._range_answer("thế còn bố thì sao", answering.subject(state), 2000) is None  # type: ignore[arg-type]
