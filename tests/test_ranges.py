@@ -45,3 +45,21 @@ def test_the_last_vetted_answer_comes_back_with_the_sentence_on_the_number_first
     assert text.startswith("[faq] nursing-1") and cited == [DUTY_BIRTH.article_id]
     # a follow-up naming no number the answer's ranges hold is not served it this way
     assert answering._range_answer("thế còn bố thì sao", answering.subject(state), 2000) is None  # type: ignore[arg-type]
+
+
+def test_the_quoted_clause_is_the_one_whose_range_holds_the_citizens_own_figure() -> None:
+    from bot.core.clauses import pick_units
+    from bot.core.models import Passage
+
+    theft = Passage(article_id="x::1", doc_number="x", doc_title="Bộ luật", doc_type="Luật", article="1",
+                    title="Tội trộm cắp tài sản", score=1.0, text=(
+                        "1. Người nào trộm cắp tài sản trị giá từ 2.000.000 đồng đến dưới 50.000.000 đồng, thì bị phạt "
+                        "cải tạo không giam giữ đến 03 năm hoặc phạt tù từ 06 tháng đến 03 năm:\n"
+                        "a) Đã bị xử phạt vi phạm hành chính về hành vi chiếm đoạt tài sản mà còn vi phạm;\n"
+                        "2. Phạm tội thuộc một trong các trường hợp sau đây, thì bị phạt tù từ 02 năm đến 07 năm:\n"
+                        "a) Chiếm đoạt tài sản trị giá từ 50.000.000 đồng đến dưới 200.000.000 đồng;\n"
+                        "3. Phạm tội chiếm đoạt tài sản trị giá từ 200.000.000 đồng đến dưới 500.000.000 đồng, thì bị "
+                        "phạt tù từ 07 năm đến 15 năm."))
+    assert pick_units("thằng kia trộm xe máy nhà tôi 60 triệu thì bị xử sao", theft, 1)[0].clause == "2"
+    assert pick_units("trom 300 trieu thi bi xu the nao", theft, 1)[0].clause == "3"
+    assert pick_units("lay trom 10 trieu co bi xu ly hinh su khong", theft, 1)[0].clause == "1"

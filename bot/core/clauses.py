@@ -9,6 +9,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from bot.core import ranges
 from bot.core.models import Passage
 from retrieval.normalize import LEGAL_BOILERPLATE, STOPWORDS, strip_diacritics
 
@@ -104,6 +105,10 @@ _ASKED_FIGURE = tuple((re.compile(q), re.compile(u)) for q, u in (
 ))
 
 
+# A clause stating the range a figure of the question falls in leads (see score_units); False turns it off.
+RANGE_FIRST = True
+
+
 def _fold(text: str) -> str:
     return _LEAD_ZERO.sub(r"\1", strip_diacritics(text).lower())
 
@@ -118,7 +123,7 @@ def terms(text: str) -> tuple[frozenset[str], frozenset[str]]:
 
 
 def score_units(question: str, candidates: list[Unit], best_hint: tuple[str | None, str | None] | None = None,
-                title: str = "") -> None:
+                title: str = "", figure: bool = False) -> None:
     """Set `score` on each unit: rarity-weighted overlap with the question (+ small bonuses).
 
     Question words that are in the article's title say which article, not which clause: they count less.
@@ -128,6 +133,8 @@ def score_units(question: str, candidates: list[Unit], best_hint: tuple[str | No
     folded_q = _fold(question)
     numeric_q = bool(_NUMERIC_Q.search(folded_q))
     asked = [unit for q, unit in _ASKED_FIGURE if q.search(folded_q)]
+    # `figure`: the question is a citizen's, whose own figure ("60 triệu") may fall in a clause's range
+    quantity = ranges.asked(question) if figure and RANGE_FIRST else None
     own_terms = [terms(u.text) for u in candidates]
     lead_terms = [terms(u.lead) if u.lead else (frozenset(), frozenset()) for u in candidates]
     n = len(candidates) or 1
@@ -151,6 +158,13 @@ def score_units(question: str, candidates: list[Unit], best_hint: tuple[str | No
         # very long clauses dilute the answer: a mild length penalty
         s /= 1.0 + max(0, len(u.text) - 600) / 2400
         u.score = s
+    if quantity is not None:
+        # a clause stating the range the question's own figure falls in ("trộm xe 60 triệu": "từ 50.000.000 đồng
+        # đến dưới 200.000.000 đồng") answers it, whatever other words the others share
+        top = max((u.score for u in candidates), default=0.0)
+        for u in candidates:
+            if ranges.holds(u.text, quantity):
+                u.score += top + 1.0
 
 
 def pick_units(question: str, p: Passage, max_units: int = 2) -> list[Unit]:
@@ -158,7 +172,7 @@ def pick_units(question: str, p: Passage, max_units: int = 2) -> list[Unit]:
     cands = units(p.text)
     if not cands:
         return []
-    score_units(question, cands, (p.clause_no, None) if p.clause_no else None, p.title)
+    score_units(question, cands, (p.clause_no, None) if p.clause_no else None, p.title, figure=True)
     ranked = sorted(cands, key=lambda u: u.score, reverse=True)
     chosen = [ranked[0]]
     for u in ranked[1:]:

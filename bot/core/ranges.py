@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.core.clean import cue_form
+from retrieval.normalize import nfc, strip_diacritics
 
 # Units the law states thresholds in, folded, with the scale that makes two of them comparable: an age in years
 # or in months ("36 tháng tuổi"), a duration in years, months or days, an amount in millions or billions of đồng.
 _UNITS = {"thang tuoi": ("age", 1.0), "tuoi": ("age", 12.0), "nam": ("time", 365.0), "thang": ("time", 30.0),
-          "ngay": ("time", 1.0), "trieu": ("money", 1.0), "ty": ("money", 1000.0), "tr": ("money", 1.0)}
-_UNIT = r"(thang tuoi|tuoi|nam|thang|ngay|trieu|ty|tr)\b"
-_NUMBER = r"(\d+(?:[.,]\d+)?)"
+          "ngay": ("time", 1.0), "trieu": ("money", 1.0), "ty": ("money", 1000.0), "tr": ("money", 1.0),
+          "dong": ("money", 1e-6)}
+_UNIT = r"(thang tuoi|tuoi|nam|thang|ngay|trieu|ty|tr|dong)\b"
+_NUMBER = r"(\d+(?:[.,]\d+)*)"
 # "từ (đủ) 03 (tuổi) đến (dưới) 07 tuổi", "dưới 03 tuổi", "trên / quá 36 tháng", "(từ) đủ 15 tuổi trở lên"
 _BETWEEN = re.compile(rf"\btu (?:du )?{_NUMBER}(?: {_UNIT})? (?:den|toi) (?:duoi |het |du )?{_NUMBER} {_UNIT}")
 _BELOW = re.compile(rf"\b(?:duoi|chua du|khong qua|toi da) {_NUMBER} {_UNIT}")
@@ -21,20 +22,36 @@ _FROM = re.compile(rf"\b(?:tu )?du {_NUMBER} {_UNIT} tro len|\btu {_NUMBER} {_UN
 _ASKED = re.compile(rf"(?<![\d.,]){_NUMBER} ?{_UNIT}")
 
 
+def _fold(text: str) -> str:
+    """No diacritics, lower case, one space; the dots and commas inside numbers kept ("50.000.000 đồng")."""
+    text = strip_diacritics(nfc(text)).lower()
+    text = re.sub(r"(?<!\d)[.,]|[.,](?!\d)", " ", text)
+    return " ".join(re.sub(r"[^\w.,%]+", " ", text).split())
+
+
 @dataclass(frozen=True)
 class Quantity:
     kind: str  # age, time or money
     value: float  # in the kind's base unit (months of age, days, millions of đồng)
 
 
+def _value(number: str) -> float:
+    """"50.000.000" (the law's thousands), "1,5" or "1.5" (a decimal)."""
+    if re.fullmatch(r"\d{1,3}(?:[.,]\d{3}){1,}", number) and not re.fullmatch(r"\d+[.,]\d{3}", number.replace(" ", "")):
+        return float(re.sub(r"[.,]", "", number))
+    if re.fullmatch(r"\d{1,3}\.\d{3}", number):  # "500.000" (đồng) is thousands, not a decimal
+        return float(number.replace(".", ""))
+    return float(number.replace(",", "."))
+
+
 def _quantity(number: str, unit: str) -> Quantity:
     kind, scale = _UNITS[unit]
-    return Quantity(kind, float(number.replace(",", ".")) * scale)
+    return Quantity(kind, _value(number) * scale)
 
 
 def asked(text: str) -> Quantity | None:
     """The first number with a unit a message names ("con lớn 5 tuổi", "làm được 8 tháng"), or None."""
-    m = _ASKED.search(cue_form(text))
+    m = _ASKED.search(_fold(text))
     return _quantity(m.group(1), m.group(2)) if m else None
 
 
@@ -46,6 +63,8 @@ def _spans(folded: str) -> list[tuple[str, float, float]]:
         low = _quantity(m.group(1), m.group(2) or m.group(4))
         if low.kind == high.kind:
             out.append((high.kind, low.value, high.value))
+    # the "dưới 200.000.000 đồng" closing a "từ ... đến dưới ..." range is not a range of its own
+    folded = _BETWEEN.sub(lambda m: " " * len(m.group(0)), folded)
     for m in _BELOW.finditer(folded):
         q = _quantity(m.group(1), m.group(2))
         out.append((q.kind, 0.0, q.value))
@@ -61,7 +80,7 @@ def _spans(folded: str) -> list[tuple[str, float, float]]:
 
 def holds(text: str, quantity: Quantity) -> bool:
     """Whether `text` states a range the quantity falls in (of the same kind: an age is never a duration)."""
-    return any(kind == quantity.kind and low <= quantity.value < high for kind, low, high in _spans(cue_form(text)))
+    return any(kind == quantity.kind and low <= quantity.value < high for kind, low, high in _spans(_fold(text)))
 
 
 def sentence_holding(answer: str, message: str) -> str | None:
