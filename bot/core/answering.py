@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 ASPECT_FOLLOWUPS = 1.0
 # A follow-up below the relevance floor lists the articles its subject was answered from as possibly related.
 PRIOR_WHEN_UNSURE = True
+# A follow-up one sentence of the last vetted answer already answers gets that answer again, the sentence first.
+COVERED_FOLLOWUPS = True
 
 
 def article_or_none(retriever: Retriever, article_id: str) -> Passage | None:
@@ -244,13 +246,17 @@ class Answering:
         return (reply, fit.entry) if reply is not None else None
 
     def _range_answer(self, text: str, subject: followup.Subject, max_chars: int) -> tuple[Reply, FaqEntry] | None:
-        """A follow-up varying a number ("bé lớn 5 tuổi thì sao") that the last vetted answer already answers: one
-        of its sentences states the range the number falls in ("từ đủ 03 đến dưới 07 tuổi"). Served again, that
+        """A follow-up the last vetted answer already answers: one of its sentences states the range the number it
+        varies falls in ("bé lớn 5 tuổi thì sao" after "từ đủ 03 đến dưới 07 tuổi"), or holds most of its own
+        words ("còn làm nghề nặng nhọc thì sao" after "14 ngày: ... nghề nặng nhọc, độc hại"). Served again, that
         sentence first (see `followup.repeats`)."""
         if not followup.NUMBER_RANGES or not subject.faq_id:
             return None
         entry = next((e for e in self.entries() if e.id == subject.faq_id), None)
-        if entry is None or ranges.sentence_holding(entry.answer, followup.fragment(text)) is None:
+        if entry is None:
+            return None
+        if ranges.sentence_holding(entry.answer, followup.fragment(text)) is None \
+                and not (COVERED_FOLLOWUPS and followup.sentence_covering(entry.answer, text) is not None):
             return None
         reply = self.faq_reply(entry, 1.0, max_chars)
         return (reply, entry) if reply is not None else None

@@ -499,6 +499,19 @@ def focus_sentence(answer: str, message: str) -> str | None:
     return best[1] if best else None
 
 
+def sentence_covering(answer: str, message: str, share: float = 0.8) -> str | None:
+    """The sentence of an answer that holds at least `share` (and two) of a follow-up's own content words ("còn làm
+    nghề nặng nhọc, độc hại thì sao" after the annual leave answer's "14 ngày: ... nghề nặng nhọc, độc hại"), or
+    None."""
+    asked = set(signals(fragment(message)).content)
+    if len(asked) < 2:
+        return None
+    for sentence in re.split(r"(?<=[.;:!?])\s+|\n+", answer):
+        if len(asked & set(_words(cue_form(sentence)))) >= max(2.0, share * len(asked)):
+            return sentence.strip(" -•")
+    return None
+
+
 def leans_on(text: str) -> bool:
     """A short message with at most a few content words: read alone it may look like small talk, but in a
     conversation it asks about the subject ("có bị trừ điểm không", "mất bao lâu mới có giấy")."""
