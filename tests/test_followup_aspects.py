@@ -142,3 +142,14 @@ def test_a_follow_up_below_the_relevance_floor_lists_the_articles_its_subject_wa
     state = _after(answering, BIRTH_QUESTION, [DUTY_BIRTH])
     text, cited = _ask(answering, state, "còn con nuôi thì sao")
     assert text.startswith("[not sure] 1") and cited == [DUTY_BIRTH.article_id]
+
+
+def test_a_message_asking_two_aspects_is_answered_on_the_first_it_asks() -> None:
+    both = aspects.asked("cần những giấy tờ gì, nộp ở đâu")
+    assert both is not None and both.thing == ()  # the place cue's words are no thing of its own
+    assert [a.aspect.kind for a in both.each()] == ["aspect_papers", "aspect_place"]
+    answering = _answering()
+    state = _after(answering, BIRTH_QUESTION, [DUTY_BIRTH])
+    assert _ask(answering, state, "cần những giấy tờ gì, nộp ở đâu")[1] == [STEPS_BIRTH.article_id]
+    state = _after(answering, BIRTH_QUESTION, [DUTY_BIRTH])
+    assert _ask(answering, state, "nộp ở đâu, cần giấy gì")[1] == [PLACE_BIRTH.article_id]

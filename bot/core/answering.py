@@ -281,13 +281,18 @@ class Answering:
         if not thing or (own is not None and own != named):
             return None
         written = rest if named else " ".join(t for t in subject.terms if cue_form(t).strip() in thing)
-        try:
-            passages = self.retriever.search(aspects.query(got, [written]), aspects.SEARCH_K)
-        except Exception:
-            log.exception("aspect search failed")
-            return None
-        found = aspects.article(passages, got, thing, [] if named else [p.doc_number for p in previous],
-                                rest if named else subject.question)
+        found = None
+        for one in got.each():  # "giấy tờ gì, nộp ở đâu": the first aspect a heading names
+            try:
+                passages = self.retriever.search(aspects.query(one, [written]), aspects.SEARCH_K)
+            except Exception:
+                log.exception("aspect search failed")
+                return None
+            found = aspects.article(passages, one, thing, [] if named else [p.doc_number for p in previous],
+                                    rest if named else subject.question)
+            if found is not None:
+                got = one
+                break
         if found is None:
             return None
         entry = self._entry_asking(found, got, thing, subject)

@@ -50,28 +50,36 @@ class Asked:
 
     aspect: Aspect
     thing: tuple[str, ...]  # folded
+    others: tuple[Aspect, ...] = ()  # further aspects the same message asks ("giấy tờ gì, nộp ở đâu")
+
+    def each(self) -> list[Asked]:
+        """One Asked per aspect the message asks, the first first."""
+        return [Asked(a, self.thing) for a in (self.aspect, *self.others)]
 
 
 def asked(fragment: str) -> Asked | None:
     """The aspect a short fragment asks ("làm ở đâu vậy" -> place; "đăng ký giám hộ ở đâu" -> place of
     "đăng ký giám hộ"), None when it asks none or names too much of its own to be a follow-up's aspect."""
     folded = cue_form(fragment)
-    for aspect in aspects():
-        pattern = lexicon.pattern(aspect.kind)
-        if pattern.search(folded) is None:
-            continue
-        words = folded.replace("?", " ").split()
-        covered: set[int] = set()
-        for i in range(len(words)):  # every cue, overlapping ones too: "mang theo giấy" and "giấy tờ gì"
+    hits = [(m.start(), i, a) for i, a in enumerate(aspects()) if (m := lexicon.pattern(a.kind).search(folded)) is not None]
+    if not hits:
+        return None
+    found = [a for _, _, a in sorted(hits)]  # in the order the message asks them
+    words = folded.replace("?", " ").split()
+    covered: set[int] = set()
+    # every cue of every aspect asked, overlapping ones too ("mang theo giấy" and "giấy tờ gì"): a message asking
+    # two ("cần giấy tờ gì, nộp ở đâu") names no thing by the other's words
+    for a in found:
+        pattern = lexicon.pattern(a.kind)
+        for i in range(len(words)):
             m = pattern.match(" ".join(words[i:]))
             if m is not None:
                 covered.update(range(i, i + len(m.group(0).split())))
-        rest = [w for i, w in enumerate(words) if i not in covered]
-        thing = tuple(w for w in rest if w not in _DOING and w not in FUNCTION_WORDS and not w.isdigit())
-        if len(thing) > MAX_THING_WORDS:
-            return None
-        return Asked(aspect, thing)
-    return None
+    rest = [w for i, w in enumerate(words) if i not in covered]
+    thing = tuple(w for w in rest if w not in _DOING and w not in FUNCTION_WORDS and not w.isdigit())
+    if len(thing) > MAX_THING_WORDS:
+        return None
+    return Asked(found[0], thing, tuple(found[1:]))
 
 
 def _words(text: str) -> list[str]:
