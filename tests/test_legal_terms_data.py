@@ -59,3 +59,11 @@ def test_phrase_syntax_one_of_optional_gap_and_number_range() -> None:
     assert matches("uong ruou *6 xe", "uong ruou xong roi moi lai xe") and not matches("uong ruou * xe", "uong ruou xong roi moi lai xe")
     assert matches("#60-99 tuoi", "ong 72 tuoi") and not matches("#60-99 tuoi", "anh 45 tuoi")
     assert matches("lai #%", "lai 3%") and matches("lai #%", "lai 3 %")
+
+
+def test_everyday_words_of_the_second_set_reach_the_laws_terms() -> None:
+    assert "sinh con phải phẫu thuật" in legal_terms("vợ tôi đẻ mổ thì chồng được nghỉ mấy ngày")
+    assert "làm việc vào ban đêm" in legal_terms("em di lam ca dem co duoc them tien khong")
+    # "trữ lượng" of a mine is no pay cut
+    assert not any("khấu trừ" in t for t in legal_terms("tru luong khoang san cua mo nay la bao nhieu"))
+    assert any("khấu trừ" in t for t in legal_terms("cong ty tru luong em vi di muon co dung khong"))
