@@ -63,3 +63,15 @@ def test_the_quoted_clause_is_the_one_whose_range_holds_the_citizens_own_figure(
     assert pick_units("thằng kia trộm xe máy nhà tôi 60 triệu thì bị xử sao", theft, 1)[0].clause == "2"
     assert pick_units("trom 300 trieu thi bi xu the nao", theft, 1)[0].clause == "3"
     assert pick_units("lay trom 10 trieu co bi xu ly hinh su khong", theft, 1)[0].clause == "1"
+
+
+def test_the_narrowest_range_holding_the_figure_is_the_sentence_served() -> None:
+    answer = ("Trộm cắp tài sản trị giá từ 2.000.000 đồng trở lên là tội phạm. "
+              "Trị giá từ 50.000.000 đồng đến dưới 200.000.000 đồng thì bị phạt tù từ 02 năm đến 07 năm.")
+    assert ranges.sentence_holding(answer, "còn nếu nó lấy xe máy 60 triệu thì sao", ).startswith("Trị giá từ 50.000.000")  # type: ignore[union-attr]
+    assert ranges.sentence_holding(answer, "lấy 5 triệu thì sao").startswith("Trộm cắp")  # type: ignore[union-attr]
+
+
+def test_of_two_open_ranges_the_one_starting_nearer_the_figure_is_narrower() -> None:
+    answer = "Từ 2.000.000 đồng trở lên là tội phạm. Trộm từ 50.000.000 đồng trở lên thì bị tù từ 2 đến 7 năm."
+    assert ranges.sentence_holding(answer, "còn xe 60 triệu thì sao", ).startswith("Trộm từ 50.000.000")  # type: ignore[union-attr]

@@ -162,9 +162,11 @@ def score_units(question: str, candidates: list[Unit], best_hint: tuple[str | No
         # a clause stating the range the question's own figure falls in ("trộm xe 60 triệu": "từ 50.000.000 đồng
         # đến dưới 200.000.000 đồng") answers it, whatever other words the others share
         top = max((u.score for u in candidates), default=0.0)
+        widths = {id(u): w for u in candidates if (w := ranges.width(u.text, quantity)) is not None}
+        narrowest = min(widths.values(), default=None)
         for u in candidates:
-            if ranges.holds(u.text, quantity):
-                u.score += top + 1.0
+            if id(u) in widths:  # the narrowest range first: "từ 50 triệu đến dưới 200 triệu" over "từ 2 triệu trở lên"
+                u.score += top + (2.0 if widths[id(u)] == narrowest else 1.0)
 
 
 def pick_units(question: str, p: Passage, max_units: int = 2) -> list[Unit]:

@@ -29,6 +29,9 @@ def _fold(text: str) -> str:
     return " ".join(re.sub(r"[^\w.,%]+", " ", text).split())
 
 
+_OPEN = 1e12
+
+
 @dataclass(frozen=True)
 class Quantity:
     kind: str  # age, time or money
@@ -78,17 +81,29 @@ def _spans(folded: str) -> list[tuple[str, float, float]]:
     return out
 
 
+def width(text: str, quantity: Quantity) -> float | None:
+    """The width of the narrowest range `text` states that holds the quantity (of the same kind: an age is never
+    a duration), None when none does."""
+    # an open range ("từ 50 triệu trở lên") is wider than any closed one, and the nearer its start the narrower
+    widths = [high - low if high != float("inf") else _OPEN + quantity.value - low
+              for kind, low, high in _spans(_fold(text)) if kind == quantity.kind and low <= quantity.value < high]
+    return min(widths) if widths else None
+
+
 def holds(text: str, quantity: Quantity) -> bool:
-    """Whether `text` states a range the quantity falls in (of the same kind: an age is never a duration)."""
-    return any(kind == quantity.kind and low <= quantity.value < high for kind, low, high in _spans(_fold(text)))
+    """Whether `text` states a range the quantity falls in."""
+    return width(text, quantity) is not None
 
 
 def sentence_holding(answer: str, message: str) -> str | None:
-    """The sentence of an answer stating the range the number a message names falls in, or None."""
+    """The sentence of an answer stating the narrowest range the number a message names falls in ("từ 50 triệu
+    đến dưới 200 triệu" rather than "từ 2 triệu trở lên" for 60 triệu), or None."""
     quantity = asked(message)
     if quantity is None:
         return None
+    best: tuple[float, str] | None = None
     for sentence in re.split(r"(?<=[.;!?])\s+|\n+", answer):
-        if holds(sentence, quantity):
-            return sentence.strip(" -•")
-    return None
+        w = width(sentence, quantity)
+        if w is not None and (best is None or w < best[0]):
+            best = (w, sentence.strip(" -•"))
+    return best[1] if best else None
