@@ -67,3 +67,9 @@ def test_everyday_words_of_the_second_set_reach_the_laws_terms() -> None:
     # "trữ lượng" of a mine is no pay cut
     assert not any("khấu trừ" in t for t in legal_terms("tru luong khoang san cua mo nay la bao nhieu"))
     assert any("khấu trừ" in t for t in legal_terms("cong ty tru luong em vi di muon co dung khong"))
+
+
+def test_going_to_report_a_death_is_a_death_registration() -> None:
+    assert "đăng ký khai tử" in legal_terms("ba em mới mất sáng nay, nhà em phải đi báo tử ở đâu")
+    # the stomach (bao tử) is not
+    assert "đăng ký khai tử" not in legal_terms("dau bao tu uong thuoc gi")
