@@ -36,3 +36,11 @@ def test_the_last_vetted_answer_comes_back_for_a_follow_up_it_already_answers() 
     assert text.startswith("[faq] leave-1")
     text, _ = _ask(answering, state, "còn nghề giáo viên thì sao")
     assert not text.startswith("[faq]")
+
+
+def test_the_laws_term_for_the_follow_ups_words_finds_the_sentence_too() -> None:
+    paternity = ("Chồng đang đóng bảo hiểm xã hội được nghỉ 05 ngày làm việc khi vợ sinh con. "
+                 "Được nghỉ 07 ngày làm việc nếu vợ sinh phải phẫu thuật hoặc sinh con dưới 32 tuần tuổi.")
+    # "mổ đẻ" is nowhere in the answer; its term "sinh con phải phẫu thuật" is
+    assert followup.sentence_covering(paternity, "nếu vợ phải mổ đẻ thì sao") == \
+        "Được nghỉ 07 ngày làm việc nếu vợ sinh phải phẫu thuật hoặc sinh con dưới 32 tuần tuổi."

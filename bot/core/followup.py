@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.core import aspects, ranges
-from bot.core.clean import accent_ratio, cue_form
+from bot.core.clean import accent_ratio, cue_form, legal_terms
 from bot.core.function_words import FUNCTION_WORDS
 from bot.core.models import Passage
 from bot.core.ports import FaqEntry, FaqMatch, Turn
@@ -393,6 +393,8 @@ TITLES = 0.0
 HOLDING_SHARE = 0.9
 # A follow-up varying a number ("con 5 tuổi thì sao") is covered by an answer stating the range it falls in.
 NUMBER_RANGES = True
+# A follow-up's everyday words also count as the law's term for them when finding the sentence that answers it.
+COVER_TERMS = True
 
 
 # Also match the FAQ with the follow-up's fragment after the subject's topical words only ("trợ cấp thất
@@ -503,11 +505,12 @@ def sentence_covering(answer: str, message: str, share: float = 0.8) -> str | No
     """The sentence of an answer that holds at least `share` (and two) of a follow-up's own content words ("còn làm
     nghề nặng nhọc, độc hại thì sao" after the annual leave answer's "14 ngày: ... nghề nặng nhọc, độc hại"), or
     None."""
-    asked = set(signals(fragment(message)).content)
-    if len(asked) < 2:
-        return None
+    own = fragment(message)
+    # its own words, or the law's term for them ("mổ đẻ": "sinh con phải phẫu thuật")
+    askings = [set(signals(own).content), *(set(signals(t).content) for t in (legal_terms(own) if COVER_TERMS else []))]
     for sentence in re.split(r"(?<=[.;:!?])\s+|\n+", answer):
-        if len(asked & set(_words(cue_form(sentence)))) >= max(2.0, share * len(asked)):
+        said = set(_words(cue_form(sentence)))
+        if any(len(asked) >= 2 and len(asked & said) >= share * len(asked) for asked in askings):
             return sentence.strip(" -•")
     return None
 
