@@ -44,3 +44,9 @@ def test_the_laws_term_for_the_follow_ups_words_finds_the_sentence_too() -> None
     # "mổ đẻ" is nowhere in the answer; its term "sinh con phải phẫu thuật" is
     assert followup.sentence_covering(paternity, "nếu vợ phải mổ đẻ thì sao") == \
         "Được nghỉ 07 ngày làm việc nếu vợ sinh phải phẫu thuật hoặc sinh con dưới 32 tuần tuổi."
+
+
+def test_a_bare_at_most_asks_the_sentence_stating_the_upper_bound() -> None:
+    pension = "Lương hưu bằng 45% mức bình quân tiền lương. Mỗi năm đóng thêm được cộng 2%, tối đa 75%."
+    assert followup.sentence_covering(pension, "thế tối đa được bao nhiêu") == "Mỗi năm đóng thêm được cộng 2%, tối đa 75%."
+    assert followup.sentence_covering(pension, "ít nhất thì sao") is None  # no lower bound stated

@@ -508,11 +508,20 @@ def sentence_covering(answer: str, message: str, share: float = 0.8) -> str | No
     own = fragment(message)
     # its own words, or the law's term for them ("mổ đẻ": "sinh con phải phẫu thuật")
     askings = [set(signals(own).content), *(set(signals(t).content) for t in (legal_terms(own) if COVER_TERMS else []))]
+    # a bare "at most / at least" ("tối đa được bao nhiêu") asks the sentence stating that bound
+    bound = next((k for k, p in _BOUNDS.items() if p.search(cue_form(own))), None) if not askings[0] else None
     for sentence in re.split(r"(?<=[.;:!?])\s+|\n+", answer):
         said = set(_words(cue_form(sentence)))
         if any(len(asked) >= 2 and len(asked & said) >= share * len(asked) for asked in askings):
             return sentence.strip(" -•")
+        if bound is not None and _BOUNDS[bound].search(cue_form(sentence)):
+            return sentence.strip(" -•")
     return None
+
+
+# The words for an upper and a lower bound (the law's "tối đa", "tối thiểu", "không quá", "ít nhất"), folded.
+_BOUNDS = {"max": re.compile(r"\b(toi da|nhieu nhat|cao nhat|khong qua|lau nhat)\b"),
+           "min": re.compile(r"\b(toi thieu|it nhat|thap nhat|khong duoi)\b")}
 
 
 def leans_on(text: str) -> bool:
