@@ -75,3 +75,14 @@ def test_the_narrowest_range_holding_the_figure_is_the_sentence_served() -> None
 def test_of_two_open_ranges_the_one_starting_nearer_the_figure_is_narrower() -> None:
     answer = "Từ 2.000.000 đồng trở lên là tội phạm. Trộm từ 50.000.000 đồng trở lên thì bị tù từ 2 đến 7 năm."
     assert ranges.sentence_holding(answer, "còn xe 60 triệu thì sao", ).startswith("Trộm từ 50.000.000")  # type: ignore[union-attr]
+
+
+def test_numbers_typed_any_way_are_read_never_an_error() -> None:
+    assert ranges.asked("vay 1.000,5 trieu") == ranges.Quantity("money", 1000.5)
+    assert ranges.asked("con 1,5 tuoi") == ranges.Quantity("age", 18.0)
+    # odd separators are read by their digits (these once raised ValueError mid-reply)
+    assert ranges.asked("12.5.6 ngày") == ranges.Quantity("time", 1256.0)
+    assert ranges.asked("1,5.3 tuổi") == ranges.Quantity("age", 15.3 * 12)
+    odd = "từ 1.000,5 đồng đến dưới 2,000.5 đồng"
+    assert ranges.holds(odd, ranges.Quantity("money", 1500.0 / 1e6))
+    assert ranges.asked("9" * 400 + " tỷ") is not None

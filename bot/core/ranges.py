@@ -39,12 +39,15 @@ class Quantity:
 
 
 def _value(number: str) -> float:
-    """"50.000.000" (the law's thousands), "1,5" or "1.5" (a decimal)."""
-    if re.fullmatch(r"\d{1,3}(?:[.,]\d{3}){1,}", number) and not re.fullmatch(r"\d+[.,]\d{3}", number.replace(" ", "")):
+    """"50.000.000" (the law's thousands), "1,5" or "1.5" (a decimal), "1.000,5" (both: the last one is the
+    decimal mark); anything else typed is read by its digits, never an error."""
+    if re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+", number):  # "500.000", "2,000,000": thousands
         return float(re.sub(r"[.,]", "", number))
-    if re.fullmatch(r"\d{1,3}\.\d{3}", number):  # "500.000" (đồng) is thousands, not a decimal
-        return float(number.replace(".", ""))
-    return float(number.replace(",", "."))
+    marks = re.findall(r"[.,]", number)
+    if len(marks) == 1 or len(set(marks)) == 2:
+        whole, _, decimal = number.rpartition(marks[-1])
+        return float((re.sub(r"\D", "", whole) or "0") + "." + (re.sub(r"\D", "", decimal) or "0"))
+    return float(re.sub(r"\D", "", number) or "0")
 
 
 def _quantity(number: str, unit: str) -> Quantity:
