@@ -220,6 +220,18 @@ def test_an_urgent_reading_always_carries_emergency_numbers(category: str) -> No
     assert r.verdict == Verdict.ESCALATE and r.urgent and r.emergency
 
 
+@pytest.mark.parametrize("text", ["thôi, hát cho mình một bài đi", "ke chuyen cuoi cho tui nghe voi"])
+def test_small_talk_the_model_misreads_as_danger_is_refused_not_escalated(text: str) -> None:
+    # the sentence vectors sometimes read danger into small talk; its own words say what it is
+    scores = IntentScores({"answer": 0.05, "escalate": 0.05, "urgent": 0.8, "out_of_scope": 0.1}, "sexual_abuse", 0.5)
+    r = triage(text, intent=scores)
+    assert r.verdict == Verdict.OUT_OF_SCOPE
+    # ... unless the model is all but certain, or a cue of a case is there
+    certain = IntentScores({"answer": 0.0, "escalate": 0.02, "urgent": 0.95, "out_of_scope": 0.03}, "violence", 0.9)
+    assert triage(text, intent=certain).verdict == Verdict.ESCALATE
+    assert triage(text + ", nó đang đánh tôi", intent=scores).verdict == Verdict.ESCALATE
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -460,6 +460,9 @@ def triage(raw: str, cleaned_text: str | None = None, *, had_html: bool = False,
 # we wrote and never train on), not on any evaluation set.
 URGENT_P = 0.5
 ESCALATE_P = 0.5
+# a message the out-of-scope words name, with no cue of a case and no legal word, is refused unless the model
+# reads a case in it at least this surely
+OOS_CASE_P = 0.9
 CUE_OVERRULED_BY_ANSWER_P = 0.8
 OUT_OF_SCOPE_P = 0.4
 # a question about a rule with no cue of a case stays a question unless the model is at least this sure
@@ -631,6 +634,11 @@ def _with_model(folded: str, esc: TriageResult | None, oos: str | None, intent: 
         # "con trai 18 tuổi thì tuổi nào hết bị gọi nhập ngũ": a question about the rule, with no cue of
         # a case; the model alone is not sure enough to call it one
         pa, pe, pu = pa + pe + pu, 0.0, 0.0
+    if oos is not None and esc is None and pu + pe < OOS_CASE_P and (pa < 0.6 or oos in _SURE_OOS) \
+            and not _LEGAL_WORDS.search(folded) and not _MEDICAL.search(folded):
+        # the words name something out of scope ("kể chuyện cười cho mình nghe đi") and nothing of a case: the
+        # model's reading of danger in such small talk is an artefact of the sentence vectors, not a case
+        return _out_of_scope_result(oos, folded)
     cue_urgent = esc is not None and esc.urgent
     if pu >= URGENT_P or (cue_urgent and pu + pe >= 0.3):
         return esc if cue_urgent and esc is not None else _model_escalation(folded, intent, urgent=True)
