@@ -153,3 +153,14 @@ def test_a_message_asking_two_aspects_is_answered_on_the_first_it_asks() -> None
     assert _ask(answering, state, "cần những giấy tờ gì, nộp ở đâu")[1] == [STEPS_BIRTH.article_id]
     state = _after(answering, BIRTH_QUESTION, [DUTY_BIRTH])
     assert _ask(answering, state, "nộp ở đâu, cần giấy gì")[1] == [PLACE_BIRTH.article_id]
+
+
+def after_vetted(entry: FaqEntry) -> tuple[Answering, ConversationState]:
+    """An answering whose FAQ holds `entry`, and a chat whose last answer was it (for follow-ups on a vetted answer)."""
+    answering = Answering(FakeRetriever(ARTICLES), None, MarkingWriter(), AssistantConfig())
+    answering.entries = lambda: [entry]  # type: ignore[method-assign]
+    state = ConversationState(1)
+    first = answering.faq_reply(entry, 1.0, 2000)
+    assert first is not None
+    answering.set_subject(state, entry.questions[0], entry, first.citations)
+    return answering, state

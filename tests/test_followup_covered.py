@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 from bot.core import followup
-from bot.core.answering import Answering
-from bot.core.config import AssistantConfig
 from bot.core.models import Citation
-from bot.core.ports import ConversationState, FaqEntry
-from tests.auxil.core_fakes import FakeRetriever
-from tests.test_core_policies import MarkingWriter
-from tests.test_followup_aspects import ARTICLES, DUTY_BIRTH, _ask
+from bot.core.ports import FaqEntry
+from tests.test_followup_aspects import DUTY_BIRTH, _ask, after_vetted
 
 LEAVE = ("Làm đủ 12 tháng thì được nghỉ hằng năm hưởng nguyên lương: 12 ngày nếu làm công việc bình thường; "
          "14 ngày nếu làm nghề nặng nhọc, độc hại, nguy hiểm; 16 ngày nếu làm nghề đặc biệt nặng nhọc.")
@@ -26,12 +22,7 @@ def test_the_sentence_holding_most_of_the_follow_ups_own_words() -> None:
 def test_the_last_vetted_answer_comes_back_for_a_follow_up_it_already_answers() -> None:
     entry = FaqEntry(id="leave-1", topic="Lao động", questions=["Làm một năm được mấy ngày phép năm?"], answer=LEAVE,
                      citations=[Citation(DUTY_BIRTH.article_id, DUTY_BIRTH.doc_number, DUTY_BIRTH.article)])
-    answering = Answering(FakeRetriever(ARTICLES), None, MarkingWriter(), AssistantConfig())
-    answering.entries = lambda: [entry]  # type: ignore[method-assign]
-    state = ConversationState(1)
-    first = answering.faq_reply(entry, 1.0, 2000)
-    assert first is not None
-    answering.set_subject(state, entry.questions[0], entry, first.citations)
+    answering, state = after_vetted(entry)
     text, _ = _ask(answering, state, "còn làm nghề nặng nhọc độc hại thì sao")
     assert text.startswith("[faq] leave-1")
     text, _ = _ask(answering, state, "còn nghề giáo viên thì sao")

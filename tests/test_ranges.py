@@ -4,13 +4,9 @@
 from __future__ import annotations
 
 from bot.core import ranges
-from bot.core.answering import Answering
-from bot.core.config import AssistantConfig
 from bot.core.models import Citation
-from bot.core.ports import ConversationState, FaqEntry
-from tests.auxil.core_fakes import FakeRetriever
-from tests.test_core_policies import MarkingWriter
-from tests.test_followup_aspects import ARTICLES, DUTY_BIRTH, _ask
+from bot.core.ports import FaqEntry
+from tests.test_followup_aspects import DUTY_BIRTH, _ask, after_vetted
 
 NURSING = ("Mỗi năm được nghỉ tối đa 20 ngày cho con dưới 03 tuổi. Con từ đủ 03 tuổi đến dưới 07 tuổi thì tối đa "
            "15 ngày. Con từ đủ 07 tuổi trở lên không còn hưởng chế độ này.")
@@ -34,13 +30,7 @@ def test_a_number_falls_in_the_range_of_its_own_kind_only() -> None:
 def test_the_last_vetted_answer_comes_back_with_the_sentence_on_the_number_first() -> None:
     entry = FaqEntry(id="nursing-1", topic="Bảo hiểm xã hội", questions=["Con ốm thì được nghỉ chăm con mấy ngày?"],
                      answer=NURSING, citations=[Citation(DUTY_BIRTH.article_id, DUTY_BIRTH.doc_number, DUTY_BIRTH.article)])
-    answering = Answering(FakeRetriever(ARTICLES), None, MarkingWriter(), AssistantConfig())
-    answering.entries = lambda: [entry]  # type: ignore[method-assign]
-    state = ConversationState(1)
-    first = answering.faq_reply(entry, 1.0, 2000)
-    assert first is not None
-    answering.set_subject(state, entry.questions[0], entry, first.citations)
-    state.turns = []
+    answering, state = after_vetted(entry)
     text, cited = _ask(answering, state, "thế bé lớn 5 tuổi thì sao")
     assert text.startswith("[faq] nursing-1") and cited == [DUTY_BIRTH.article_id]
     # a follow-up naming no number the answer's ranges hold is not served it this way
