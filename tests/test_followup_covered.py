@@ -41,3 +41,9 @@ def test_a_bare_at_most_asks_the_sentence_stating_the_upper_bound() -> None:
     pension = "Lương hưu bằng 45% mức bình quân tiền lương. Mỗi năm đóng thêm được cộng 2%, tối đa 75%."
     assert followup.sentence_covering(pension, "thế tối đa được bao nhiêu") == "Mỗi năm đóng thêm được cộng 2%, tối đa 75%."
     assert followup.sentence_covering(pension, "ít nhất thì sao") is None  # no lower bound stated
+
+
+def test_the_sentence_put_first_when_an_answer_is_served_again_is_the_one_that_answers() -> None:
+    pension = "Lương hưu bằng 45% mức bình quân tiền lương. Mỗi năm đóng thêm được cộng 2%, tối đa 75%."
+    # a bare bound names no word of its own: the sentence stating it still comes first
+    assert followup.focus_sentence(pension, "thế tối đa được bao nhiêu") == "Mỗi năm đóng thêm được cộng 2%, tối đa 75%."

@@ -250,13 +250,11 @@ class Answering:
         varies falls in ("bé lớn 5 tuổi thì sao" after "từ đủ 03 đến dưới 07 tuổi"), or holds most of its own
         words ("còn làm nghề nặng nhọc thì sao" after "14 ngày: ... nghề nặng nhọc, độc hại"). Served again, that
         sentence first (see `followup.repeats`)."""
-        if not followup.NUMBER_RANGES or not subject.faq_id:
-            return None
-        entry = next((e for e in self.entries() if e.id == subject.faq_id), None)
+        entry = next((e for e in self.entries() if e.id == subject.faq_id), None) if subject.faq_id else None
         if entry is None:
             return None
-        if ranges.sentence_holding(entry.answer, followup.fragment(text)) is None \
-                and not (COVERED_FOLLOWUPS and followup.sentence_covering(entry.answer, text) is not None):
+        in_range = followup.NUMBER_RANGES and ranges.sentence_holding(entry.answer, followup.fragment(text)) is not None
+        if not in_range and not (COVERED_FOLLOWUPS and followup.sentence_covering(entry.answer, text) is not None):
             return None
         reply = self.faq_reply(entry, 1.0, max_chars)
         return (reply, entry) if reply is not None else None

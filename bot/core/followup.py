@@ -485,8 +485,11 @@ def repeats(reply_text: str, turns: Iterable[Turn], message: str) -> bool:
 
 def focus_sentence(answer: str, message: str) -> str | None:
     """The sentence of an answer that states the range the number a follow-up varies falls in, else the one that
+    holds it (`sentence_covering`: most of its words or their law term, or the bound it asks), else the one that
     speaks most of its own words (None when none does)."""
     holding = ranges.sentence_holding(answer, fragment(message)) if NUMBER_RANGES else None
+    if holding is None and COVER_TERMS:
+        holding = sentence_covering(answer, message)
     if holding is not None:
         return holding
     asked = set(signals(message).content)
