@@ -637,8 +637,9 @@ def _with_model(folded: str, esc: TriageResult | None, oos: str | None, intent: 
     if oos is not None and esc is None and pu + pe < OOS_CASE_P and (pa < 0.6 or oos in _SURE_OOS) \
             and not _LEGAL_WORDS.search(folded) and not _MEDICAL.search(folded):
         # the words name something out of scope ("kể chuyện cười cho mình nghe đi") and nothing of a case: the
-        # model's reading of danger in such small talk is an artefact of the sentence vectors, not a case
-        return _out_of_scope_result(oos, folded)
+        # model's reading of danger in such small talk is an artefact of the sentence vectors, not a case (the
+        # refusal below then words it as usual, 115 first for health)
+        pe = pu = 0.0
     cue_urgent = esc is not None and esc.urgent
     if pu >= URGENT_P or (cue_urgent and pu + pe >= 0.3):
         return esc if cue_urgent and esc is not None else _model_escalation(folded, intent, urgent=True)
