@@ -34,7 +34,7 @@ def test_the_last_vetted_answer_comes_back_with_the_sentence_on_the_number_first
     text, cited = _ask(answering, state, "thế bé lớn 5 tuổi thì sao")
     assert text.startswith("[faq] nursing-1") and cited == [DUTY_BIRTH.article_id]
     # a follow-up naming no number the answer's ranges hold is not served it this way
-    assert answering._range_answer("thế còn bố thì sao", answering.subject(state), 2000) is None  # type: ignore[arg-type]
+    assert answering._last_answer_again("thế còn bố thì sao", answering.subject(state), 2000) is None  # type: ignore[arg-type]
 
 
 def test_the_quoted_clause_is_the_one_whose_range_holds_the_citizens_own_figure() -> None:

@@ -172,7 +172,7 @@ class Answering:
         # a bare aspect ("làm ở đâu") before the vetted FAQ, which reads it glued to the subject's question; one
         # naming a thing of its own ("đăng ký giám hộ ở đâu") is nearly a question of its own: the FAQ first
         faq_reply: tuple[Reply, FaqEntry | None] | None = \
-            self._range_answer(cleaned.text, subject, max_chars) if subject is not None else None
+            self._last_answer_again(cleaned.text, subject, max_chars) if subject is not None else None
         if faq_reply is None and subject is not None and ASPECT_FOLLOWUPS >= 1:
             faq_reply = self._aspect_answer(cleaned.text, subject, previous, max_chars, own=False)
         if faq_reply is None:
@@ -245,7 +245,8 @@ class Answering:
         reply = self.faq_reply(fit.entry, probability, max_chars)
         return (reply, fit.entry) if reply is not None else None
 
-    def _range_answer(self, text: str, subject: followup.Subject, max_chars: int) -> tuple[Reply, FaqEntry] | None:
+    def _last_answer_again(self, text: str, subject: followup.Subject,
+                           max_chars: int) -> tuple[Reply, FaqEntry] | None:
         """A follow-up the last vetted answer already answers: one of its sentences states the range the number it
         varies falls in ("bé lớn 5 tuổi thì sao" after "từ đủ 03 đến dưới 07 tuổi"), or holds most of its own
         words ("còn làm nghề nặng nhọc thì sao" after "14 ngày: ... nghề nặng nhọc, độc hại"). Served again, that

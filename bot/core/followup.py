@@ -367,10 +367,8 @@ def answering_prior(previous: Iterable[Passage], text: str, share: float = 0.5) 
 
 
 def covers(answer: str, followup: str) -> bool:
-    """Whether an answer already speaks of most content words of a follow-up (serving it again answers it), or
-    states the range the number it varies falls in ("bé lớn 5 tuổi thì sao" after "từ đủ 03 đến dưới 07 tuổi")."""
-    if NUMBER_RANGES and ranges.sentence_holding(answer, fragment(followup)) is not None:
-        return True
+    """Whether an answer already speaks of most content words of a follow-up (serving it again answers it).
+    One stating the range a number it varies falls in is served before this is asked (Answering._last_answer_again)."""
     asked = signals(followup).content
     if not asked:
         return False
@@ -496,12 +494,19 @@ def focus_sentence(answer: str, message: str) -> str | None:
     if not asked:
         return None
     best: tuple[int, str] | None = None
-    for sentence in re.split(r"(?<=[.;:!?])\s+|\n+", answer):
-        said = set(_words(cue_form(sentence)))
+    for sentence, folded in _sentences(answer):
+        said = set(_words(folded))
         hits = len(asked & said)
         if hits and (best is None or hits > best[0]):
-            best = (hits, sentence.strip(" -•"))
+            best = (hits, sentence)
     return best[1] if best else None
+
+
+def _sentences(answer: str) -> list[tuple[str, str]]:
+    """The sentences of a written answer (list items and clauses after ":" or ";" each on their own), as written
+    and folded."""
+    parts = (s.strip(" -•") for s in re.split(r"(?<=[.;:!?])\s+|\n+", answer))
+    return [(s, cue_form(s)) for s in parts if s]
 
 
 def sentence_covering(answer: str, message: str, share: float = 0.8) -> str | None:
@@ -512,13 +517,13 @@ def sentence_covering(answer: str, message: str, share: float = 0.8) -> str | No
     # its own words, or the law's term for them ("mổ đẻ": "sinh con phải phẫu thuật")
     askings = [set(signals(own).content), *(set(signals(t).content) for t in (legal_terms(own) if COVER_TERMS else []))]
     # a bare "at most / at least" ("tối đa được bao nhiêu") asks the sentence stating that bound
-    bound = next((k for k, p in _BOUNDS.items() if p.search(cue_form(own))), None) if not askings[0] else None
-    for sentence in re.split(r"(?<=[.;:!?])\s+|\n+", answer):
-        said = set(_words(cue_form(sentence)))
+    bound = next((p for p in _BOUNDS.values() if p.search(cue_form(own))), None) if not askings[0] else None
+    for sentence, folded in _sentences(answer):
+        said = set(_words(folded))
         if any(len(asked) >= 2 and len(asked & said) >= share * len(asked) for asked in askings):
-            return sentence.strip(" -•")
-        if bound is not None and _BOUNDS[bound].search(cue_form(sentence)):
-            return sentence.strip(" -•")
+            return sentence
+        if bound is not None and bound.search(folded):
+            return sentence
     return None
 
 

@@ -69,11 +69,16 @@ def alternation(kind: str) -> str:
 @cache
 def pattern(kind: str) -> re.Pattern[str]:
     """The entry's phrases as one whole-word pattern over the folded text."""
-    return re.compile(r"(?<![\w'])(?:" + alternation(kind) + r")(?![\w'])")
+    return _whole(alternation(kind))
+
+
+def _whole(alternation: str) -> re.Pattern[str]:
+    """An alternation of phrases matched as whole words of the folded text."""
+    return re.compile(r"(?<![\w'])(?:" + alternation + r")(?![\w'])")
 
 
 def _any(phrases: list[str]) -> re.Pattern[str]:
-    return re.compile(r"(?<![\w'])(?:" + "|".join(_phrase(p) for p in phrases) + r")(?![\w'])")
+    return _whole("|".join(_phrase(p) for p in phrases))
 
 
 @dataclass(frozen=True)

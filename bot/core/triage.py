@@ -634,8 +634,9 @@ def _with_model(folded: str, esc: TriageResult | None, oos: str | None, intent: 
         # "con trai 18 tuổi thì tuổi nào hết bị gọi nhập ngũ": a question about the rule, with no cue of
         # a case; the model alone is not sure enough to call it one
         pa, pe, pu = pa + pe + pu, 0.0, 0.0
+    legal = bool(_LEGAL_WORDS.search(folded))
     if oos is not None and esc is None and pu + pe < OOS_CASE_P and (pa < 0.6 or oos in _SURE_OOS) \
-            and not _LEGAL_WORDS.search(folded) and not _MEDICAL.search(folded):
+            and not legal and not _MEDICAL.search(folded):
         # the words name something out of scope ("kể chuyện cười cho mình nghe đi") and nothing of a case: the
         # model's reading of danger in such small talk is an artefact of the sentence vectors, not a case (the
         # refusal below then words it as usual, 115 first for health)
@@ -656,7 +657,6 @@ def _with_model(folded: str, esc: TriageResult | None, oos: str | None, intent: 
         # a request for a person is granted whatever the model reads in the rest; so is the sender's own
         # harm, unless it is over and told as the context of a question on the law
         return esc
-    legal = bool(_LEGAL_WORDS.search(folded))
     far = not legal and intent.legal is not None and intent.legal < LEGAL_SIM_FLOOR
     evidence = faq >= FAQ_EVIDENCE or (intent.legal is not None and intent.legal >= LEGAL_EVIDENCE)
     refuse_p = EVIDENCE_OUT_OF_SCOPE_P if evidence else OUT_OF_SCOPE_P
